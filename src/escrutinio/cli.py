@@ -1,0 +1,268 @@
+"""The `escrutinio` command: a thin shell over escrutinio.services."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import services
+from .domain.errors import EscrutinioError, NotFound
+from .publish.text import render_bulletin, render_diff, render_list
+
+ENV_DB = "ESCRUTINIO_DATABASE_URL"
+
+db_option = click.option(
+    "--db", "db_url", envvar=ENV_DB, default=services.DEFAULT_URL, show_default=True, metavar="URL",
+    help=f"Database URL (SQLite file or postgresql+psycopg://…); also read from {ENV_DB}.")
+
+
+def _store(db_url: str):
+    return services.open_store(db_url)
+
+
+class _Group(click.Group):
+    """Turns escrutinio's own errors into one clear message and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except EscrutinioError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="escrutinio")
+def main() -> None:
+    """Count, verify and publish an election or referendum night.
+
+    Define an election (init), take in actas (ingest), settle conflicts
+    (resolve), publish numbered bulletins (bulletin), or replay the demo
+    night of 2 December 2007 (demo).
+    """
+
+
+@main.command()
+@click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@db_option
+def init(definition: Path, db_url: str) -> None:
+    """Create the database from an election DEFINITION (a TOML file).
+
+    Every problem of the definition and of the CSV files it names is listed
+    at once; nothing is created unless all are fixed.
+    """
+    store = _store(db_url)
+    election = services.init_election(store, definition)
+    click.echo(f"Created {election.name!r}: {len(election.contests)} contest(s), {len(election.areas)} areas, "
+               f"{len(election.centres)} centres, {len(election.tables)} tables in {db_url}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--operator", default="system", show_default=True, help="Who is taking these actas in.")
+@db_option
+def ingest(files: tuple[Path, ...], operator: str, db_url: str) -> None:
+    """Take in acta FILES (CSV or JSON Lines) and print what happened to each.
+
+    Exits 1 if any acta was rejected; quarantined actas and conflicts are
+    stored and listed, and do not fail the command.
+    """
+    store = _store(db_url)
+    store.election()
+    with click.progressbar(length=services.intake.total_rows(files), label="Ingesting", file=sys.stderr,
+                           show_pos=True) as bar:
+        report = services.ingest_files(store, files, operator=operator, progress=bar.update)
+    _print_report(report)
+    if report.counts["rejected"]:
+        sys.exit(1)
+
+
+def _print_report(report: services.IngestReport) -> None:
+    counts = report.counts
+    click.echo(f"accepted {counts['accepted']:,}, already present {counts['already_present']:,}, "
+               f"conflicts {counts['conflict']:,}, quarantined {counts['quarantined']:,}, "
+               f"rejected {counts['rejected']:,}")
+    for outcome in report.outcomes:
+        if outcome.result == "quarantined":
+            click.echo(f"quarantined: {outcome.source} row {outcome.row}: table {outcome.table}, contest "
+                       f"{outcome.contest}: {'; '.join(outcome.reasons)} — check the paper acta; once settled, "
+                       f"send the corrected acta and resolve the conflict")
+        elif outcome.result == "conflict":
+            click.echo(f"conflict: {outcome.source} row {outcome.row}: table {outcome.table}, contest "
+                       f"{outcome.contest} already has a different acta — the first stays counted until "
+                       f"`escrutinio resolve` picks one")
+    for problem in report.problems:
+        click.echo(f"rejected: {problem}")
+
+
+@main.command()
+@click.argument("table")
+@click.argument("contest")
+@click.argument("acta_id", type=int)
+@click.option("--reason", required=True, help="Why this acta is the one that counts (kept on record).")
+@click.option("--operator", required=True, help="Who decides (kept on record).")
+@db_option
+def resolve(table: str, contest: str, acta_id: int, reason: str, operator: str, db_url: str) -> None:
+    """Resolve a conflict: count acta ACTA_ID for TABLE and CONTEST.
+
+    Every other acta of that table and contest is set aside (kept, never
+    counted). See the ids with `escrutinio actas --table TABLE`.
+    """
+    record = services.resolve_conflict(_store(db_url), table, contest, acta_id, reason, operator)
+    click.echo(f"Acta {record.id} now counts for table {table}, contest {contest}.")
+
+
+@main.command()
+@click.option("--table", help="Only this table's actas.")
+@click.option("--status", type=click.Choice(["counted", "quarantined", "conflicting", "set_aside"]),
+              help="Only actas with this status.")
+@db_option
+def actas(table: str | None, status: str | None, db_url: str) -> None:
+    """List stored actas with their id, status and reasons."""
+    store = _store(db_url)
+    store.election()
+    for record in store.actas(table=table):
+        if status and record.status != status:
+            continue
+        acta = record.acta
+        votes = " ".join(f"{code}={n}" for code, n in acta.votes)
+        reasons = f"  [{'; '.join(record.reasons)}]" if record.reasons else ""
+        click.echo(f"{record.id:>8}  {acta.table}  {acta.contest}  {record.status:<11}  {votes} null={acta.null} "
+                   f"blank={acta.blank} cast={acta.ballots_cast}  {record.source}{reasons}")
+
+
+@main.group()
+def bulletin() -> None:
+    """Publish, show, list and compare bulletins."""
+
+
+@bulletin.command("publish")
+@db_option
+def bulletin_publish(db_url: str) -> None:
+    """Publish the next bulletin: a snapshot of every area as of now."""
+    published = services.publish_bulletin(_store(db_url))
+    click.echo(f"Published bulletin {published.number} ({published.hash}).")
+
+
+@bulletin.command("show")
+@click.argument("number", type=int, required=False)
+@click.option("--area", "area_code", help="Area or centre code (default: the whole country).")
+@click.option("--json", "as_json", is_flag=True, help="The bulletin's header and the area's figures as JSON.")
+@click.option("--full", is_flag=True, help="The whole bulletin as canonical JSON (its SHA-256 is the hash).")
+@db_option
+def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full: bool, db_url: str) -> None:
+    """Show bulletin NUMBER (default: the latest) as a table, or as JSON."""
+    shown = services.get_bulletin(_store(db_url), number)
+    if full:
+        from .domain.canonical import canonical_json
+
+        click.echo(canonical_json(shown.body).decode())
+        return
+    area = shown.area(area_code) if area_code else shown.body["areas"][0]
+    if area is None:
+        raise NotFound("area", area_code)
+    if as_json:
+        head = {k: v for k, v in shown.body.items() if k != "areas"}
+        click.echo(json.dumps({**head, "hash": shown.hash, "area": area}, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_bulletin(shown, area["code"]), nl=False)
+
+
+@bulletin.command("list")
+@db_option
+def bulletin_list(db_url: str) -> None:
+    """List published bulletins with their cut-off and hash."""
+    store = _store(db_url)
+    click.echo(render_list(services.list_bulletins(store), store.election().time_zone), nl=False)
+
+
+@bulletin.command("diff")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--area", "areas", multiple=True, help="Only this area or centre (repeatable).")
+@click.option("--all-areas", is_flag=True, help="Every area and centre (default: the country and first level).")
+@db_option
+def bulletin_diff(old: int, new: int, areas: tuple[str, ...], all_areas: bool, db_url: str) -> None:
+    """Show what changed from bulletin OLD to bulletin NEW."""
+    store = _store(db_url)
+    election = store.election()
+    if areas:
+        codes: set[str] | None = set(areas)
+    elif all_areas:
+        codes = None
+    else:
+        codes = {a.code for a in election.areas if a.level <= 1}
+    changes = services.compare_bulletins(store, old, new, codes)
+    click.echo(render_diff(store.bulletin(old), store.bulletin(new), changes), nl=False)
+
+
+@main.command()
+@click.option("--serve/--no-serve", default=True,
+              help="--no-serve replays the whole night at once and exits (for scripts and tests); "
+                   "otherwise the night is paced by --speed and each bulletin printed in full.")
+@click.option("--speed", default=None, metavar="N|max",
+              help="Night seconds per real second; 'max' replays as fast as it can. "
+                   "Default: 900 while serving, max with --no-serve.")
+@click.option("--replace", is_flag=True, help="Empty the database first if it already holds an election.")
+@db_option
+def demo(serve: bool, speed: str | None, replace: bool, db_url: str) -> None:
+    """Replay the demo night of Venezuela's referendum of 2 December 2007.
+
+    A synthetic election with the 24 federal entities, about 33,000 tables
+    and two contests; its bulletin 1, cut at 01:07 on 3 December, shows the
+    figures of the CNE's first bulletin. Later bulletins go on to every table.
+    """
+    store = services.open_store(db_url, migrate=False)
+    if replace:
+        store.reset()
+    store.migrate()
+    pace = None if (speed or ("900" if serve else "max")) == "max" else float(speed or 900)
+    click.echo(f"Replaying the night of 2 December 2007 into {db_url} "
+               f"({'as fast as possible' if pace is None else f'{pace:g}× real time'}).")
+
+    def announce(published) -> None:
+        if serve:
+            click.echo(render_bulletin(published))
+        else:
+            area = published.body["areas"][0]
+            t = next(iter(area["results"].values()))["tables"]
+            click.echo(f"Bulletin {published.number} at {published.body['cut_off_local'][:16]}: "
+                       f"{t['counted']:,} of {t['expected']:,} tables counted")
+
+    report = services.run_demo(store, speed=pace, on_bulletin=announce)
+    counts = ", ".join(f"{k.replace('_', ' ')} {v:,}" for k, v in sorted(report.outcomes.items()))
+    click.echo(f"Night replayed: {counts}; {report.resolutions} conflicts resolved; "
+               f"{len(report.bulletins)} bulletins. Try: escrutinio bulletin show 1")
+
+
+@main.command("cli-reference", hidden=True)
+def cli_reference() -> None:
+    """Print the Markdown CLI reference (docs/cli.md)."""
+    click.echo(reference_markdown(), nl=False)
+
+
+def reference_markdown() -> str:
+    """Every command's --help text, in Markdown; docs/cli.md is this, and a test keeps it so."""
+    parts = ["# CLI reference\n\n",
+             "Generated from `escrutinio … --help` by `escrutinio cli-reference > docs/cli.md`; "
+             "a test fails when this file and the help text differ.\n"]
+    for path, command in _walk(main, ["escrutinio"]):
+        with click.Context(command, info_name=" ".join(path)) as ctx:
+            parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n")
+    return "".join(parts)
+
+
+def _walk(command: click.Command, path: list[str]):
+    if command.hidden:
+        return
+    yield path, command
+    if isinstance(command, click.Group):
+        for name in sorted(command.commands):
+            yield from _walk(command.commands[name], path + [name])
+
+
+if __name__ == "__main__":
+    main()

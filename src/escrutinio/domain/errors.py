@@ -1,0 +1,89 @@
+"""The one exception tree of escrutinio.
+
+Every error that crosses a layer is one of these; the edges (``cli`` and
+``web``) turn them into messages and status codes in one place each::
+
+    EscrutinioError
+     ├── DefinitionError      an election definition has problems (all listed)
+     ├── ActaRejected         an acta broke a rule and was not stored
+     ├── NotFound             a table, contest, area, acta or bulletin is unknown
+     ├── ResolutionError      a conflict cannot be resolved as asked
+     ├── NotInitialised       the database holds no election yet
+     └── AlreadyInitialised   the database already holds an election
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with an input, and what the operator should do about it.
+
+    ``source`` and ``row`` say where (a file and its 1-based data row, or a
+    request); ``field`` names the column or key.
+    """
+
+    field: str
+    message: str
+    action: str
+    source: str | None = None
+    row: int | None = None
+
+    def located(self, source: str | None, row: int | None) -> Problem:
+        return Problem(self.field, self.message, self.action, source, row)
+
+    def __str__(self) -> str:
+        where = []
+        if self.source:
+            where.append(self.source)
+        if self.row is not None:
+            where.append(f"row {self.row}")
+        if self.field:
+            where.append(f"field '{self.field}'")
+        prefix = ", ".join(where)
+        text = f"{self.message} — {self.action}"
+        return f"{prefix}: {text}" if prefix else text
+
+
+class EscrutinioError(Exception):
+    """Base of every error escrutinio raises on purpose."""
+
+
+class ProblemsError(EscrutinioError):
+    """An error that carries a list of problems, every one of them."""
+
+    def __init__(self, summary: str, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = [summary] + [f"  - {p}" for p in self.problems]
+        super().__init__("\n".join(lines))
+
+
+class DefinitionError(ProblemsError):
+    """The election definition has problems; nothing was created."""
+
+
+class ActaRejected(ProblemsError):
+    """An acta broke a rule that makes it unusable; it was not stored."""
+
+
+class NotFound(EscrutinioError):
+    """Something asked for by code or number does not exist."""
+
+    def __init__(self, kind: str, key: object):
+        self.kind = kind
+        self.key = key
+        super().__init__(f"no {kind} {key!r}")
+
+
+class ResolutionError(EscrutinioError):
+    """A conflict or quarantine cannot be resolved as asked."""
+
+
+class NotInitialised(EscrutinioError):
+    """The database has no election: run `escrutinio init` first."""
+
+
+class AlreadyInitialised(EscrutinioError):
+    """The database already holds an election."""

@@ -1,0 +1,148 @@
+"""In-memory counters per table, rolled up to every area.
+
+The tree is compiled once into arrays: every area and every centre is a
+*node*; each table knows its ancestors (its centre, then areas up to the
+root). Each contest keeps one row of counters per table and one per node;
+changing a table's row adds the difference to each ancestor, so one acta
+updates every level in a handful of vector additions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .model import Acta, Contest, Election
+
+# Counter columns after the option columns, in this order.
+TAIL = ("null", "blank", "ballots_cast", "registered_counted",
+        "counted", "received", "quarantined", "conflict")
+
+
+@dataclass(frozen=True)
+class SlotState:
+    """What one (table, contest) holds: its counted acta, if any, and flags."""
+
+    counted: Acta | None = None
+    received: bool = False
+    quarantined: bool = False
+    conflict: bool = False
+
+
+class Geography:
+    """The tree of areas and centres as index arrays."""
+
+    def __init__(self, election: Election):
+        areas = sorted(election.areas, key=lambda a: a.level)
+        self.codes: list[str] = [a.code for a in areas] + [c.code for c in election.centres]
+        self.kinds: list[str] = ["area"] * len(areas) + ["centre"] * len(election.centres)
+        self.index: dict[str, int] = {code: i for i, code in enumerate(self.codes)}
+        parent = [self.index[a.parent] if a.parent else -1 for a in areas]
+        parent += [self.index[c.area] for c in election.centres]
+        self.parent = np.array(parent, dtype=np.int64)
+        self.size = len(self.codes)
+        self.table_index: dict[str, int] = {t.code: i for i, t in enumerate(election.tables)}
+        self.ancestors: list[np.ndarray] = [self._chain(self.index[t.centre]) for t in election.tables]
+
+    def _chain(self, node: int) -> np.ndarray:
+        chain = []
+        while node >= 0:
+            chain.append(node)
+            node = int(self.parent[node])
+        return np.array(chain, dtype=np.int64)
+
+    def children(self) -> dict[int, list[int]]:
+        kids: dict[int, list[int]] = {}
+        for node, parent in enumerate(self.parent.tolist()):
+            if parent >= 0:
+                kids.setdefault(parent, []).append(node)
+        return kids
+
+
+class ContestTally:
+    """Counters of one contest for every table and every node."""
+
+    def __init__(self, contest: Contest, election: Election, geography: Geography):
+        self.contest = contest
+        self.columns: tuple[str, ...] = contest.option_codes + TAIL
+        self.col = {name: i for i, name in enumerate(self.columns)}
+        n_tables = len(election.tables)
+        self.on_ballot = np.array([contest.code in t.contests for t in election.tables], dtype=bool)
+        self.registered = np.array([t.registered for t in election.tables], dtype=np.int64)
+        self.table_rows = np.zeros((n_tables, len(self.columns)), dtype=np.int64)
+        self.node_rows = np.zeros((geography.size, len(self.columns)), dtype=np.int64)
+        extra = election.extra_voters_allowed
+        self.expected = _roll_up(geography, self.on_ballot.astype(np.int64))
+        self.registered_all = _roll_up(geography, np.where(self.on_ballot, self.registered, 0))
+        self.capacity_all = _roll_up(geography, np.where(self.on_ballot, self.registered + extra, 0))
+        self._extra = extra
+        self._geo = geography
+
+    def row_for(self, table: int, state: SlotState) -> np.ndarray:
+        row = np.zeros(len(self.columns), dtype=np.int64)
+        c = self.col
+        if state.counted is not None:
+            acta = state.counted
+            row[: len(acta.votes)] = [n for _, n in acta.votes]
+            row[c["null"]] = acta.null
+            row[c["blank"]] = acta.blank
+            row[c["ballots_cast"]] = acta.ballots_cast
+            row[c["registered_counted"]] = self.registered[table]
+            row[c["counted"]] = 1
+        row[c["received"]] = int(state.received or state.counted is not None)
+        row[c["quarantined"]] = int(state.quarantined and state.counted is None)
+        row[c["conflict"]] = int(state.conflict)
+        return row
+
+    def set(self, table: int, state: SlotState) -> None:
+        row = self.row_for(table, state)
+        delta = row - self.table_rows[table]
+        if delta.any():
+            self.node_rows[self._geo.ancestors[table]] += delta
+            self.table_rows[table] = row
+
+    def recompute(self) -> None:
+        """Roll every table row up again from scratch (after bulk loading)."""
+        self.node_rows = _roll_up(self._geo, self.table_rows)
+
+    def remaining_capacity(self) -> np.ndarray:
+        """Per node: ballots still possible at tables not counted (registered + allowed extra)."""
+        counted_capacity = self.node_rows[:, self.col["registered_counted"]] + \
+            self._extra * self.node_rows[:, self.col["counted"]]
+        return self.capacity_all - counted_capacity
+
+
+class Tally:
+    """Counters for every contest of an election."""
+
+    def __init__(self, election: Election):
+        self.election = election
+        self.geography = Geography(election)
+        self.contests = {c.code: ContestTally(c, election, self.geography) for c in election.contests}
+
+    def set(self, table: str, contest: str, state: SlotState) -> None:
+        self.contests[contest].set(self.geography.table_index[table], state)
+
+    def load(self, states: dict[tuple[str, str], SlotState]) -> None:
+        """Fill many slots at once, then roll up once."""
+        index = self.geography.table_index
+        for (table, contest), state in states.items():
+            ct = self.contests[contest]
+            ct.table_rows[index[table]] = ct.row_for(index[table], state)
+        for ct in self.contests.values():
+            ct.recompute()
+
+
+def _roll_up(geography: Geography, values: np.ndarray) -> np.ndarray:
+    """Sum per-table values (1-D or rows) into every ancestor node."""
+    shape = (geography.size,) + values.shape[1:]
+    totals = np.zeros(shape, dtype=np.int64)
+    if len(geography.ancestors) == 0:
+        return totals
+    depth = max(len(chain) for chain in geography.ancestors)
+    for level in range(depth):
+        rows = [i for i, chain in enumerate(geography.ancestors) if len(chain) > level]
+        nodes = [geography.ancestors[i][level] for i in rows]
+        np.add.at(totals, np.array(nodes, dtype=np.int64), values[rows])
+    return totals

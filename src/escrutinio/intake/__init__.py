@@ -1,0 +1,1 @@
+"""Channels into the domain: election definitions and acta files, bytes to records."""

@@ -1,0 +1,113 @@
+"""Read acta files (CSV and JSON Lines) into records for the rules.
+
+A reader never stops at the first bad row: each row becomes a
+:class:`Record` holding either its data or the problems that made it
+unreadable. Counts written as digits become ints; anything else is left as
+it was, for the rules to refuse with the field's name. The formats are
+documented in ``docs/formats/actas.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..domain.errors import Problem
+
+FIXED_COLUMNS = ("table", "contest", "ballots_cast", "null", "blank")
+JSON_KEYS = {"table", "contest", "votes", "null", "blank", "ballots_cast"}
+REQUIRED_COLUMNS = ("table", "contest", "ballots_cast", "null")
+FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
+
+
+@dataclass
+class Record:
+    source: str
+    row: int
+    data: dict | None
+    problems: list[Problem] = field(default_factory=list)
+
+
+def count_rows(path: Path) -> int:
+    with path.open("rb") as handle:
+        return sum(1 for _ in handle)
+
+
+def read_actas(path: str | Path) -> Iterator[Record]:
+    path = Path(path)
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        yield Record(str(path), 0, None, [Problem("", f"unknown file type {path.suffix!r}",
+                     "name acta files *.csv or *.jsonl", str(path))])
+        return
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            yield from (_csv_records(handle, str(path)) if kind == "csv" else _jsonl_records(handle, str(path)))
+    except OSError as exc:
+        yield Record(str(path), 0, None, [Problem("", f"cannot read: {exc.strerror}",
+                                                  "check the file name and its permissions", str(path))])
+    except UnicodeDecodeError as exc:
+        yield Record(str(path), 0, None, [Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})",
+                                                  "save the file as UTF-8", str(path))])
+
+
+def _csv_records(handle, source: str) -> Iterator[Record]:
+    reader = csv.reader(handle)
+    header = [h.strip() for h in next(reader, [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        yield Record(source, 1, None, [Problem(",".join(missing), f"missing column(s) {', '.join(missing)}",
+                     "the header needs table, contest, ballots_cast, null, then one column per option code",
+                     source, 1)])
+        return
+    for n, cells in enumerate(reader, 2):
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) != len(header):
+            yield Record(source, n, None, [Problem("", f"{len(cells)} cells where the header has {len(header)}",
+                         "give every row exactly one cell per column", source, n)])
+            continue
+        yield Record(source, n, _csv_row(dict(zip(header, cells))))
+
+
+def _csv_row(row: dict[str, str]) -> dict:
+    data: dict = {key: row[key].strip() for key in ("table", "contest") if key in row}
+    for key in ("ballots_cast", "null", "blank"):
+        if key in row:
+            data[key] = _number(row[key])
+    data["votes"] = {k: _number(v) for k, v in row.items() if k not in FIXED_COLUMNS and v.strip()}
+    return data
+
+
+def _number(text: str) -> object:
+    text = text.strip()
+    if text.isascii() and text.isdigit():
+        return int(text)
+    return text
+
+
+def _jsonl_records(handle, source: str) -> Iterator[Record]:
+    for n, line in enumerate(handle, 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield Record(source, n, None, [Problem("", f"not valid JSON ({exc.msg}, column {exc.colno})",
+                         "write one JSON object per line", source, n)])
+            continue
+        problems = check_json_shape(data)
+        yield Record(source, n, None if problems else data, [p.located(source, n) for p in problems])
+
+
+def check_json_shape(data: object) -> list[Problem]:
+    """Problems with the shape of one JSON acta (types of counts are left to the rules)."""
+    if not isinstance(data, dict):
+        return [Problem("", "an acta must be a JSON object", 'write {"table": …, "contest": …, "votes": {…}, …}')]
+    unknown = sorted(set(data) - JSON_KEYS)
+    if unknown:
+        return [Problem(k, f"unknown field {k!r}", f"use only: {', '.join(sorted(JSON_KEYS))}") for k in unknown]
+    return []

@@ -1,0 +1,284 @@
+"""Read an election definition: a TOML file and the CSV files it names.
+
+Every problem of the whole definition is collected before anything is
+raised, so a results centre fixes its files in one pass, not one error at a
+time. The format is documented in ``docs/formats/election.md``.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import tomllib
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ..domain.errors import DefinitionError, Problem
+from ..domain.model import ABSTENTION_BASES, Area, Centre, Contest, Election, Option, Table
+from ..domain.percent import METHODS, PercentRule
+
+AREA_COLUMNS = ("code", "name", "level", "parent")
+CENTRE_COLUMNS = ("code", "name", "area")
+TABLE_COLUMNS = ("code", "centre", "registered", "contests")
+
+
+class _Collector:
+    """Gathers problems with their file and row."""
+
+    def __init__(self) -> None:
+        self.problems: list[Problem] = []
+
+    def add(self, source: str, row: int | None, field: str, message: str, action: str) -> None:
+        self.problems.append(Problem(field, message, action, source, row))
+
+
+def load_definition(path: str | Path) -> Election:
+    path = Path(path)
+    found = _Collector()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DefinitionError(f"cannot read election definition {path}", [
+            Problem("", "file not found", "give the path of the election's TOML file", str(path))]) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise DefinitionError(f"election definition {path} is not valid TOML", [
+            Problem("", str(exc), "fix the TOML syntax at the place named", str(path))]) from None
+    election = _election(data, path, found)
+    if found.problems or election is None:
+        raise DefinitionError(f"election definition {path} has {len(found.problems)} problem(s); nothing was created",
+                              found.problems)
+    return election
+
+
+def _election(data: dict, path: Path, found: _Collector) -> Election | None:
+    src = str(path)
+    head = data.get("election")
+    if not isinstance(head, dict):
+        found.add(src, None, "election", "missing [election] table", "add an [election] table (see the template)")
+        head = {}
+    name = _string(head, "name", src, found)
+    date = head.get("date")
+    if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
+        found.add(src, None, "election.date", f"{date!r} is not a date", "write the date as 2007-12-02 (no quotes)")
+    time_zone = _string(head, "time_zone", src, found)
+    if time_zone:
+        try:
+            ZoneInfo(time_zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            found.add(src, None, "election.time_zone", f"unknown time zone {time_zone!r}",
+                      "use an IANA name such as America/Caracas")
+    polls_open = _clock(head, "polls_open", src, found)
+    polls_close = _clock(head, "polls_close", src, found)
+    locale = head.get("locale", "en")
+    rule = _percent_rule(head, src, found)
+    basis = head.get("abstention_basis", "counted_tables")
+    if basis not in ABSTENTION_BASES:
+        found.add(src, None, "election.abstention_basis", f"{basis!r} is not a known basis",
+                  f"use one of: {', '.join(ABSTENTION_BASES)}")
+    extra = head.get("extra_voters_allowed", 0)
+    if not isinstance(extra, int) or isinstance(extra, bool) or extra < 0:
+        found.add(src, None, "election.extra_voters_allowed", f"{extra!r} is not a whole number ≥ 0",
+                  "write how many voters beyond the register a table may admit, usually 0")
+        extra = 0
+    contests = _contests(data.get("contest"), src, found)
+    geography = data.get("geography")
+    if not isinstance(geography, dict):
+        found.add(src, None, "geography", "missing [geography] table", "add a [geography] table (see the template)")
+        return None
+    levels = geography.get("levels")
+    if not (isinstance(levels, list) and levels and all(isinstance(x, str) and x for x in levels)):
+        found.add(src, None, "geography.levels", "levels must be a list of names, the whole country first",
+                  'write e.g. levels = ["país", "estado", "municipio"]')
+        return None
+    base = path.parent
+    areas = _areas(_csv(base, geography, "areas", AREA_COLUMNS, src, found), levels, found)
+    centres = _centres(_csv(base, geography, "centres", CENTRE_COLUMNS, src, found), areas, found)
+    tables = _tables(_csv(base, geography, "tables", TABLE_COLUMNS, src, found), centres, contests, found)
+    if found.problems:
+        return None
+    return Election(name=name, date=date, time_zone=time_zone, polls_open=polls_open, polls_close=polls_close,
+                    locale=locale, percent_rule=rule, abstention_basis=basis, extra_voters_allowed=extra,
+                    contests=tuple(contests), levels=tuple(levels), areas=tuple(areas.values()),
+                    centres=tuple(centres.values()), tables=tuple(tables))
+
+
+def _string(table: dict, key: str, src: str, found: _Collector) -> str:
+    value = table.get(key)
+    if isinstance(value, str) and value.strip():
+        return value.strip()
+    found.add(src, None, f"election.{key}", f"missing or empty {key}", f"write {key} = \"…\" under [election]")
+    return ""
+
+
+def _clock(table: dict, key: str, src: str, found: _Collector) -> dt.time:
+    value = table.get(key)
+    if isinstance(value, dt.time):
+        return value
+    try:
+        return dt.time.fromisoformat(str(value))
+    except ValueError:
+        found.add(src, None, f"election.{key}", f"{value!r} is not a time of day",
+                  f'write {key} = "16:00" (local time of the election)')
+        return dt.time(0, 0)
+
+
+def _percent_rule(head: dict, src: str, found: _Collector) -> PercentRule:
+    method = head.get("percent_rule", "half_up")
+    decimals = head.get("percent_decimals", 2)
+    try:
+        return PercentRule(method, decimals)
+    except (ValueError, TypeError):
+        found.add(src, None, "election.percent_rule",
+                  f"percent rule {method!r} with {decimals!r} decimals is not valid",
+                  f"use percent_rule = one of {', '.join(METHODS)} and percent_decimals from 0 to 6")
+        return PercentRule()
+
+
+def _contests(items: object, src: str, found: _Collector) -> list[Contest]:
+    if not isinstance(items, list) or not items:
+        found.add(src, None, "contest", "no contests", "add one [[contest]] table per question or race")
+        return []
+    contests, seen = [], set()
+    for n, item in enumerate(items, 1):
+        where = f"contest[{n}]"
+        code, name = str(item.get("code", "")).strip(), str(item.get("name", "")).strip()
+        if not code or not name:
+            found.add(src, None, where, "a contest needs a code and a name", "write code = \"A\" and name = \"…\"")
+        if code in seen:
+            found.add(src, None, f"{where}.code", f"contest code {code!r} appears twice", "give each contest its own code")
+        seen.add(code)
+        options = _options(item.get("options"), f"{where}.options", src, found)
+        blank = item.get("blank", False)
+        if not isinstance(blank, bool):
+            found.add(src, None, f"{where}.blank", "blank must be true or false",
+                      "write blank = true if blank ballots are counted apart")
+            blank = False
+        contests.append(Contest(code, name, tuple(options), blank))
+    return contests
+
+
+RESERVED = {"table", "contest", "null", "blank", "ballots_cast", "votes"}
+
+
+def _options(items: object, where: str, src: str, found: _Collector) -> list[Option]:
+    if not isinstance(items, list) or not items:
+        found.add(src, None, where, "a contest needs at least one option",
+                  'write options = [{ code = "SI", name = "Sí" }, …]')
+        return []
+    options, seen = [], set()
+    for item in items:
+        code = str(item.get("code", "")).strip() if isinstance(item, dict) else ""
+        name = str(item.get("name", "")).strip() if isinstance(item, dict) else ""
+        if not code or not name or code in RESERVED:
+            found.add(src, None, where, f"option {item!r} needs a code and a name, and the code may not be one of "
+                      f"{', '.join(sorted(RESERVED))}", 'write { code = "SI", name = "Sí" }')
+        elif code in seen:
+            found.add(src, None, where, f"option code {code!r} appears twice", "give each option its own code")
+        seen.add(code)
+        options.append(Option(code, name))
+    return options
+
+
+def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: str,
+         found: _Collector) -> tuple[str, list[tuple[int, dict]]]:
+    name = geography.get(key)
+    if not isinstance(name, str):
+        found.add(src, None, f"geography.{key}", f"missing file name for {key}", f'write {key} = "{key}.csv"')
+        return src, []
+    path = base / name
+    try:
+        with path.open(newline="", encoding="utf-8-sig") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                found.add(str(path), 1, ",".join(missing), f"missing column(s) {', '.join(missing)}",
+                          f"the header must be: {','.join(columns)}")
+                return str(path), []
+            return str(path), [(n, row) for n, row in enumerate(reader, 2)]
+    except OSError as exc:
+        found.add(str(path), None, f"geography.{key}", f"cannot read: {exc.strerror}", "check the file name and path")
+    except UnicodeDecodeError:
+        found.add(str(path), None, "", "not UTF-8 text", "save the file as UTF-8 CSV")
+    return str(path), []
+
+
+def _areas(source: tuple[str, list[tuple[int, dict]]], levels: list[str], found: _Collector) -> dict[str, Area]:
+    src, rows = source
+    areas: dict[str, Area] = {}
+    for n, row in rows:
+        code, name, level = row["code"].strip(), row["name"].strip(), row["level"].strip()
+        parent = row["parent"].strip() or None
+        if not code or not name:
+            found.add(src, n, "code" if not code else "name", "empty code or name", "fill in both")
+            continue
+        if code in areas:
+            found.add(src, n, "code", f"area code {code!r} appears twice", "give each area its own code")
+            continue
+        if level not in levels:
+            found.add(src, n, "level", f"unknown level {level!r}", f"use one of: {', '.join(levels)}")
+            continue
+        areas[code] = Area(code, name, levels.index(level), parent)
+    roots = [a for a in areas.values() if a.parent is None]
+    if rows and len(roots) != 1:
+        found.add(src, None, "parent", f"{len(roots)} areas have no parent; exactly one must (the whole country)",
+                  "leave parent empty only for the one area at the first level")
+    for n, row in rows:
+        area = areas.get(row["code"].strip())
+        if area is None or area.parent is None:
+            if area is not None and area.level != 0:
+                found.add(src, n, "parent", f"area {area.code!r} has no parent but is not at level {levels[0]!r}",
+                          "name its parent area")
+            continue
+        parent = areas.get(area.parent)
+        if parent is None:
+            found.add(src, n, "parent", f"unknown parent area {area.parent!r}", "name an area defined in this file")
+        elif parent.level != area.level - 1:
+            found.add(src, n, "level", f"area {area.code!r} at level {levels[area.level]!r} has parent "
+                      f"{parent.code!r} at level {levels[parent.level]!r}",
+                      "a parent must be exactly one level above its child")
+    return areas
+
+
+def _centres(source: tuple[str, list[tuple[int, dict]]], areas: dict[str, Area],
+             found: _Collector) -> dict[str, Centre]:
+    src, rows = source
+    centres: dict[str, Centre] = {}
+    for n, row in rows:
+        code, name, area = row["code"].strip(), row["name"].strip(), row["area"].strip()
+        if not code or not name:
+            found.add(src, n, "code" if not code else "name", "empty code or name", "fill in both")
+        elif code in centres or code in areas:
+            found.add(src, n, "code", f"code {code!r} is already used by another centre or area",
+                      "give each centre a code of its own")
+        elif area not in areas:
+            found.add(src, n, "area", f"unknown area {area!r}", "name an area of the areas file")
+        else:
+            centres[code] = Centre(code, name, area)
+    return centres
+
+
+def _tables(source: tuple[str, list[tuple[int, dict]]], centres: dict[str, Centre], contests: list[Contest],
+            found: _Collector) -> list[Table]:
+    src, rows = source
+    codes = [c.code for c in contests]
+    tables, seen = [], set()
+    for n, row in rows:
+        code, centre, registered = row["code"].strip(), row["centre"].strip(), row["registered"].strip()
+        on_ballot = tuple(c.strip() for c in (row["contests"] or "").split(";") if c.strip()) or tuple(codes)
+        if not code:
+            found.add(src, n, "code", "empty table code", "fill in the table code")
+        elif code in seen:
+            found.add(src, n, "code", f"table code {code!r} appears twice", "give each table its own code")
+        if centre not in centres:
+            found.add(src, n, "centre", f"unknown centre {centre!r}", "name a centre of the centres file")
+        if not registered.isdigit():
+            found.add(src, n, "registered", f"{registered!r} is not a whole number ≥ 0",
+                      "write the number of registered voters of the table")
+        unknown = [c for c in on_ballot if c not in codes]
+        if unknown:
+            found.add(src, n, "contests", f"unknown contest(s) {', '.join(unknown)}",
+                      f"use contest codes separated by ';' ({';'.join(codes)}), or leave empty for all")
+        seen.add(code)
+        if registered.isdigit():
+            tables.append(Table(code, centre, int(registered), on_ballot))
+    return tables

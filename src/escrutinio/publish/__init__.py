@@ -1,0 +1,1 @@
+"""Artefacts from the domain: readable text of bulletins and their differences."""

@@ -1,0 +1,109 @@
+"""Bulletins as readable text for a terminal or a plain-text wire."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..domain.bulletin import Bulletin
+
+DASH = "—"
+
+
+def _n(value: int) -> str:
+    return f"{value:,}"
+
+
+def _p(value: str | None) -> str:
+    return f"{value} %" if value is not None else DASH
+
+
+def render_bulletin(bulletin: Bulletin, area_code: str | None = None) -> str:
+    body = bulletin.body
+    area = bulletin.area(area_code) if area_code else body["areas"][0]
+    cut = dt.datetime.fromisoformat(body["cut_off_local"])
+    lines = [
+        f"{body['election']['name']}",
+        f"Bulletin {body['number']} — cut-off {cut:%Y-%m-%d %H:%M} ({body['election']['time_zone']}, "
+        f"UTC{cut:%z})",
+        f"Area: {area['name']} ({area['level']}, {area['code']})",
+        f"Rule: {body['percent_rule']['text']}",
+        f"Hash: {bulletin.hash}",
+        f"Previous: {body['previous_hash'] or DASH}",
+    ]
+    contests = {c["code"]: c for c in body["contests"]}
+    for code, figures in area["results"].items():
+        lines += [""] + _contest(contests[code], figures, body["abstention_basis"])
+    return "\n".join(lines) + "\n"
+
+
+def _contest(contest: dict, f: dict, basis: str) -> list[str]:
+    names = {o["code"]: o["name"] for o in contest["options"]}
+    rows = [(names[o["code"]], _n(o["votes"]), _p(o["percent"])) for o in f["options"]]
+    rows.append(("Valid votes", _n(f["valid"]), ""))
+    rows.append(("Null", _n(f["null"]), _p(f["null_percent"])))
+    if contest["blank"]:
+        rows.append(("Blank", _n(f["blank"]), _p(f["blank_percent"])))
+    rows.append(("Ballots cast", _n(f["ballots_cast"]), ""))
+    width = max(len(r[0]) for r in rows)
+    numbers = max(len(r[1]) for r in rows)
+    out = [f"{contest['name']} ({contest['code']})", "-" * (width + numbers + 14)]
+    out += [f"{a:<{width}}  {b:>{numbers}}  {c:>9}".rstrip() for a, b, c in rows]
+    t = f["tables"]
+    other = "counted_tables" if basis == "whole_register" else "whole_register"
+    label = {"whole_register": "over the whole register", "counted_tables": "over counted tables"}
+    d = f["decided"]
+    out += [
+        f"Turnout {_p(f['turnout'][basis])} {label[basis]} ({_p(f['turnout'][other])} {label[other]})",
+        f"Abstention {_p(f['abstention'][basis])} {label[basis]} "
+        f"({_p(f['abstention'][other])} {label[other]})",
+        f"Registered voters: {_n(f['registered_all'])} in all, {_n(f['registered_counted'])} at counted tables "
+        f"({_p(f['register_counted_percent'])} of the register)",
+        f"Tables: {_n(t['counted'])} counted of {_n(t['expected'])} expected; {_n(t['received'])} received, "
+        f"{_n(t['quarantined'])} quarantined, {_n(t['conflict'])} in conflict",
+        _decided(d, names),
+    ]
+    return out
+
+
+def _decided(d: dict, names: dict) -> str:
+    if d["leader"] is None:
+        return f"Decided: no — no single leader; {_n(d['remaining_max'])} ballots still possible"
+    leader = names[d["leader"]]
+    verdict = "yes" if d["decided"] else "not yet"
+    relation = ">" if d["decided"] else "≤"
+    return (f"Decided: {verdict} — {leader} leads by {_n(d['lead'])} {relation} {_n(d['remaining_max'])} "
+            f"ballots still possible at tables not counted")
+
+
+def render_diff(old: Bulletin, new: Bulletin, changes: list[dict]) -> str:
+    lines = [f"Bulletin {old.number} → {new.number}: {len(changes)} figure(s) changed"]
+    current = None
+    for change in changes:
+        key = (change["area"], change["contest"])
+        if key != current:
+            lines.append(f"\n{change['name']} ({change['area']}) — contest {change['contest']}")
+            current = key
+        lines.append(f"  {change['figure']}: {_fmt(change['old'])} → {_fmt(change['new'])}")
+    return "\n".join(lines) + "\n"
+
+
+def _fmt(value: object) -> str:
+    if value is None:
+        return DASH
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int):
+        return _n(value)
+    return str(value)
+
+
+def render_list(heads: list[dict], time_zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    zone = ZoneInfo(time_zone)
+    if not heads:
+        return "No bulletin published yet.\n"
+    lines = [f"{'No.':>4}  {'cut-off (' + time_zone + ')':<28}  hash"]
+    for h in heads:
+        lines.append(f"{h['number']:>4}  {h['cut_off'].astimezone(zone):%Y-%m-%d %H:%M:%S %z}     {h['hash'][:16]}…")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,28 @@
+"""Use cases: the Python API that the CLI and the web app are thin shells over.
+
+Each function owns its transactions; state is read from and written to a
+:class:`~escrutinio.store.Store` opened with :func:`open_store`.
+"""
+
+from .bulletins import compare_bulletins, current_tally, get_bulletin, list_bulletins, publish_bulletin
+from .demo import run_demo
+from .election import DEFAULT_URL, init_election, open_store
+from .intake import IngestReport, Outcome, ingest_files, ingest_records
+from .resolve import resolve_conflict
+
+__all__ = [
+    "DEFAULT_URL",
+    "IngestReport",
+    "Outcome",
+    "compare_bulletins",
+    "current_tally",
+    "get_bulletin",
+    "ingest_files",
+    "ingest_records",
+    "init_election",
+    "list_bulletins",
+    "open_store",
+    "publish_bulletin",
+    "resolve_conflict",
+    "run_demo",
+]

@@ -1,0 +1,106 @@
+"""Replay the demo night through the same services a real night uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ...domain.bulletin import Bulletin
+from ...domain.model import Election
+from ...intake.actas import Record
+from ...store import Store
+from ..bulletins import publish_bulletin
+from ..election import init_election
+from ..intake import Outcome, ingest_records
+from ..resolve import resolve_conflict
+from .generate import Night, generate
+
+WINDOW = dt.timedelta(minutes=5)
+OPERATOR = "sala de totalización (demo)"
+
+
+@dataclass
+class ReplayReport:
+    election: Election
+    bulletins: list[Bulletin]
+    outcomes: dict[str, int]
+    resolutions: int
+
+
+def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[[Bulletin], None] | None = None,
+             on_batch: Callable[[dt.datetime, list[Outcome]], None] | None = None, night: Night | None = None
+             ) -> ReplayReport:
+    """Create the demo election in ``store`` and replay its night.
+
+    ``speed`` is how many night seconds pass per real second (None: as fast
+    as possible). Actas are ingested in five-minute windows of night time.
+    """
+    night = night or generate()
+    election = init_election(store, night.election, now=night.arrivals[0].at - dt.timedelta(hours=12))
+    events = _timeline(night)
+    clock = _Clock(events[0][0], speed)
+    report = ReplayReport(election, [], {}, 0)
+    for at, kind, payload in events:
+        clock.wait_until(at)
+        if kind == "actas":
+            outcomes = ingest_records(store, payload, now=at, operator="transmisión (demo)")
+            for o in outcomes:
+                report.outcomes[o.result] = report.outcomes.get(o.result, 0) + 1
+            if on_batch:
+                on_batch(at, outcomes)
+        elif kind == "resolve":
+            report.resolutions += _resolve(store, payload, at)
+        else:
+            bulletin = publish_bulletin(store, now=at)
+            report.bulletins.append(bulletin)
+            if on_bulletin:
+                on_bulletin(bulletin)
+    return report
+
+
+def _timeline(night: Night) -> list[tuple[dt.datetime, str, object]]:
+    """Acta windows, resolutions and bulletins in night order.
+
+    Windows are cut at every bulletin time too, so a bulletin holds exactly
+    the actas that arrived by its cut-off.
+    """
+    cuts = sorted(t.astimezone(dt.timezone.utc) for t in night.bulletin_times)
+    windows: dict[dt.datetime, list[Record]] = {}
+    start = night.arrivals[0].at
+    for n, arrival in enumerate(night.arrivals, 1):
+        end = start + WINDOW * ((arrival.at - start) // WINDOW + 1)
+        end = next((cut for cut in cuts if arrival.at <= cut < end), end)
+        windows.setdefault(end, []).append(Record("transmisión", n, arrival.record))
+    events = [(at, 0, "actas", records) for at, records in windows.items()]
+    events += [(r.at, 1, "resolve", r) for r in night.resolutions]
+    events += [(at, 2, "bulletin", None) for at in cuts]
+    events.sort(key=lambda e: (e[0], e[1]))
+    return [(at, kind, payload) for at, _, kind, payload in events]
+
+
+def _resolve(store: Store, resolution, at: dt.datetime) -> int:
+    held = [r for r in store.actas(table=resolution.table) if r.acta.contest == resolution.contest]
+    if len(held) < 2:
+        return 0
+    chosen = held[0] if resolution.pick == "first" else held[-1]
+    resolve_conflict(store, resolution.table, resolution.contest, chosen.id, resolution.reason, OPERATOR, now=at)
+    return 1
+
+
+class _Clock:
+    """Night time mapped onto real time at a given speed."""
+
+    def __init__(self, start: dt.datetime, speed: float | None):
+        self.start = start
+        self.speed = speed
+        self.real_start = time.monotonic()
+
+    def wait_until(self, at: dt.datetime) -> None:
+        if not self.speed:
+            return
+        due = self.real_start + (at - self.start).total_seconds() / self.speed
+        delay = due - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)

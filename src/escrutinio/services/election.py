@@ -1,0 +1,29 @@
+"""Open a store and create an election in it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from ..domain.model import Election
+from ..intake.definition import load_definition
+from ..store import Store
+from .clock import now_utc
+
+DEFAULT_URL = "sqlite:///escrutinio.db"
+
+
+def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
+    """Open (and by default migrate) the store at ``url``; SQLite file ./escrutinio.db if none."""
+    store = Store(url or DEFAULT_URL)
+    if migrate:
+        store.migrate()
+    return store
+
+
+def init_election(store: Store, definition: str | Path | Election, now: dt.datetime | None = None) -> Election:
+    """Create the election from a definition file (every problem listed) or an Election."""
+    election = definition if isinstance(definition, Election) else load_definition(definition)
+    with store.transaction() as conn:
+        store.save_election(conn, election, now or now_utc())
+    return store.election()

@@ -1,0 +1,152 @@
+"""Take actas in: rules, dedupe, conflicts, one transaction per batch.
+
+An acta is acknowledged (its outcome returned) only after the transaction
+holding it has committed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy.exc import IntegrityError
+
+from ..domain.canonical import digest
+from ..domain.errors import ActaRejected, Problem
+from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaEvent, ActaRecord
+from ..domain.rules import Checked, check_acta
+from ..intake.actas import Record, count_rows, read_actas
+from ..store import Store
+from .clock import now_utc
+
+ACCEPTED = "accepted"
+ALREADY_PRESENT = "already_present"
+CONFLICT = "conflict"
+REJECTED = "rejected"
+OUTCOMES = (ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED)
+BATCH = 1000
+SYSTEM = "system"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to one acta."""
+
+    source: str
+    row: int | None
+    result: str
+    table: str | None = None
+    contest: str | None = None
+    acta_id: int | None = None
+    reasons: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+@dataclass
+class IngestReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        seen = Counter(o.result for o in self.outcomes)
+        return {name: seen.get(name, 0) for name in OUTCOMES}
+
+    @property
+    def problems(self) -> list[Problem]:
+        return [p for o in self.outcomes for p in o.problems]
+
+
+def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime | None = None,
+                   operator: str = SYSTEM) -> list[Outcome]:
+    """Check and store one batch of records in one transaction; outcomes in input order."""
+    election = store.election()
+    when = now or now_utc()
+    checked: list[tuple[Record, Checked | None, tuple[Problem, ...]]] = []
+    for record in records:
+        if record.data is None:
+            checked.append((record, None, tuple(record.problems)))
+            continue
+        try:
+            checked.append((record, check_acta(election, record.data), ()))
+        except ActaRejected as exc:
+            checked.append((record, None, tuple(p.located(record.source, record.row) for p in exc.problems)))
+    for attempt in range(3):
+        try:
+            return _store_batch(store, checked, when, operator)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _store_batch(store: Store, checked, when: dt.datetime, operator: str) -> list[Outcome]:
+    slots = [(c.acta.table, c.acta.contest) for _, c, _ in checked if c is not None]
+    outcomes: list[Outcome] = []
+    with store.transaction() as conn:
+        held = store.slot_actas(conn, slots)
+        events: list[ActaEvent] = []
+        for record, item, problems in checked:
+            if item is None:
+                outcomes.append(Outcome(record.source, record.row, REJECTED, problems=problems))
+                continue
+            outcomes.append(_store_one(store, conn, record, item, held, when, operator, events))
+        store.add_events(conn, events)
+    return outcomes
+
+
+def _store_one(store, conn, record: Record, item: Checked, held: dict, when, operator, events) -> Outcome:
+    acta = item.acta
+    slot = (acta.table, acta.contest)
+    key = digest(acta.as_dict())
+    existing: list[ActaRecord] = held[slot]
+    same = next((r for r in existing if r.digest == key), None)
+    if same is not None:
+        return Outcome(record.source, record.row, ALREADY_PRESENT, acta.table, acta.contest, same.id, same.reasons)
+    if existing:
+        status, result = CONFLICTING, CONFLICT
+    elif item.quarantined:
+        status, result = QUARANTINED, QUARANTINED
+    else:
+        status, result = COUNTED, ACCEPTED
+    acta_id = store.add_acta(conn, acta, key, status, item.quarantine_reasons, _where(record), when)
+    existing.append(ActaRecord(acta_id, acta, key, status, item.quarantine_reasons, _where(record), when))
+    events.append(ActaEvent(acta_id, when, status, operator, "; ".join(item.quarantine_reasons)))
+    return Outcome(record.source, record.row, result, acta.table, acta.contest, acta_id, item.quarantine_reasons)
+
+
+def _where(record: Record) -> str:
+    return f"{record.source}:{record.row}" if record.row else record.source
+
+
+def ingest_files(store: Store, paths: Iterable[str | Path], *, now: dt.datetime | None = None,
+                 operator: str = SYSTEM, progress: Callable[[int], None] | None = None) -> IngestReport:
+    """Ingest CSV / JSON Lines acta files, in batches; every problem is reported."""
+    report = IngestReport()
+    for path in paths:
+        batch: list[Record] = []
+        for record in read_actas(path):
+            batch.append(record)
+            if len(batch) >= BATCH:
+                report.outcomes += ingest_records(store, batch, now=now, operator=operator)
+                if progress:
+                    progress(len(batch))
+                batch = []
+        if batch:
+            report.outcomes += ingest_records(store, batch, now=now, operator=operator)
+            if progress:
+                progress(len(batch))
+    return report
+
+
+def total_rows(paths: Iterable[str | Path]) -> int:
+    """Lines in the given files, for a progress bar's length."""
+    total = 0
+    for path in paths:
+        try:
+            total += count_rows(Path(path))
+        except OSError:
+            continue
+    return total

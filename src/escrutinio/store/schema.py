@@ -1,0 +1,101 @@
+"""The tables of the store, declared once with SQLAlchemy Core.
+
+The migrations in ``migrations/versions`` must produce exactly these
+definitions on SQLite and on PostgreSQL; a test compares them.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (BigInteger, Boolean, Column, DateTime, ForeignKey, Index, Integer, LargeBinary,
+                        MetaData, String, Table, Text, UniqueConstraint)
+
+metadata = MetaData()
+
+election = Table(
+    "election", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("settings", Text, nullable=False),  # JSON: date, time zone, percent rule, …
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+contest = Table(
+    "contest", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("blank", Boolean, nullable=False),
+    Column("position", Integer, nullable=False),
+)
+
+option = Table(
+    "option", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("contest_id", Integer, ForeignKey("contest.id"), nullable=False),
+    Column("code", String(64), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("position", Integer, nullable=False),
+    UniqueConstraint("contest_id", "code"),
+)
+
+area = Table(
+    "area", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("level", Integer, nullable=False),
+    Column("parent_id", Integer, ForeignKey("area.id"), nullable=True, index=True),
+)
+
+centre = Table(
+    "centre", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("name", Text, nullable=False),
+    Column("area_id", Integer, ForeignKey("area.id"), nullable=False, index=True),
+)
+
+polling_table = Table(
+    "polling_table", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("code", String(64), nullable=False, unique=True),
+    Column("centre_id", Integer, ForeignKey("centre.id"), nullable=False, index=True),
+    Column("registered", Integer, nullable=False),
+    Column("contests", Text, nullable=False),  # contest codes on its ballot, ';'-separated
+)
+
+acta = Table(
+    "acta", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("table_id", Integer, ForeignKey("polling_table.id"), nullable=False),
+    Column("contest_id", Integer, ForeignKey("contest.id"), nullable=False),
+    Column("digest", String(64), nullable=False),
+    Column("content", Text, nullable=False),  # canonical JSON of the acta
+    Column("status", String(16), nullable=False),
+    Column("reasons", Text, nullable=False),  # JSON list of quarantine reasons
+    Column("source", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("table_id", "contest_id", "digest"),
+    Index("ix_acta_slot", "table_id", "contest_id"),
+)
+
+acta_event = Table(
+    "acta_event", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("acta_id", BigInteger().with_variant(Integer, "sqlite"), ForeignKey("acta.id"), nullable=False,
+           index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(32), nullable=False),
+    Column("operator", Text, nullable=False),
+    Column("reason", Text, nullable=False),
+)
+
+bulletin = Table(
+    "bulletin", metadata,
+    Column("number", Integer, primary_key=True, autoincrement=False),
+    Column("cut_off", DateTime(timezone=True), nullable=False),
+    Column("published_at", DateTime(timezone=True), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+    Column("previous_hash", String(64), nullable=True),
+    Column("body", LargeBinary, nullable=False),  # zlib-compressed canonical JSON
+)

@@ -1,0 +1,84 @@
+"""Shared fixtures: a fresh store per test, on SQLite and on PostgreSQL.
+
+PostgreSQL tests use ESCRUTINIO_TEST_POSTGRESQL_URL (default: the local
+server at 127.0.0.1:5432, database ``test``); each test gets a schema of its
+own. Without a reachable server they are skipped with a message saying how
+to enable them, unless ESCRUTINIO_REQUIRE_POSTGRESQL=1 (as in CI), when they
+fail instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from escrutinio.services import init_election, open_store
+
+from .factory import small_election
+
+PG_URL = os.environ.get("ESCRUTINIO_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+REQUIRE_PG = os.environ.get("ESCRUTINIO_REQUIRE_POSTGRESQL") == "1"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def _pg_available() -> str | None:
+    try:
+        engine = sa.create_engine(PG_URL)
+        with engine.connect() as conn:
+            conn.execute(sa.text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as exc:  # any failure to connect means "not available"
+        return str(exc).splitlines()[0]
+
+
+_PG_PROBLEM = "unchecked"
+
+
+def _pg_problem() -> str | None:
+    global _PG_PROBLEM
+    if _PG_PROBLEM == "unchecked":
+        _PG_PROBLEM = _pg_available()
+    return _PG_PROBLEM
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'escrutinio.db'}"
+        return
+    problem = _pg_problem()
+    if problem:
+        message = (f"PostgreSQL not reachable at {PG_URL} ({problem}); set ESCRUTINIO_TEST_POSTGRESQL_URL "
+                   "to a server where the tests may create schemas")
+        if REQUIRE_PG:
+            pytest.fail(message)
+        pytest.skip(message)
+    schema = f"t_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.engine.make_url(PG_URL).update_query_dict({"options": f"-csearch_path={schema}"})
+    yield url.render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+    admin.dispose()
+
+
+@pytest.fixture
+def store(db_url):
+    """A migrated, empty store."""
+    opened = open_store(db_url)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def small_store(store):
+    """A store holding the small election of tests/factory.py."""
+    init_election(store, small_election())
+    return store

@@ -10,6 +10,7 @@ import click
 
 from . import services
 from .domain.errors import EscrutinioError, NotFound
+from .intake import adapters
 from .publish.text import render_bulletin, render_diff, render_list
 
 ENV_DB = "ESCRUTINIO_DATABASE_URL"
@@ -238,6 +239,59 @@ def demo(serve: bool, speed: str | None, replace: bool, db_url: str) -> None:
                f"{len(report.bulletins)} bulletins. Try: escrutinio bulletin show 1")
 
 
+@main.group()
+def adapt() -> None:
+    """Turn other systems' result files into escrutinio's own files.
+
+    Each command writes an election definition (definition.toml, areas.csv,
+    centres.csv, tables.csv) and one acta CSV per input file into --out, for
+    `escrutinio init` and `escrutinio ingest`. Every problem of the input is
+    listed; rows with problems are left out and the command exits 1.
+    """
+
+
+out_option = click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+                          help="Directory to write into (created if needed; files of the same name are replaced).")
+
+
+@adapt.command("tse-br")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@out_option
+def adapt_tse_br(file: Path, out: Path) -> None:
+    """Brazil: TSE presidential results of one state, per section.
+
+    FILE is a per-section CSV as aggregated from the TSE by doccaz/urnas-br
+    (csv/resumo-<uf>.csv). See docs/formats/adapters.md.
+    """
+    _write_adapted(adapters.adapt_tse_br(file), out)
+
+
+@adapt.command("onegov-vote")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--canton", help="Canton code such as ZG (default: found from the municipality numbers).")
+@out_option
+def adapt_onegov_vote(files: tuple[Path, ...], canton: str | None, out: Path) -> None:
+    """Switzerland: OneGov vote exports, per municipality.
+
+    FILES are CSV exports of one and the same vote (say an intermediate and
+    the final one); the definition covers all their municipalities, and each
+    file gives its own acta file. See docs/formats/adapters.md.
+    """
+    _write_adapted(adapters.adapt_onegov_vote(files, canton=canton), out)
+
+
+def _write_adapted(bundle: adapters.Bundle, out: Path) -> None:
+    written = adapters.write_bundle(bundle, out)
+    for path in written:
+        click.echo(f"wrote {path}")
+    if not written:
+        click.echo("nothing written: the input could not be mapped")
+    for problem in bundle.problems:
+        click.echo(f"problem: {problem}")
+    if bundle.problems:
+        sys.exit(1)
+
+
 @main.command("cli-reference", hidden=True)
 def cli_reference() -> None:
     """Print the Markdown CLI reference (docs/cli.md)."""
@@ -249,19 +303,21 @@ def reference_markdown() -> str:
     parts = ["# CLI reference\n\n",
              "Generated from `escrutinio … --help` by `escrutinio cli-reference > docs/cli.md`; "
              "a test fails when this file and the help text differ.\n"]
-    for path, command in _walk(main, ["escrutinio"]):
-        with click.Context(command, info_name=" ".join(path)) as ctx:
-            parts.append(f"\n## `{' '.join(path)}`\n\n```text\n{command.get_help(ctx)}\n```\n")
+    # Contexts chained as when the commands run, so subcommands inherit -h; a fixed width (what click
+    # uses on an 80-column terminal) keeps the text the same whatever terminal generates or tests it.
+    root = click.Context(main, info_name="escrutinio", terminal_width=78, **main.context_settings)
+    for ctx in _walk(root):
+        parts.append(f"\n## `{ctx.command_path}`\n\n```text\n{ctx.command.get_help(ctx)}\n```\n")
     return "".join(parts)
 
 
-def _walk(command: click.Command, path: list[str]):
-    if command.hidden:
+def _walk(ctx: click.Context):
+    if ctx.command.hidden:
         return
-    yield path, command
-    if isinstance(command, click.Group):
-        for name in sorted(command.commands):
-            yield from _walk(command.commands[name], path + [name])
+    yield ctx
+    if isinstance(ctx.command, click.Group):
+        for name in sorted(ctx.command.commands):
+            yield from _walk(click.Context(ctx.command.commands[name], parent=ctx, info_name=name))
 
 
 if __name__ == "__main__":

@@ -9,7 +9,8 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── NotFound             a table, contest, area, acta or bulletin is unknown
      ├── ResolutionError      a conflict cannot be resolved as asked
      ├── NotInitialised       the database holds no election yet
-     └── AlreadyInitialised   the database already holds an election
+     ├── AlreadyInitialised   the database already holds an election
+     └── WriteConflict        a concurrent writer stored the same row first; retry
 """
 
 from __future__ import annotations
@@ -87,3 +88,8 @@ class NotInitialised(EscrutinioError):
 
 class AlreadyInitialised(EscrutinioError):
     """The database already holds an election."""
+
+
+class WriteConflict(EscrutinioError):
+    """A transaction broke a uniqueness rule of the store, usually because another writer
+    committed the same row first; running the transaction again sees that row."""

@@ -21,6 +21,8 @@ class PercentRule:
     def __post_init__(self) -> None:
         if self.method not in METHODS:
             raise ValueError(f"percent method must be one of {METHODS}, not {self.method!r}")
+        if not isinstance(self.decimals, int) or isinstance(self.decimals, bool):
+            raise TypeError(f"percent decimals must be a whole number, not {self.decimals!r}")
         if not 0 <= self.decimals <= 6:
             raise ValueError("percent decimals must be between 0 and 6")
 

@@ -58,7 +58,11 @@ def _text(record: Mapping, key: str, problems: list[Problem]) -> str | None:
     value = record.get(key)
     if isinstance(value, str) and value.strip():
         return value.strip()
-    problems.append(Problem(key, f"missing {key} code", f"fill in the {key} code"))
+    if value is None or isinstance(value, str):
+        problems.append(Problem(key, f"missing {key} code", f"fill in the {key} code"))
+    else:
+        problems.append(Problem(key, f"{key} code {value!r} is not text",
+                                f'write the {key} code as text, e.g. "{value}"'))
     return None
 
 
@@ -81,6 +85,8 @@ def _whole(value: object, field: str, problems: list[Problem]) -> int:
 
 def _blank(record: Mapping, contest: Contest | None, problems: list[Problem]) -> int:
     value = record.get("blank")
+    if contest is None and value in (None, ""):
+        return 0  # unknown contest: whether blank is required cannot be said; the contest problem is enough
     if contest is not None and not contest.blank and value in (None, "", 0):
         return 0
     if contest is not None and not contest.blank:

@@ -43,14 +43,21 @@ class Geography:
         self.parent = np.array(parent, dtype=np.int64)
         self.size = len(self.codes)
         self.table_index: dict[str, int] = {t.code: i for i, t in enumerate(election.tables)}
-        self.ancestors: list[np.ndarray] = [self._chain(self.index[t.centre]) for t in election.tables]
+        chains = self._chains()
+        self.ancestors: list[np.ndarray] = [chains[self.index[t.centre]] for t in election.tables]
+        depth = max((len(c) for c in self.ancestors), default=0)
+        # ancestor_matrix[k, t]: the k-th ancestor of table t, or `size` (a scratch row) past its root.
+        self.ancestor_matrix = np.full((depth, len(self.ancestors)), self.size, dtype=np.int64)
+        for t, chain in enumerate(self.ancestors):
+            self.ancestor_matrix[: len(chain), t] = chain
 
-    def _chain(self, node: int) -> np.ndarray:
-        chain = []
-        while node >= 0:
-            chain.append(node)
-            node = int(self.parent[node])
-        return np.array(chain, dtype=np.int64)
+    def _chains(self) -> list[np.ndarray]:
+        """For every node, itself and its ancestors up to the root (parents come before children)."""
+        chains: list[np.ndarray] = []
+        for node, parent in enumerate(self.parent.tolist()):
+            above = chains[parent] if parent >= 0 else np.empty(0, dtype=np.int64)
+            chains.append(np.concatenate(([node], above)).astype(np.int64))
+        return chains
 
     def children(self) -> dict[int, list[int]]:
         kids: dict[int, list[int]] = {}
@@ -136,13 +143,7 @@ class Tally:
 
 def _roll_up(geography: Geography, values: np.ndarray) -> np.ndarray:
     """Sum per-table values (1-D or rows) into every ancestor node."""
-    shape = (geography.size,) + values.shape[1:]
-    totals = np.zeros(shape, dtype=np.int64)
-    if len(geography.ancestors) == 0:
-        return totals
-    depth = max(len(chain) for chain in geography.ancestors)
-    for level in range(depth):
-        rows = [i for i, chain in enumerate(geography.ancestors) if len(chain) > level]
-        nodes = [geography.ancestors[i][level] for i in rows]
-        np.add.at(totals, np.array(nodes, dtype=np.int64), values[rows])
-    return totals
+    totals = np.zeros((geography.size + 1,) + values.shape[1:], dtype=np.int64)
+    for level in geography.ancestor_matrix:
+        np.add.at(totals, level, values)
+    return totals[:-1]

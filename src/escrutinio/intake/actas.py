@@ -63,7 +63,11 @@ def _csv_records(handle, source: str) -> Iterator[Record]:
                      "the header needs table, contest, ballots_cast, null, then one column per option code",
                      source, 1)])
         return
-    for n, cells in enumerate(reader, 2):
+    for n, cells in enumerate(_cells(reader), 2):
+        if isinstance(cells, csv.Error):
+            yield Record(source, n, None, [Problem("", f"unreadable CSV row ({cells})",
+                         "check the quoting of this row; every cell must be short text or a number", source, n)])
+            continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
@@ -71,6 +75,17 @@ def _csv_records(handle, source: str) -> Iterator[Record]:
                          "give every row exactly one cell per column", source, n)])
             continue
         yield Record(source, n, _csv_row(dict(zip(header, cells))))
+
+
+def _cells(reader) -> Iterator[list[str] | csv.Error]:
+    """The rows of ``reader``; a row the csv module cannot parse comes as its error, and reading goes on."""
+    while True:
+        try:
+            yield next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield exc
 
 
 def _csv_row(row: dict[str, str]) -> dict:

@@ -64,7 +64,7 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     if time_zone:
         try:
             ZoneInfo(time_zone)
-        except (ZoneInfoNotFoundError, ValueError):
+        except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a region such as "America" is a directory
             found.add(src, None, "election.time_zone", f"unknown time zone {time_zone!r}",
                       "use an IANA name such as America/Caracas")
     polls_open = _clock(head, "polls_open", src, found)
@@ -141,6 +141,9 @@ def _contests(items: object, src: str, found: _Collector) -> list[Contest]:
     contests, seen = [], set()
     for n, item in enumerate(items, 1):
         where = f"contest[{n}]"
+        if not isinstance(item, dict):
+            found.add(src, None, where, f"{item!r} is not a contest table", "write each contest as a [[contest]] table")
+            continue
         code, name = str(item.get("code", "")).strip(), str(item.get("name", "")).strip()
         if not code or not name:
             found.add(src, None, where, "a contest needs a code and a name", "write code = \"A\" and name = \"…\"")
@@ -194,7 +197,10 @@ def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: s
                 found.add(str(path), 1, ",".join(missing), f"missing column(s) {', '.join(missing)}",
                           f"the header must be: {','.join(columns)}")
                 return str(path), []
-            return str(path), [(n, row) for n, row in enumerate(reader, 2)]
+            # line_num, not a running count: blank lines are skipped but still lines of the file.
+            # A short row's missing cells read as empty, for the checks below to name.
+            return str(path), [(reader.line_num, {k: (v or "") for k, v in row.items() if k is not None})
+                               for row in reader]
     except OSError as exc:
         found.add(str(path), None, f"geography.{key}", f"cannot read: {exc.strerror}", "check the file name and path")
     except UnicodeDecodeError:
@@ -271,7 +277,7 @@ def _tables(source: tuple[str, list[tuple[int, dict]]], centres: dict[str, Centr
             found.add(src, n, "code", f"table code {code!r} appears twice", "give each table its own code")
         if centre not in centres:
             found.add(src, n, "centre", f"unknown centre {centre!r}", "name a centre of the centres file")
-        if not registered.isdigit():
+        if not (registered.isascii() and registered.isdigit()):
             found.add(src, n, "registered", f"{registered!r} is not a whole number ≥ 0",
                       "write the number of registered voters of the table")
         unknown = [c for c in on_ballot if c not in codes]
@@ -279,6 +285,6 @@ def _tables(source: tuple[str, list[tuple[int, dict]]], centres: dict[str, Centr
             found.add(src, n, "contests", f"unknown contest(s) {', '.join(unknown)}",
                       f"use contest codes separated by ';' ({';'.join(codes)}), or leave empty for all")
         seen.add(code)
-        if registered.isdigit():
+        if registered.isascii() and registered.isdigit():
             tables.append(Table(code, centre, int(registered), on_ballot))
     return tables

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy.engine import Connection
-
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord
 from ..domain.tally import SlotState, Tally
-from ..store import Store
+from ..store import Connection, Store
 from .clock import now_utc
 
 
@@ -30,8 +28,16 @@ def slot_state(held: list[ActaRecord]) -> SlotState:
 
 def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     """A tally of every acta in the store, as it stands."""
+    grouped: dict[tuple[str, str], list] = {}
+    for table, contest, status, acta in store.acta_states(conn):
+        slot = grouped.setdefault((table, contest), [None, False, False])
+        if acta is not None:
+            slot[0] = acta
+        slot[1] |= status == QUARANTINED
+        slot[2] |= status == CONFLICTING
     tally = Tally(store.election())
-    tally.load(slot_states(list(store.actas(conn))))
+    tally.load({key: SlotState(counted=counted, received=True, quarantined=quarantined, conflict=conflict)
+                for key, (counted, quarantined, conflict) in grouped.items()})
     return tally
 
 

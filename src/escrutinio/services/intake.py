@@ -12,11 +12,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy.exc import IntegrityError
-
 from ..domain.canonical import digest
-from ..domain.errors import ActaRejected, Problem
-from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaEvent, ActaRecord
+from ..domain.errors import ActaRejected, Problem, WriteConflict
+from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaEvent
 from ..domain.rules import Checked, check_acta
 from ..intake.actas import Record, count_rows, read_actas
 from ..store import Store
@@ -76,7 +74,7 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
     for attempt in range(3):
         try:
             return _store_batch(store, checked, when, operator)
-        except IntegrityError:
+        except WriteConflict:
             if attempt == 2:
                 raise
     raise AssertionError("unreachable")
@@ -84,37 +82,62 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
 
 def _store_batch(store: Store, checked, when: dt.datetime, operator: str) -> list[Outcome]:
     slots = [(c.acta.table, c.acta.contest) for _, c, _ in checked if c is not None]
-    outcomes: list[Outcome] = []
     with store.transaction() as conn:
         held = store.slot_actas(conn, slots)
-        events: list[ActaEvent] = []
-        for record, item, problems in checked:
-            if item is None:
-                outcomes.append(Outcome(record.source, record.row, REJECTED, problems=problems))
-                continue
-            outcomes.append(_store_one(store, conn, record, item, held, when, operator, events))
-        store.add_events(conn, events)
-    return outcomes
+        planned = [_plan(record, item, problems, held) for record, item, problems in checked]
+        new = [p for p in planned if p.insert]
+        ids = store.add_actas(conn, [(p.item.acta, p.digest, p.status, p.item.quarantine_reasons,
+                                      _where(p.record), when) for p in new])
+        for plan, acta_id in zip(new, ids):
+            plan.acta_id = acta_id
+        store.add_events(conn, [ActaEvent(p.acta_id, when, p.status, operator,
+                                          "; ".join(p.item.quarantine_reasons)) for p in new])
+    return [p.outcome() for p in planned]
 
 
-def _store_one(store, conn, record: Record, item: Checked, held: dict, when, operator, events) -> Outcome:
+@dataclass
+class _Plan:
+    """What one record will do to the store, decided before anything is written."""
+
+    record: Record
+    item: Checked | None
+    problems: tuple[Problem, ...]
+    result: str
+    status: str = ""
+    digest: str = ""
+    acta_id: int | None = None
+    reasons: tuple[str, ...] = ()
+    insert: bool = False
+    twin: object = None  # the stored acta (or earlier plan) this one repeats
+
+    @property
+    def id(self) -> int | None:
+        return self.twin.id if self.twin is not None else self.acta_id
+
+    def outcome(self) -> Outcome:
+        acta = self.item.acta if self.item else None
+        return Outcome(self.record.source, self.record.row, self.result, acta.table if acta else None,
+                       acta.contest if acta else None, self.id, self.reasons, self.problems)
+
+
+def _plan(record: Record, item: Checked | None, problems: tuple[Problem, ...], held: dict) -> _Plan:
+    if item is None:
+        return _Plan(record, None, problems, REJECTED)
     acta = item.acta
-    slot = (acta.table, acta.contest)
     key = digest(acta.as_dict())
-    existing: list[ActaRecord] = held[slot]
+    existing: list = held[(acta.table, acta.contest)]
     same = next((r for r in existing if r.digest == key), None)
     if same is not None:
-        return Outcome(record.source, record.row, ALREADY_PRESENT, acta.table, acta.contest, same.id, same.reasons)
+        return _Plan(record, item, (), ALREADY_PRESENT, same.status, key, reasons=same.reasons, twin=same)
     if existing:
         status, result = CONFLICTING, CONFLICT
     elif item.quarantined:
         status, result = QUARANTINED, QUARANTINED
     else:
         status, result = COUNTED, ACCEPTED
-    acta_id = store.add_acta(conn, acta, key, status, item.quarantine_reasons, _where(record), when)
-    existing.append(ActaRecord(acta_id, acta, key, status, item.quarantine_reasons, _where(record), when))
-    events.append(ActaEvent(acta_id, when, status, operator, "; ".join(item.quarantine_reasons)))
-    return Outcome(record.source, record.row, result, acta.table, acta.contest, acta_id, item.quarantine_reasons)
+    plan = _Plan(record, item, (), result, status, key, None, item.quarantine_reasons, insert=True)
+    existing.append(plan)  # later records of this batch see it
+    return plan
 
 
 def _where(record: Record) -> str:

@@ -40,6 +40,7 @@ def resolve_conflict(store: Store, table: str, contest: str, acta_id: int, reaso
             status = COUNTED if record.id == acta_id else SET_ASIDE
             if record.status != status:
                 store.set_status(conn, record.id, status)
+            if record.status != status or record.id == acta_id:  # the chosen acta's history shows the decision
                 events.append(ActaEvent(record.id, when, f"resolved_{status}", operator.strip(), reason.strip()))
         store.add_events(conn, events)
     return replace(chosen, status=COUNTED)

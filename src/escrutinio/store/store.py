@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.bulletin import Bulletin
-from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised
-from ..domain.model import Acta, ActaEvent, ActaRecord, Election
+from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteConflict
+from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Election
 from . import election_io, schema
 
 UTC = dt.timezone.utc
@@ -60,8 +60,11 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
-        with self.engine.begin() as conn:
-            yield conn
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except sa.exc.IntegrityError as exc:  # services retry without knowing SQLAlchemy's errors
+            raise WriteConflict(str(exc.orig)) from exc
 
     # -- the election -------------------------------------------------------
 
@@ -108,14 +111,18 @@ class Store:
                     found[(record.acta.table, record.acta.contest)].append(record)
         return found
 
-    def add_acta(self, conn: Connection, acta: Acta, digest: str, status: str, reasons: tuple[str, ...],
-                 source: str, received_at: dt.datetime) -> int:
+    def add_actas(self, conn: Connection, rows: list[tuple[Acta, str, str, tuple[str, ...], str, dt.datetime]]
+                  ) -> list[int]:
+        """Insert (acta, digest, status, reasons, source, received_at) rows; their ids, in order."""
+        if not rows:
+            return []
         ids = self.ids
-        result = conn.execute(schema.acta.insert().values(
-            table_id=ids.table[acta.table], contest_id=ids.contest[acta.contest], digest=digest,
-            content=json.dumps(acta.as_dict(), sort_keys=True), status=status,
-            reasons=json.dumps(list(reasons), ensure_ascii=False), source=source, received_at=utc(received_at)))
-        return result.inserted_primary_key[0]
+        params = [{"table_id": ids.table[a.table], "contest_id": ids.contest[a.contest], "digest": key,
+                   "content": json.dumps(a.as_dict(), sort_keys=True), "status": status,
+                   "reasons": json.dumps(list(reasons), ensure_ascii=False), "source": source,
+                   "received_at": utc(at)} for a, key, status, reasons, source, at in rows]
+        statement = schema.acta.insert().returning(schema.acta.c.id, sort_by_parameter_order=True)
+        return [row.id for row in conn.execute(statement, params)]
 
     def set_status(self, conn: Connection, acta_id: int, status: str) -> None:
         conn.execute(schema.acta.update().where(schema.acta.c.id == acta_id).values(status=status))
@@ -147,17 +154,27 @@ class Store:
         with self._reading(conn) as c:
             return [ActaEvent(r.acta_id, utc(r.at), r.action, r.operator, r.reason) for r in c.execute(query)]
 
+    def acta_states(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str, Acta | None]]:
+        """(table, contest, status, acta if counted) for every stored acta, oldest first."""
+        table_code = {v: k for k, v in self.ids.table.items()}
+        contest_code = {v: k for k, v in self.ids.contest.items()}
+        a = schema.acta.c
+        query = sa.select(a.table_id, a.contest_id, a.status, a.content).order_by(a.id)
+        with self._reading(conn) as c:
+            for table_id, contest_id, status, content in c.execute(query):
+                acta = self._acta(content) if status == COUNTED else None
+                yield table_code[table_id], contest_code[contest_id], status, acta
+
+    def _acta(self, content: str) -> Acta:
+        data = json.loads(content)
+        order = self.election().contest_by_code[data["contest"]].option_codes
+        votes = data["votes"]
+        return Acta(data["table"], data["contest"], tuple((code, votes[code]) for code in order), data["null"],
+                    data["blank"], data["ballots_cast"])
+
     def _record(self, row) -> ActaRecord:
-        content = json.loads(row.content)
-        acta = Acta(content["table"], content["contest"], tuple(content["votes"].items()), content["null"],
-                    content["blank"], content["ballots_cast"])
-        # Option order in content is sorted; restore ballot order.
-        order = self.election().contest_by_code[acta.contest].option_codes
-        votes = dict(acta.votes)
-        acta = Acta(acta.table, acta.contest, tuple((c, votes[c]) for c in order), acta.null, acta.blank,
-                    acta.ballots_cast)
-        return ActaRecord(row.id, acta, row.digest, row.status, tuple(json.loads(row.reasons)), row.source,
-                          utc(row.received_at))
+        return ActaRecord(row.id, self._acta(row.content), row.digest, row.status, tuple(json.loads(row.reasons)),
+                          row.source, utc(row.received_at))
 
     # -- bulletins ----------------------------------------------------------
 

@@ -1,0 +1,115 @@
+"""The demo night, end to end through the `escrutinio` command, in an empty directory.
+
+The expected figures are the CNE's first bulletin of 3 December 2007 at 01:07
+(as reported that night), not anything escrutinio computed.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+CNE_FIRST_BULLETIN = {
+    "A": {"NO": (4_504_354, "50.70"), "SI": (4_379_392, "49.29"),
+          "valid": 8_883_746, "null": 118_693, "ballots_cast": 9_002_439, "abstention": "44.39"},
+    "B": {"NO": (4_522_332, "51.05"), "SI": (4_335_136, "48.94")},
+}
+
+
+def escrutinio(cwd: Path, *args: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "ESCRUTINIO_DATABASE_URL"}
+    return subprocess.run([sys.executable, "-m", "escrutinio.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=600)
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory) -> Path:
+    where = tmp_path_factory.mktemp("demo")
+    done = escrutinio(where, "demo", "--no-serve")
+    assert done.returncode == 0, done.stderr
+    assert (where / "escrutinio.db").exists()
+    return where
+
+
+def show(night: Path, *args: str) -> dict:
+    done = escrutinio(night, "bulletin", "show", *args, "--json")
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout)
+
+
+def test_bulletin_1_shows_the_cne_first_bulletin(night):
+    bulletin = show(night, "1")
+    assert bulletin["cut_off_local"].startswith("2007-12-03T01:07")
+    assert bulletin["percent_rule"]["method"] == "truncate" and bulletin["percent_rule"]["decimals"] == 2
+    for contest, expected in CNE_FIRST_BULLETIN.items():
+        figures = bulletin["area"]["results"][contest]
+        options = {o["code"]: (o["votes"], o["percent"]) for o in figures["options"]}
+        assert options["NO"] == expected["NO"]
+        assert options["SI"] == expected["SI"]
+        for key in ("valid", "null", "ballots_cast"):
+            if key in expected:
+                assert figures[key] == expected[key]
+        if "abstention" in expected:
+            assert bulletin["abstention_basis"] == "whole_register"
+            assert figures["abstention"]["whole_register"] == expected["abstention"]
+        assert figures["tables"]["counted"] < figures["tables"]["expected"]
+
+
+def test_bulletin_1_says_whether_each_contest_is_decided(night):
+    figures = show(night, "1")["area"]["results"]
+    for contest in ("A", "B"):
+        decided = figures[contest]["decided"]
+        votes = sorted((o["votes"] for o in figures[contest]["options"]), reverse=True)
+        assert decided["leader"] == "NO"
+        assert decided["lead"] == votes[0] - votes[1]
+        # Every table not counted could still bring all its registered voters.
+        assert decided["remaining_max"] == figures[contest]["registered_all"] - figures[contest]["registered_counted"]
+        assert decided["decided"] == (decided["lead"] > decided["remaining_max"])
+
+
+def test_last_bulletin_has_every_table_counted(night):
+    bulletin = show(night)
+    assert bulletin["number"] > 1
+    for figures in bulletin["area"]["results"].values():
+        tables = figures["tables"]
+        assert tables["counted"] == tables["expected"]
+        assert tables["quarantined"] == 0 and tables["conflict"] == 0
+
+
+def test_demo_geography_is_shaped_like_venezuela(night):
+    full = json.loads(escrutinio(night, "bulletin", "show", "1", "--full").stdout)
+    areas = full["areas"]
+    states = [a for a in areas if a["level"] == "estado"]
+    assert len(states) == 24
+    assert {"Zulia", "Distrito Capital", "Miranda", "Delta Amacuro", "Amazonas"} <= {a["name"] for a in states}
+    centres = [a for a in areas if a["kind"] == "centre"]
+    assert 9_000 <= len(centres) <= 13_000
+    expected = areas[0]["results"]["A"]["tables"]["expected"]
+    assert 30_000 <= expected <= 35_000
+
+
+def test_bulletins_form_a_hash_chain(night):
+    listing = escrutinio(night, "bulletin", "list")
+    assert listing.returncode == 0
+    previous = None
+    for number in range(1, 6):
+        bulletin = show(night, str(number))
+        assert bulletin["previous_hash"] == previous
+        previous = bulletin["hash"]
+
+
+def test_diff_names_changed_figures(night):
+    done = escrutinio(night, "bulletin", "diff", "1", "2")
+    assert done.returncode == 0
+    assert "options.NO.votes: 4,504,354 →" in done.stdout
+
+
+def test_demo_refuses_a_database_that_holds_an_election(night):
+    again = escrutinio(night, "demo", "--no-serve")
+    assert again.returncode == 1
+    assert "already holds an election" in again.stderr

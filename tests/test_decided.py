@@ -23,18 +23,18 @@ BENEATH = {"X": ["T1", "T2", "T3", "T4", "T5", "T6"], "N": ["T1", "T2", "T3", "T
 
 def test_lead_larger_than_remaining_is_decided():
     result = decided([("YES", 700), ("NO", 400)], remaining_max=299)
-    assert result == {"decided": True, "leader": "YES", "lead": 300, "remaining_max": 299}
+    assert result == {"decided": True, "leader": "YES", "lead": 300, "remaining_max": 299, "conflict_swing": 0}
 
 
 def test_lead_smaller_than_remaining_is_not_decided():
     result = decided([("YES", 700), ("NO", 400)], remaining_max=301)
-    assert result == {"decided": False, "leader": "YES", "lead": 300, "remaining_max": 301}
+    assert result == {"decided": False, "leader": "YES", "lead": 300, "remaining_max": 301, "conflict_swing": 0}
 
 
 def test_lead_equal_to_remaining_is_not_decided():
     """Every remaining ballot for the runner-up would end in a tie: not decided."""
     result = decided([("YES", 700), ("NO", 400)], remaining_max=300)
-    assert result == {"decided": False, "leader": "YES", "lead": 300, "remaining_max": 300}
+    assert result == {"decided": False, "leader": "YES", "lead": 300, "remaining_max": 300, "conflict_swing": 0}
 
 
 def test_the_leader_need_not_be_listed_first():
@@ -44,7 +44,7 @@ def test_the_leader_need_not_be_listed_first():
 
 def test_tie_for_first_place_has_no_leader_even_with_nothing_remaining():
     result = decided([("C1", 40), ("C2", 95), ("C3", 95)], remaining_max=0)
-    assert result == {"decided": False, "leader": None, "lead": 0, "remaining_max": 0}
+    assert result == {"decided": False, "leader": None, "lead": 0, "remaining_max": 0, "conflict_swing": 0}
 
 
 def test_nothing_counted_has_no_leader():
@@ -53,13 +53,13 @@ def test_nothing_counted_has_no_leader():
 
 def test_single_option_leads_by_all_its_votes():
     assert decided([("ONLY", 12)], remaining_max=11) == {"decided": True, "leader": "ONLY", "lead": 12,
-                                                         "remaining_max": 11}
+                                                         "remaining_max": 11, "conflict_swing": 0}
     assert decided([("ONLY", 12)], remaining_max=12)["decided"] is False
     assert decided([("ONLY", 0)], remaining_max=0)["leader"] is None
 
 
 def test_no_options():
-    assert decided([], remaining_max=0) == {"decided": False, "leader": None, "lead": 0, "remaining_max": 0}
+    assert decided([], remaining_max=0) == {"decided": False, "leader": None, "lead": 0, "remaining_max": 0, "conflict_swing": 0}
 
 
 # -- through the tally ---------------------------------------------------------------------------------
@@ -111,9 +111,9 @@ def test_country_decided_depends_on_allowed_extra(extra, is_decided):
 def test_each_area_is_decided_on_its_own_remaining_ballots():
     results = _bulletin(0, SWEEP)
     # N1: lead 700 (T1 + T3), only T2 (250) left.
-    assert results["N1"]["Q"]["decided"] == {"decided": True, "leader": "YES", "lead": 700, "remaining_max": 250}
+    assert results["N1"]["Q"]["decided"] == {"decided": True, "leader": "YES", "lead": 700, "remaining_max": 250, "conflict_swing": 0}
     # N2: nothing counted, T4 (120) left.
-    assert results["N2"]["Q"]["decided"] == {"decided": False, "leader": None, "lead": 0, "remaining_max": 120}
+    assert results["N2"]["Q"]["decided"] == {"decided": False, "leader": None, "lead": 0, "remaining_max": 120, "conflict_swing": 0}
     # S1: lead 500 (T5), only T6 (80) left.
     assert results["S1"]["Q"]["decided"]["decided"] is True
     # Contest R: nothing counted anywhere; T6 does not vote on R, so S1 holds only T5.
@@ -142,6 +142,28 @@ def test_decided_at_the_last_table():
     """When every table is counted nothing remains: any strict lead is decided, a tie is not."""
     everything = {(t, "Q"): _counted(t, "Q", {"YES": 1, "NO": 0}) for t in REGISTERED}
     assert _bulletin(3, everything)["X"]["Q"]["decided"] == {"decided": True, "leader": "YES", "lead": 6,
-                                                             "remaining_max": 0}
+                                                             "remaining_max": 0, "conflict_swing": 0}
     tied = {(t, "Q"): _counted(t, "Q", {"YES": 1, "NO": 1}) for t in REGISTERED}
     assert _bulletin(3, tied)["X"]["Q"]["decided"]["decided"] is False
+
+
+def test_open_conflict_at_a_counted_table_keeps_the_contest_open():
+    """A counted acta under conflict could still be replaced: up to twice its table's capacity can move."""
+    states = dict(SWEEP)
+    states[("T5", "Q")] = SlotState(counted=SWEEP[("T5", "Q")].counted, received=True, conflict=True)
+    country = _bulletin(0, states)["X"]["Q"]["decided"]
+    assert country["conflict_swing"] == 2 * REGISTERED["T5"] == 1000
+    assert country["remaining_max"] == _remaining("X", SWEPT, 0) == 450
+    # lead 1200 > 450 still possible, but not > 450 + 1000 that the conflict at T5 could move
+    assert country["lead"] == 1200
+    assert country["decided"] is False
+    without = _bulletin(0, SWEEP)["X"]["Q"]["decided"]
+    assert without["decided"] is True
+
+
+def test_conflict_swing_counts_allowed_extra_and_only_counted_tables():
+    states = dict(SWEEP)
+    states[("T3", "Q")] = SlotState(counted=SWEEP[("T3", "Q")].counted, received=True, conflict=True)
+    states[("T4", "Q")] = SlotState(received=True, quarantined=True, conflict=True)  # not counted: no swing
+    country = _bulletin(7, states)["X"]["Q"]["decided"]
+    assert country["conflict_swing"] == 2 * (REGISTERED["T3"] + 7)

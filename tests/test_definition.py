@@ -306,3 +306,18 @@ def test_invalid_toml_is_reported_with_its_file(tmp_path):
 def test_missing_definition_file_is_reported(tmp_path):
     [problem] = problems_of(tmp_path / "absent.toml")
     assert problem.source == str(tmp_path / "absent.toml") and "not found" in problem.message
+
+
+def test_extra_cells_in_a_row_are_a_problem_not_dropped(tmp_path):
+    tables = TABLES.replace("M3,C2,300,A", "M3,C2,300,A,oops")
+    found = places(problems_of(write(tmp_path, tables_csv=tables)), tmp_path)
+    assert found == {("tables.csv", 4, "")}
+
+
+def test_an_unreadable_file_is_one_problem_not_one_per_dependent_row(tmp_path):
+    # Without centres.csv every table would name an "unknown centre": only the missing file is reported.
+    found = places(problems_of(write(tmp_path, centres_csv=None)), tmp_path)
+    assert found == {("centres.csv", None, "geography.centres")}
+    found = places(problems_of(write(tmp_path, areas_csv="code,name\n")), tmp_path)
+    assert ("areas.csv", 1, "level,parent") in found
+    assert not any(name == "centres.csv" and field == "area" for name, _, field in found)

@@ -69,7 +69,8 @@ def test_bulletin_1_says_whether_each_contest_is_decided(night):
         assert decided["lead"] == votes[0] - votes[1]
         # Every table not counted could still bring all its registered voters.
         assert decided["remaining_max"] == figures[contest]["registered_all"] - figures[contest]["registered_counted"]
-        assert decided["decided"] == (decided["lead"] > decided["remaining_max"])
+        at_stake = decided["remaining_max"] + decided["conflict_swing"]
+        assert decided["decided"] == (decided["lead"] > at_stake)
 
 
 def test_last_bulletin_has_every_table_counted(night):

@@ -324,3 +324,8 @@ def test_resolution_refuses_to_count_a_quarantined_acta(small_store):
     with pytest.raises(ResolutionError, match="cannot be counted"):
         resolve_conflict(small_store, "T1", "Q", bad.acta_id, "recount", "ana")
     assert state(small_store) == before
+
+
+def test_boolean_false_is_not_a_blank_count_of_zero(counted):
+    [problem] = rejected_once(counted, acta("T2") | {"blank": False})
+    assert problem.field == "blank"

@@ -91,7 +91,7 @@ def nights(draw) -> tuple[Election, dict, list]:
 
 # -- independent sums ----------------------------------------------------------------------------
 
-def table_figures(contest: Contest, table: Table, state: SlotState | None) -> Counter:
+def table_figures(contest: Contest, table: Table, state: SlotState | None, extra: int = 0) -> Counter:
     """What one table contributes, by the meaning of each figure."""
     row: Counter = Counter()
     if state is None:
@@ -103,6 +103,8 @@ def table_figures(contest: Contest, table: Table, state: SlotState | None) -> Co
     row["received"] = int(state.received or state.counted is not None)
     row["quarantined"] = int(state.quarantined and state.counted is None)
     row["conflict"] = int(state.conflict)
+    if state.counted is not None and state.conflict:
+        row["capacity_in_conflict"] = table.registered + extra
     return row
 
 
@@ -168,7 +170,7 @@ def test_every_node_is_the_sum_of_the_tables_beneath_it(night):
     for tally in (incremental(election, sets), bulk(election, final)):
         for contest in election.contests:
             for code in node_codes(election):
-                expected = sum((table_figures(contest, t, final.get((t.code, contest.code)))
+                expected = sum((table_figures(contest, t, final.get((t.code, contest.code)), election.extra_voters_allowed)
                                 for t in beneath[code]), Counter())
                 assert row_of(tally, contest.code, code) == +expected, (contest.code, code)
 
@@ -243,6 +245,7 @@ def published(area: dict, contest: Contest) -> Counter:
     out.update({k: figures[k] for k in ("null", "blank", "ballots_cast", "registered_counted", "registered_all")})
     out.update({k: figures["tables"][k] for k in ("expected", "counted", "received", "quarantined", "conflict")})
     out["remaining_max"] = figures["decided"]["remaining_max"]
+    out["capacity_in_conflict"] = figures["decided"]["conflict_swing"] // 2
     assert figures["valid"] == sum(o["votes"] for o in figures["options"])
     return +out
 
@@ -253,7 +256,7 @@ def expected_area(election: Election, contest: Contest, tables: list[Table], fin
         if contest.code not in table.contests:
             continue
         state = final.get((table.code, contest.code))
-        out.update(table_figures(contest, table, state))
+        out.update(table_figures(contest, table, state, election.extra_voters_allowed))
         out.update(registered_all=table.registered, expected=1)
         if state is None or state.counted is None:
             out["remaining_max"] += table.registered + election.extra_voters_allowed

@@ -9,8 +9,7 @@ from pathlib import Path
 import click
 
 from . import services
-from .domain.errors import EscrutinioError, NotFound
-from .intake import adapters
+from .domain.errors import AlreadyInitialised, EscrutinioError, NotFound
 from .publish.text import render_bulletin, render_diff, render_list
 
 ENV_DB = "ESCRUTINIO_DATABASE_URL"
@@ -93,8 +92,9 @@ def _print_report(report: services.IngestReport) -> None:
                        f"send the corrected acta and resolve the conflict")
         elif outcome.result == "conflict":
             click.echo(f"conflict: {outcome.source} row {outcome.row}: table {outcome.table}, contest "
-                       f"{outcome.contest} already has a different acta — the first stays counted until "
-                       f"`escrutinio resolve` picks one")
+                       f"{outcome.contest} already has a different acta — both are kept, and what counts now "
+                       f"stays so until `escrutinio resolve` picks one (ids: escrutinio actas --table "
+                       f"{outcome.table})")
     for problem in report.problems:
         click.echo(f"rejected: {problem}")
 
@@ -219,6 +219,9 @@ def demo(serve: bool, speed: str | None, replace: bool, db_url: str) -> None:
     store = services.open_store(db_url, migrate=False)
     if replace:
         store.reset()
+    elif store.has_election():
+        raise AlreadyInitialised(f"{db_url} already holds an election: run `escrutinio demo --replace` to replay "
+                                 "the night from the start, or give another --db")
     store.migrate()
     pace = None if (speed or ("900" if serve else "max")) == "max" else float(speed or 900)
     click.echo(f"Replaying the night of 2 December 2007 into {db_url} "
@@ -263,7 +266,7 @@ def adapt_tse_br(file: Path, out: Path) -> None:
     FILE is a per-section CSV as aggregated from the TSE by doccaz/urnas-br
     (csv/resumo-<uf>.csv). See docs/formats/adapters.md.
     """
-    _write_adapted(adapters.adapt_tse_br(file), out)
+    _report_adapted(services.adapt.adapt_tse_br_file(file, out))
 
 
 @adapt.command("onegov-vote")
@@ -277,18 +280,17 @@ def adapt_onegov_vote(files: tuple[Path, ...], canton: str | None, out: Path) ->
     the final one); the definition covers all their municipalities, and each
     file gives its own acta file. See docs/formats/adapters.md.
     """
-    _write_adapted(adapters.adapt_onegov_vote(files, canton=canton), out)
+    _report_adapted(services.adapt.adapt_onegov_vote_files(list(files), out, canton=canton))
 
 
-def _write_adapted(bundle: adapters.Bundle, out: Path) -> None:
-    written = adapters.write_bundle(bundle, out)
-    for path in written:
+def _report_adapted(adapted: services.adapt.Adapted) -> None:
+    for path in adapted.written:
         click.echo(f"wrote {path}")
-    if not written:
+    if not adapted.written:
         click.echo("nothing written: the input could not be mapped")
-    for problem in bundle.problems:
+    for problem in adapted.problems:
         click.echo(f"problem: {problem}")
-    if bundle.problems:
+    if adapted.problems:
         sys.exit(1)
 
 

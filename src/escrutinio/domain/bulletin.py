@@ -75,18 +75,20 @@ def _areas(election: Election, tally: Tally) -> list[dict]:
     names = {a.code: (a.name, election.levels[a.level]) for a in election.areas}
     names.update({c.code: (c.name, "centre") for c in election.centres})
     remaining = {code: ct.remaining_capacity() for code, ct in tally.contests.items()}
+    swing = {code: ct.conflict_swing() for code, ct in tally.contests.items()}
     areas = []
     for node, code in enumerate(geo.codes):
         parent = int(geo.parent[node])
         name, level = names[code]
-        results = {c: area_figures(ct, node, election.percent_rule, int(remaining[c][node]))
+        results = {c: area_figures(ct, node, election.percent_rule, int(remaining[c][node]), int(swing[c][node]))
                    for c, ct in tally.contests.items() if ct.expected[node] > 0}
         areas.append({"code": code, "name": name, "kind": geo.kinds[node], "level": level,
                       "parent": geo.codes[parent] if parent >= 0 else None, "results": results})
     return areas
 
 
-def area_figures(ct: ContestTally, node: int, rule: PercentRule, remaining_max: int) -> dict:
+def area_figures(ct: ContestTally, node: int, rule: PercentRule, remaining_max: int,
+                 conflict_swing: int = 0) -> dict:
     """Every published figure of one contest at one node."""
     row = ct.node_rows[node].tolist()
     col = ct.col
@@ -115,24 +117,25 @@ def area_figures(ct: ContestTally, node: int, rule: PercentRule, remaining_max: 
         "tables": {"expected": int(ct.expected[node]), "received": row[col["received"]],
                    "counted": row[col["counted"]], "quarantined": row[col["quarantined"]],
                    "conflict": row[col["conflict"]]},
-        "decided": decided(options, remaining_max),
+        "decided": decided(options, remaining_max, conflict_swing),
     }
 
 
-def decided(options: list[tuple[str, int]], remaining_max: int) -> dict:
+def decided(options: list[tuple[str, int]], remaining_max: int, conflict_swing: int = 0) -> dict:
     """Whether the leader can no longer be overtaken.
 
     The leader is decided when its lead over the runner-up is strictly larger
-    than every ballot still possible at tables not yet counted; an exact tie of
-    the two could still end in a tie, so it is not decided.
+    than every ballot still possible at tables not yet counted (plus what
+    open conflicts at counted tables could still move); an exact tie of the
+    two could still end in a tie, so it is not decided.
     """
     ranked = sorted(options, key=lambda item: -item[1])
     top = ranked[0][1] if ranked else 0
     second = ranked[1][1] if len(ranked) > 1 else 0
     leader = ranked[0][0] if ranked and top > second else None
     lead = top - second
-    return {"decided": leader is not None and lead > remaining_max, "leader": leader,
-            "lead": lead, "remaining_max": remaining_max}
+    return {"decided": leader is not None and lead > remaining_max + conflict_swing, "leader": leader,
+            "lead": lead, "remaining_max": remaining_max, "conflict_swing": conflict_swing}
 
 
 def diff_bulletins(old: Bulletin, new: Bulletin, codes: set[str] | None = None) -> list[dict]:

@@ -39,7 +39,7 @@ class Problem:
         where = []
         if self.source:
             where.append(self.source)
-        if self.row is not None:
+        if self.row:
             where.append(f"row {self.row}")
         if self.field:
             where.append(f"field '{self.field}'")

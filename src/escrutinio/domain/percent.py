@@ -15,7 +15,7 @@ METHODS = ("truncate", "half_up")
 
 @dataclass(frozen=True)
 class PercentRule:
-    method: str = "truncate"
+    method: str = "half_up"
     decimals: int = 2
 
     def __post_init__(self) -> None:

@@ -66,8 +66,8 @@ def _text(record: Mapping, key: str, problems: list[Problem]) -> str | None:
     return None
 
 
-def _count(record: Mapping, key: str, problems: list[Problem], *, label: str | None = None) -> int:
-    return _whole(record.get(key), label or key, problems)
+def _count(record: Mapping, key: str, problems: list[Problem]) -> int:
+    return _whole(record.get(key), key, problems)
 
 
 def _whole(value: object, field: str, problems: list[Problem]) -> int:
@@ -87,7 +87,8 @@ def _blank(record: Mapping, contest: Contest | None, problems: list[Problem]) ->
     value = record.get("blank")
     if contest is None and value in (None, ""):
         return 0  # unknown contest: whether blank is required cannot be said; the contest problem is enough
-    if contest is not None and not contest.blank and value in (None, "", 0):
+    if contest is not None and not contest.blank and (value is None or value == "" or type(value) is int
+                                                      and value == 0):
         return 0
     if contest is not None and not contest.blank:
         problems.append(Problem("blank", f"contest {contest.code!r} does not count blank ballots apart",

@@ -17,7 +17,7 @@ from .model import Acta, Contest, Election
 
 # Counter columns after the option columns, in this order.
 TAIL = ("null", "blank", "ballots_cast", "registered_counted",
-        "counted", "received", "quarantined", "conflict")
+        "counted", "received", "quarantined", "conflict", "capacity_in_conflict")
 
 
 @dataclass(frozen=True)
@@ -52,12 +52,18 @@ class Geography:
             self.ancestor_matrix[: len(chain), t] = chain
 
     def _chains(self) -> list[np.ndarray]:
-        """For every node, itself and its ancestors up to the root (parents come before children)."""
-        chains: list[np.ndarray] = []
-        for node, parent in enumerate(self.parent.tolist()):
-            above = chains[parent] if parent >= 0 else np.empty(0, dtype=np.int64)
-            chains.append(np.concatenate(([node], above)).astype(np.int64))
-        return chains
+        """For every node, itself and its ancestors up to the root (in any node order)."""
+        parents = self.parent.tolist()
+        chains: dict[int, list[int]] = {}
+        for start in range(self.size):
+            path, node = [], start
+            while node >= 0 and node not in chains:
+                path.append(node)
+                node = parents[node]
+            above = chains[node] if node >= 0 else []
+            for i, member in enumerate(path):
+                chains[member] = path[i:] + above
+        return [np.array(chains[n], dtype=np.int64) for n in range(self.size)]
 
     def children(self) -> dict[int, list[int]]:
         kids: dict[int, list[int]] = {}
@@ -77,30 +83,17 @@ class ContestTally:
         n_tables = len(election.tables)
         self.on_ballot = np.array([contest.code in t.contests for t in election.tables], dtype=bool)
         self.registered = np.array([t.registered for t in election.tables], dtype=np.int64)
+        extra = election.extra_voters_allowed
+        self._extra = extra
         self.table_rows = np.zeros((n_tables, len(self.columns)), dtype=np.int64)
         self.node_rows = np.zeros((geography.size, len(self.columns)), dtype=np.int64)
-        extra = election.extra_voters_allowed
         self.expected = _roll_up(geography, self.on_ballot.astype(np.int64))
         self.registered_all = _roll_up(geography, np.where(self.on_ballot, self.registered, 0))
         self.capacity_all = _roll_up(geography, np.where(self.on_ballot, self.registered + extra, 0))
-        self._extra = extra
         self._geo = geography
 
     def row_for(self, table: int, state: SlotState) -> np.ndarray:
-        row = np.zeros(len(self.columns), dtype=np.int64)
-        c = self.col
-        if state.counted is not None:
-            acta = state.counted
-            row[: len(acta.votes)] = [n for _, n in acta.votes]
-            row[c["null"]] = acta.null
-            row[c["blank"]] = acta.blank
-            row[c["ballots_cast"]] = acta.ballots_cast
-            row[c["registered_counted"]] = self.registered[table]
-            row[c["counted"]] = 1
-        row[c["received"]] = int(state.received or state.counted is not None)
-        row[c["quarantined"]] = int(state.quarantined and state.counted is None)
-        row[c["conflict"]] = int(state.conflict)
-        return row
+        return self._rows(np.array([table], dtype=np.int64), [state])[0]
 
     def set(self, table: int, state: SlotState) -> None:
         row = self.row_for(table, state)
@@ -108,6 +101,32 @@ class ContestTally:
         if delta.any():
             self.node_rows[self._geo.ancestors[table]] += delta
             self.table_rows[table] = row
+
+    def fill(self, items: list[tuple[int, SlotState]]) -> None:
+        """Set many tables' rows at once, then roll up every node again."""
+        if items:
+            tables = np.array([t for t, _ in items], dtype=np.int64)
+            self.table_rows[tables] = self._rows(tables, [s for _, s in items])
+        self.recompute()
+
+    def _rows(self, tables: np.ndarray, states: list[SlotState]) -> np.ndarray:
+        """Counter rows for the given tables; votes are placed by option code."""
+        c, codes = self.col, self.contest.option_codes
+        rows = np.zeros((len(states), len(self.columns)), dtype=np.int64)
+        counted = np.array([s.counted is not None for s in states], dtype=bool)
+        if counted.any():
+            rows[counted, : len(codes) + 3] = [
+                [dict(s.counted.votes).get(code, 0) for code in codes]
+                + [s.counted.null, s.counted.blank, s.counted.ballots_cast]
+                for s in states if s.counted is not None]
+        conflict = np.array([s.conflict for s in states], dtype=bool)
+        rows[:, c["registered_counted"]] = np.where(counted, self.registered[tables], 0)
+        rows[:, c["counted"]] = counted
+        rows[:, c["received"]] = [s.received or s.counted is not None for s in states]
+        rows[:, c["quarantined"]] = [s.quarantined and s.counted is None for s in states]
+        rows[:, c["conflict"]] = conflict
+        rows[:, c["capacity_in_conflict"]] = np.where(counted & conflict, self.registered[tables] + self._extra, 0)
+        return rows
 
     def recompute(self) -> None:
         """Roll every table row up again from scratch (after bulk loading)."""
@@ -118,6 +137,15 @@ class ContestTally:
         counted_capacity = self.node_rows[:, self.col["registered_counted"]] + \
             self._extra * self.node_rows[:, self.col["counted"]]
         return self.capacity_all - counted_capacity
+
+    def conflict_swing(self) -> np.ndarray:
+        """Per node: how far open conflicts at counted tables could still move a lead.
+
+        Replacing a counted acta could take every vote there from the leader
+        and give the table's whole capacity to a challenger: at most twice the
+        capacity of each such table.
+        """
+        return 2 * self.node_rows[:, self.col["capacity_in_conflict"]]
 
 
 class Tally:
@@ -132,13 +160,13 @@ class Tally:
         self.contests[contest].set(self.geography.table_index[table], state)
 
     def load(self, states: dict[tuple[str, str], SlotState]) -> None:
-        """Fill many slots at once, then roll up once."""
+        """Set many slots at once (on a fresh tally, or replacing those slots), then roll up once."""
         index = self.geography.table_index
+        by_contest: dict[str, list[tuple[int, SlotState]]] = {code: [] for code in self.contests}
         for (table, contest), state in states.items():
-            ct = self.contests[contest]
-            ct.table_rows[index[table]] = ct.row_for(index[table], state)
-        for ct in self.contests.values():
-            ct.recompute()
+            by_contest[contest].append((index[table], state))
+        for code, items in by_contest.items():
+            self.contests[code].fill(items)
 
 
 def _roll_up(geography: Geography, values: np.ndarray) -> np.ndarray:

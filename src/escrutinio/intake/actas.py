@@ -63,7 +63,7 @@ def _csv_records(handle, source: str) -> Iterator[Record]:
                      "the header needs table, contest, ballots_cast, null, then one column per option code",
                      source, 1)])
         return
-    for n, cells in enumerate(_cells(reader), 2):
+    for n, cells in _cells(reader):
         if isinstance(cells, csv.Error):
             yield Record(source, n, None, [Problem("", f"unreadable CSV row ({cells})",
                          "check the quoting of this row; every cell must be short text or a number", source, n)])
@@ -77,15 +77,17 @@ def _csv_records(handle, source: str) -> Iterator[Record]:
         yield Record(source, n, _csv_row(dict(zip(header, cells))))
 
 
-def _cells(reader) -> Iterator[list[str] | csv.Error]:
-    """The rows of ``reader``; a row the csv module cannot parse comes as its error, and reading goes on."""
+def _cells(reader) -> Iterator[tuple[int, list[str] | csv.Error]]:
+    """(first line number, cells) of each row of ``reader``, so a quoted cell spanning lines does not
+    shift the rows after it; a row the csv module cannot parse comes as its error, and reading goes on."""
     while True:
+        start = reader.line_num + 1
         try:
-            yield next(reader)
+            yield start, next(reader)
         except StopIteration:
             return
         except csv.Error as exc:
-            yield exc
+            yield start, exc
 
 
 def _csv_row(row: dict[str, str]) -> dict:
@@ -98,8 +100,10 @@ def _csv_row(row: dict[str, str]) -> dict:
 
 
 def _number(text: str) -> object:
+    """Digits (with an optional minus sign, so the rules can say "negative") become an int."""
     text = text.strip()
-    if text.isascii() and text.isdigit():
+    digits = text[1:] if text.startswith("-") else text
+    if digits.isascii() and digits.isdigit():
         return int(text)
     return text
 

@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import tomllib
 from pathlib import Path
+from typing import NamedTuple
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..domain.errors import DefinitionError, Problem
@@ -91,9 +92,13 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
                   'write e.g. levels = ["país", "estado", "municipio"]')
         return None
     base = path.parent
-    areas = _areas(_csv(base, geography, "areas", AREA_COLUMNS, src, found), levels, found)
-    centres = _centres(_csv(base, geography, "centres", CENTRE_COLUMNS, src, found), areas, found)
-    tables = _tables(_csv(base, geography, "tables", TABLE_COLUMNS, src, found), centres, contests, found)
+    # When a file cannot be read, checks against its contents would only repeat that one cause.
+    area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found)
+    areas = _areas(area_rows, levels, found)
+    centre_rows = _csv(base, geography, "centres", CENTRE_COLUMNS, src, found)
+    centres = _centres(centre_rows, areas, found, check_areas=area_rows.read)
+    tables = _tables(_csv(base, geography, "tables", TABLE_COLUMNS, src, found), centres, contests, found,
+                     check_centres=centre_rows.read)
     if found.problems:
         return None
     return Election(name=name, date=date, time_zone=time_zone, polls_open=polls_open, polls_close=polls_close,
@@ -123,8 +128,8 @@ def _clock(table: dict, key: str, src: str, found: _Collector) -> dt.time:
 
 
 def _percent_rule(head: dict, src: str, found: _Collector) -> PercentRule:
-    method = head.get("percent_rule", "half_up")
-    decimals = head.get("percent_decimals", 2)
+    method = head.get("percent_rule", PercentRule.method)
+    decimals = head.get("percent_decimals", PercentRule.decimals)
     try:
         return PercentRule(method, decimals)
     except (ValueError, TypeError):
@@ -182,12 +187,18 @@ def _options(items: object, where: str, src: str, found: _Collector) -> list[Opt
     return options
 
 
+class _Rows(NamedTuple):
+    source: str
+    rows: list[tuple[int, dict]]
+    read: bool  # False when the file itself could not be read
+
+
 def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: str,
-         found: _Collector) -> tuple[str, list[tuple[int, dict]]]:
+         found: _Collector) -> _Rows:
     name = geography.get(key)
     if not isinstance(name, str):
         found.add(src, None, f"geography.{key}", f"missing file name for {key}", f'write {key} = "{key}.csv"')
-        return src, []
+        return _Rows(src, [], False)
     path = base / name
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -196,20 +207,26 @@ def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: s
             if missing:
                 found.add(str(path), 1, ",".join(missing), f"missing column(s) {', '.join(missing)}",
                           f"the header must be: {','.join(columns)}")
-                return str(path), []
+                return _Rows(str(path), [], False)
             # line_num, not a running count: blank lines are skipped but still lines of the file.
             # A short row's missing cells read as empty, for the checks below to name.
-            return str(path), [(reader.line_num, {k: (v or "") for k, v in row.items() if k is not None})
-                               for row in reader]
+            rows = []
+            for row in reader:
+                if row.get(None):
+                    found.add(str(path), reader.line_num, "", f"{len(row[None])} cell(s) more than the header",
+                              f"give every row exactly the columns {','.join(columns)}")
+                    continue
+                rows.append((reader.line_num, {k: (v or "") for k, v in row.items() if k is not None}))
+            return _Rows(str(path), rows, True)
     except OSError as exc:
         found.add(str(path), None, f"geography.{key}", f"cannot read: {exc.strerror}", "check the file name and path")
     except UnicodeDecodeError:
         found.add(str(path), None, "", "not UTF-8 text", "save the file as UTF-8 CSV")
-    return str(path), []
+    return _Rows(str(path), [], False)
 
 
-def _areas(source: tuple[str, list[tuple[int, dict]]], levels: list[str], found: _Collector) -> dict[str, Area]:
-    src, rows = source
+def _areas(source: _Rows, levels: list[str], found: _Collector) -> dict[str, Area]:
+    src, rows = source.source, source.rows
     areas: dict[str, Area] = {}
     for n, row in rows:
         code, name, level = row["code"].strip(), row["name"].strip(), row["level"].strip()
@@ -245,9 +262,9 @@ def _areas(source: tuple[str, list[tuple[int, dict]]], levels: list[str], found:
     return areas
 
 
-def _centres(source: tuple[str, list[tuple[int, dict]]], areas: dict[str, Area],
-             found: _Collector) -> dict[str, Centre]:
-    src, rows = source
+def _centres(source: _Rows, areas: dict[str, Area],
+             found: _Collector, *, check_areas: bool = True) -> dict[str, Centre]:
+    src, rows = source.source, source.rows
     centres: dict[str, Centre] = {}
     for n, row in rows:
         code, name, area = row["code"].strip(), row["name"].strip(), row["area"].strip()
@@ -256,16 +273,16 @@ def _centres(source: tuple[str, list[tuple[int, dict]]], areas: dict[str, Area],
         elif code in centres or code in areas:
             found.add(src, n, "code", f"code {code!r} is already used by another centre or area",
                       "give each centre a code of its own")
-        elif area not in areas:
+        elif area not in areas and check_areas:
             found.add(src, n, "area", f"unknown area {area!r}", "name an area of the areas file")
         else:
             centres[code] = Centre(code, name, area)
     return centres
 
 
-def _tables(source: tuple[str, list[tuple[int, dict]]], centres: dict[str, Centre], contests: list[Contest],
-            found: _Collector) -> list[Table]:
-    src, rows = source
+def _tables(source: _Rows, centres: dict[str, Centre], contests: list[Contest],
+            found: _Collector, *, check_centres: bool = True) -> list[Table]:
+    src, rows = source.source, source.rows
     codes = [c.code for c in contests]
     tables, seen = [], set()
     for n, row in rows:
@@ -275,7 +292,7 @@ def _tables(source: tuple[str, list[tuple[int, dict]]], centres: dict[str, Centr
             found.add(src, n, "code", "empty table code", "fill in the table code")
         elif code in seen:
             found.add(src, n, "code", f"table code {code!r} appears twice", "give each table its own code")
-        if centre not in centres:
+        if centre not in centres and check_centres:
             found.add(src, n, "centre", f"unknown centre {centre!r}", "name a centre of the centres file")
         if not (registered.isascii() and registered.isdigit()):
             found.add(src, n, "registered", f"{registered!r} is not a whole number ≥ 0",

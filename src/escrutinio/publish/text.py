@@ -70,9 +70,11 @@ def _decided(d: dict, names: dict) -> str:
         return f"Decided: no — no single leader; {_n(d['remaining_max'])} ballots still possible"
     leader = names[d["leader"]]
     verdict = "yes" if d["decided"] else "not yet"
-    relation = ">" if d["decided"] else "≤"
+    relation = ">" if d["decided"] else "≤"  # of lead against what could still change
+    swing = d.get("conflict_swing", 0)
+    conflicts = f" + {_n(swing)} that open conflicts could move" if swing else ""
     return (f"Decided: {verdict} — {leader} leads by {_n(d['lead'])} {relation} {_n(d['remaining_max'])} "
-            f"ballots still possible at tables not counted")
+            f"ballots still possible at tables not counted{conflicts}")
 
 
 def render_diff(old: Bulletin, new: Bulletin, changes: list[dict]) -> str:

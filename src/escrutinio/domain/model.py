@@ -93,6 +93,31 @@ class Election:
         return {t.code: t for t in self.tables}
 
     @cached_property
+    def children(self) -> dict[str, tuple[list[Area], list[Centre], list[Table]]]:
+        """Per area or centre code: its child areas, centres and tables, in definition order."""
+        kids: dict[str, tuple[list[Area], list[Centre], list[Table]]] = {
+            code: ([], [], []) for code in [a.code for a in self.areas] + [c.code for c in self.centres]}
+        for area in self.areas:
+            if area.parent:
+                kids[area.parent][0].append(area)
+        for centre in self.centres:
+            kids[centre.area][1].append(centre)
+        for table in self.tables:
+            kids[table.centre][2].append(table)
+        return kids
+
+    def lineage(self, code: str) -> list[Area | Centre]:
+        """The areas from the root down to ``code`` (an area or centre), itself included."""
+        node = self.area_by_code.get(code) or self.centre_by_code[code]
+        chain: list[Area | Centre] = [node]
+        parent = node.area if isinstance(node, Centre) else node.parent
+        while parent:
+            area = self.area_by_code[parent]
+            chain.append(area)
+            parent = area.parent
+        return chain[::-1]
+
+    @cached_property
     def root(self) -> Area:
         return next(a for a in self.areas if a.parent is None)
 

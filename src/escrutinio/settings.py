@@ -1,0 +1,100 @@
+"""Settings, declared once as data: name, default, help.
+
+Each is read from the environment (``ESCRUTINIO_<NAME>``), then from an
+optional TOML settings file (``ESCRUTINIO_SETTINGS_FILE``), then its
+default. ``docs/settings.md`` lists them all, and a test keeps it so.
+Nothing is read at import time: call :func:`load_settings`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+
+    @property
+    def env(self) -> str:
+        return f"ESCRUTINIO_{self.name.upper()}"
+
+
+SETTINGS = (
+    Setting("database_url", "sqlite:///escrutinio.db", "Database URL: a SQLite file or postgresql+psycopg://…"),
+    Setting("host", "127.0.0.1", "Address `escrutinio serve` listens on."),
+    Setting("port", 8000, "Port `escrutinio serve` listens on."),
+    Setting("live_poll_seconds", 0.5,
+            "How often the server looks for a newly published bulletin to push to open pages."),
+    Setting("sse_queue_size", 16, "Events kept per live reader before a slow reader is dropped."),
+    Setting("max_body_bytes", 5_000_000, "Largest request body accepted by POST /api/v1/actas."),
+    Setting("default_language", "", "Language of the pages when a reader has not chosen one "
+            "(es or en; empty: the election's locale)."),
+)
+_BY_NAME = {s.name: s for s in SETTINGS}
+
+
+class Settings(Mapping):
+    """Resolved settings, read like a mapping or as attributes."""
+
+    def __init__(self, values: dict[str, object]):
+        self._values = values
+
+    def __getitem__(self, key: str) -> object:
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __getattr__(self, key: str) -> object:
+        try:
+            return self._values[key]
+        except KeyError:
+            raise AttributeError(key) from None
+
+    def replace(self, **changes: object) -> Settings:
+        unknown = set(changes) - set(_BY_NAME)
+        if unknown:
+            raise KeyError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        return Settings({**self._values, **changes})
+
+
+def load_settings(environ: Mapping[str, str] | None = None, **overrides: object) -> Settings:
+    """Environment over settings file over defaults; ``overrides`` (e.g. CLI options) over all."""
+    env = os.environ if environ is None else environ
+    from_file = _file_values(env.get("ESCRUTINIO_SETTINGS_FILE"))
+    values = {}
+    for setting in SETTINGS:
+        raw = env.get(setting.env, from_file.get(setting.name, setting.default))
+        values[setting.name] = _coerce(setting, raw)
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(values)
+
+
+def _file_values(path: str | None) -> dict:
+    if not path:
+        return {}
+    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    unknown = set(data) - set(_BY_NAME)
+    if unknown:
+        raise ValueError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+    return data
+
+
+def _coerce(setting: Setting, raw: object) -> object:
+    kind = type(setting.default)
+    if isinstance(raw, kind):
+        return raw
+    try:
+        return kind(raw)
+    except (TypeError, ValueError):
+        raise ValueError(f"setting {setting.name} ({setting.env}): {raw!r} is not a {kind.__name__}") from None

@@ -1,0 +1,150 @@
+"""The JSON API under /api/v1: every page's twin, CSV downloads, live events and acta intake."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import StreamingResponse
+
+from .. import services
+from ..domain.canonical import canonical_json
+from ..domain.errors import NotFound
+from ..publish.csvout import bulletin_csv
+from ..services import results
+from . import models
+from .caching import cached
+from .intake import acta_request_schema, acta_responses, post_actas
+
+router = APIRouter(prefix="/api/v1")
+PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem details (RFC 9457)"}
+
+
+def _store(request: Request):
+    return request.app.state.store
+
+
+@router.get("/election", response_model=models.ElectionOut, responses={503: PROBLEM})
+def election(request: Request):
+    """The election: date, time zone, percent rule, contests and levels."""
+    e = _store(request).election()
+    return cached(request, election_out(e), etag=f"election-{e.name}-{len(e.tables)}", max_age=60)
+
+
+def election_out(e) -> dict:
+    rule = e.percent_rule
+    return {"name": e.name, "date": e.date.isoformat(), "time_zone": e.time_zone,
+            "polls_open": e.polls_open.isoformat(), "polls_close": e.polls_close.isoformat(), "locale": e.locale,
+            "percent_rule": {"method": rule.method, "decimals": rule.decimals, "text": rule.describe()},
+            "abstention_basis": e.abstention_basis, "levels": list(e.levels), "root": e.root.code,
+            "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
+                          "options": [{"code": o.code, "name": o.name} for o in c.options]} for c in e.contests]}
+
+
+@router.get("/areas", response_model=list[models.AreaNode])
+def areas(request: Request):
+    """The whole tree of areas (centres and tables: see one area)."""
+    e = _store(request).election()
+    body = [{"code": a.code, "name": a.name, "level": e.levels[a.level], "parent": a.parent} for a in e.areas]
+    return cached(request, body, etag=f"areas-{len(e.areas)}", max_age=300)
+
+
+@router.get("/areas/{code}", response_model=models.AreaOut, responses={404: PROBLEM})
+def area(request: Request, code: str):
+    """One area or centre: breadcrumbs, child areas or centres, and its tables with their status."""
+    view = results.area_view(_store(request), code, None)
+    view.pop("results")
+    view["children"] = [{k: c[k] for k in ("code", "name", "kind", "level")} for c in view["children"]]
+    return cached(request, view, max_age=2)
+
+
+@router.get("/tables/{code}", response_model=models.TableOut, responses={404: PROBLEM})
+def table(request: Request, code: str):
+    """One table: per contest its status and every acta received, with its history."""
+    return cached(request, results.table_view(_store(request), code), max_age=2)
+
+
+@router.get("/bulletins", response_model=list[models.BulletinHead])
+def bulletins(request: Request):
+    """Every published bulletin, oldest first."""
+    heads = [{**h, "cut_off": h["cut_off"].isoformat(), "published_at": h["published_at"].isoformat()}
+             for h in services.list_bulletins(_store(request))]
+    return cached(request, heads, max_age=2)
+
+
+@router.get("/bulletins/latest", response_model=models.BulletinOut, responses={404: PROBLEM})
+def latest_bulletin(request: Request, area: str | None = None):
+    """The latest bulletin at one area (default: the whole country) and its children."""
+    bulletin = services.get_bulletin(_store(request), None)
+    return cached(request, bulletin_out(request, bulletin, area), etag=f"{bulletin.hash}-{area}", max_age=2)
+
+
+@router.get("/bulletins/{number}", response_model=models.BulletinOut, responses={404: PROBLEM})
+def bulletin(request: Request, number: int, area: str | None = None):
+    """Bulletin NUMBER at one area (default: the whole country) and its children. Immutable."""
+    found = services.get_bulletin(_store(request), number)
+    return cached(request, bulletin_out(request, found, area), etag=f"{found.hash}-{area}", immutable=True)
+
+
+@router.get("/bulletins/{number}/areas/{code}", response_model=models.BulletinOut, responses={404: PROBLEM})
+def bulletin_area(request: Request, number: int, code: str):
+    """One area of bulletin NUMBER, with its children. Immutable."""
+    found = services.get_bulletin(_store(request), number)
+    return cached(request, bulletin_out(request, found, code), etag=f"{found.hash}-{code}", immutable=True)
+
+
+@router.get("/bulletins/{number}/full", responses={200: {"content": {"application/json": {}}}, 404: PROBLEM})
+def bulletin_full(request: Request, number: int):
+    """The whole bulletin as canonical JSON: its SHA-256 is the bulletin's hash."""
+    found = services.get_bulletin(_store(request), number)
+    return cached(request, canonical_json(found.body), etag=found.hash, immutable=True, raw=True)
+
+
+@router.get("/bulletins/{number}/csv", responses={200: {"content": {"text/csv": {}}}, 404: PROBLEM})
+def bulletin_as_csv(request: Request, number: int, level: str | None = Query(None, description="e.g. estado, "
+                    "or centre: every area of that level"), area: str | None = Query(None, description=
+                    "an area and its children (default: the whole country and the first level)")):
+    """Bulletin NUMBER as CSV, one row per area and contest."""
+    found = services.get_bulletin(_store(request), number)
+    chosen = _csv_areas(found, level, area)
+    text = bulletin_csv(found, chosen).encode()
+    name = f"bulletin-{number}-{level or area or 'summary'}.csv"
+    return cached(request, text, etag=f"{found.hash}-csv-{level}-{area}", immutable=True, raw=True,
+                  media_type="text/csv; charset=utf-8",
+                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _csv_areas(found, level: str | None, code: str | None) -> list[dict]:
+    entries = found.body["areas"]
+    if level:
+        chosen = [a for a in entries if a["level"] == level]
+        if not chosen:
+            raise NotFound("level", level)
+        return chosen
+    root = code or entries[0]["code"]
+    chosen = [a for a in entries if a["code"] == root or a["parent"] == root]
+    if not chosen:
+        raise NotFound("area", root)
+    return chosen
+
+
+def bulletin_out(request: Request, found, code: str | None) -> dict:
+    body = found.body
+    entry = found.area(code) if code else body["areas"][0]
+    if entry is None:
+        raise NotFound("area", code)
+    children = [a for a in body["areas"] if a["parent"] == entry["code"]]
+    return {"number": found.number, "hash": found.hash, "previous_hash": found.previous_hash,
+            "cut_off": body["cut_off"], "cut_off_local": body["cut_off_local"], "percent_rule": body["percent_rule"],
+            "abstention_basis": body["abstention_basis"], "contests": body["contests"], "area": entry,
+            "children": children, "full": str(request.url_for("bulletin_full", number=found.number).path)}
+
+
+@router.get("/events", responses={200: {"content": {"text/event-stream": {}},
+                                        "description": "Server-sent events: see docs/api.md"}})
+async def events(request: Request):
+    """Live stream: an event `bulletin` with {number, hash, cut_off, cut_off_local} at each publication."""
+    return StreamingResponse(request.app.state.broker.stream(), media_type="text/event-stream",
+                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+
+router.add_api_route("/actas", post_actas, methods=["POST"], responses=acta_responses(PROBLEM),
+                     summary="Send one acta or a batch", openapi_extra=None, response_model=None)

@@ -1,0 +1,23 @@
+"""Conditional GET and cache headers: published bulletins never change, so they cache forever."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from fastapi import Request
+from fastapi.responses import Response
+
+FOREVER = "public, max-age=31536000, immutable"
+
+
+def cached(request: Request, body: object, *, etag: str | None = None, max_age: int = 0, immutable: bool = False,
+           raw: bool = False, media_type: str = "application/json", headers: dict | None = None) -> Response:
+    """``body`` as a response with an ETag, answering 304 when the client already has it."""
+    data = body if raw else json.dumps(body, ensure_ascii=False).encode()
+    tag = '"' + hashlib.sha256((etag or "").encode() + (b"" if etag else data)).hexdigest()[:32] + '"'
+    policy = FOREVER if immutable else f"public, max-age={max_age}"
+    out = {"ETag": tag, "Cache-Control": policy, "Vary": "Accept-Encoding", **(headers or {})}
+    if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
+        return Response(status_code=304, headers=out)
+    return Response(data, media_type=media_type, headers=out)

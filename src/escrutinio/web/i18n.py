@@ -1,0 +1,87 @@
+"""Languages of the site: UI strings per language, numbers and dates by Babel in the election's locale."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_datetime
+from babel.numbers import format_decimal, format_percent
+
+LANGUAGES = {"es": "Español", "en": "English"}
+
+MESSAGES = {
+    "es": {
+        "Home": "Inicio", "Areas": "Áreas", "Bulletins": "Boletines", "Bulletin": "Boletín",
+        "Language": "Idioma", "cut-off": "corte", "Valid votes": "Votos válidos", "Null": "Nulos",
+        "Blank": "Blancos", "Ballots cast": "Votos escrutados", "Votes": "Votos", "Option": "Opción",
+        "Turnout": "Participación", "Abstention": "Abstención", "over the whole register": "sobre el registro total",
+        "over counted tables": "sobre las mesas escrutadas", "Tables": "Mesas", "expected": "previstas",
+        "received": "recibidas", "counted": "escrutadas", "quarantined": "observadas", "conflict": "en conflicto",
+        "not_received": "no recibida", "Registered voters": "Electores inscritos",
+        "of the register at counted tables": "del registro en mesas escrutadas",
+        "Decided": "Decidido", "Not yet decided": "Aún no decidido",
+        "leads by": "aventaja por", "ballots still possible at tables not counted":
+            "votos aún posibles en mesas no escrutadas",
+        "that open conflicts could move": "que los conflictos abiertos podrían mover",
+        "No single leader": "Sin un único líder", "Percent rule": "Regla de porcentajes",
+        "truncate": "truncados", "half_up": "redondeados", "decimals": "decimales",
+        "exact counts beside them": "con los conteos exactos al lado",
+        "No bulletin published yet.": "Aún no se ha publicado ningún boletín.",
+        "Map": "Mapa", "Leading option": "Opción en cabeza", "margin": "margen", "points": "puntos",
+        "Area": "Área", "Centre": "Centro", "centre": "centro", "Table": "Mesa", "Status": "Estado",
+        "Acta": "Acta", "Actas": "Actas", "History": "Historial", "Reasons": "Motivos",
+        "received at": "recibida el", "Source": "Origen", "What changed since bulletin":
+            "Qué cambió desde el boletín", "Changes": "Cambios", "No change.": "Sin cambios.",
+        "Figure": "Cifra", "Before": "Antes", "After": "Después", "Hash": "Hash", "Previous": "Anterior",
+        "Print": "Imprimir", "JSON": "JSON", "CSV": "CSV", "Download": "Descargar",
+        "Page not found": "Página no encontrada", "Error": "Error", "Back to the results":
+            "Volver a los resultados", "published": "publicado", "New bulletin": "Nuevo boletín",
+        "Live updates": "Actualización en vivo", "counted": "escrutadas", "Children": "Subdivisiones",
+        "Results by": "Resultados por", "of": "de", "This table has no acta yet.": "Esta mesa aún no tiene acta.",
+        "Status of tables": "Estado de las mesas", "Registered": "Inscritos", "Contest": "Consulta",
+        "registered voters": "electores inscritos", "Results": "Resultados", "Progress": "Avance",
+        "share": "porcentaje", "bulletin list": "lista de boletines", "Latest bulletin": "Último boletín",
+        "status_counted": "escrutada", "status_quarantined": "observada", "status_conflict": "en conflicto",
+        "status_not_received": "no recibida", "status_set_aside": "descartada", "status_conflicting":
+            "en conflicto",
+    },
+    "en": {"status_counted": "counted", "status_quarantined": "quarantined", "status_conflict": "conflict",
+           "status_not_received": "not received", "status_set_aside": "set aside",
+           "status_conflicting": "conflicting", "not_received": "not received"},
+}
+
+
+class Language:
+    """Translation and formatting for one language in the election's country."""
+
+    def __init__(self, code: str, election_locale: str):
+        self.code = code
+        territory = Locale.parse(election_locale).territory
+        try:
+            self.locale = Locale.parse(f"{code}_{territory}") if territory else Locale.parse(code)
+        except Exception:  # no such locale (e.g. en_VE): the language alone
+            self.locale = Locale.parse(code)
+
+    def t(self, text: str) -> str:
+        return MESSAGES.get(self.code, {}).get(text, text)
+
+    def number(self, value: int | None) -> str:
+        return "—" if value is None else format_decimal(value, locale=self.locale)
+
+    def percent(self, value: str | None) -> str:
+        """A share already cut by the percent rule ("50.70"), printed in the locale ("50,70 %")."""
+        if value is None:
+            return "—"
+        decimals = len(value.split(".")[1]) if "." in value else 0
+        pattern = self.locale.percent_formats[None].pattern
+        pattern = re.sub(r"0(?=[^0]*$)", "0." + "0" * decimals if decimals else "0", pattern, count=1)
+        return format_percent(Decimal(value) / 100, format=pattern, locale=self.locale)
+
+    def datetime(self, value: dt.datetime | str, time_zone: str) -> str:
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
+        return format_datetime(value, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.locale)

@@ -1,0 +1,77 @@
+"""Errors at the web edge: RFC 9457 problem+json for the API, an HTML page otherwise.
+
+This is the one place where escrutinio's exceptions become status codes.
+"""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..domain.errors import (ActaRejected, AlreadyInitialised, EscrutinioError, NotFound, NotInitialised,
+                             ResolutionError, WriteConflict)
+
+STATUS = {NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
+          AlreadyInitialised: 409}
+TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
+          409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
+          429: "Too many requests", 503: "Service unavailable", 500: "Internal server error"}
+PROBLEM = "application/problem+json"
+
+
+def problem(status: int, detail: str, instance: str, **extra) -> JSONResponse:
+    body = {"type": "about:blank", "title": TITLES.get(status, "Error"), "status": status, "detail": detail,
+            "instance": instance, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM)
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def _respond(request: Request, status: int, detail: str, **extra):
+    if _wants_html(request):
+        pages = request.app.state.pages
+        return HTMLResponse(pages.error_page(request, status, detail), status_code=status)
+    return problem(status, detail, request.url.path, **extra)
+
+
+async def escrutinio_error(request: Request, exc: EscrutinioError):
+    status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+    extra = {}
+    if hasattr(exc, "problems"):
+        extra["errors"] = [{"field": p.field, "message": p.message, "action": p.action,
+                            **({"row": p.row} if p.row else {})} for p in exc.problems]
+        detail = str(exc).splitlines()[0]
+    else:
+        detail = str(exc)
+    return _respond(request, status, detail, **extra)
+
+
+async def http_error(request: Request, exc: StarletteHTTPException):
+    return _with_headers(_respond(request, exc.status_code, str(exc.detail)), exc)
+
+
+def _with_headers(response, exc: StarletteHTTPException):
+    for key, value in (getattr(exc, "headers", None) or {}).items():
+        response.headers[key] = value
+    return response
+
+
+async def validation_error(request: Request, exc: RequestValidationError):
+    errors = [{"field": ".".join(str(x) for x in e.get("loc", ()) if x != "body"), "message": e.get("msg", ""),
+               "action": "correct this field and send the request again"} for e in exc.errors()]
+    return _respond(request, 422, "the request does not have the documented shape", errors=errors)
+
+
+async def unexpected_error(request: Request, exc: Exception):
+    return _respond(request, 500, "an unexpected error occurred; it has been logged")
+
+
+def install(app) -> None:
+    app.add_exception_handler(EscrutinioError, escrutinio_error)
+    app.add_exception_handler(StarletteHTTPException, http_error)
+    app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(Exception, unexpected_error)

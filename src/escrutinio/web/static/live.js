@@ -1,0 +1,48 @@
+// Live updates without a reload: listen for new bulletins (server-sent events, or polling
+// where EventSource is missing or keeps failing), re-fetch this page, swap its <main>,
+// and announce the bulletin in the aria-live region. Without JavaScript the pages still work.
+(function () {
+  "use strict";
+  var body = document.body;
+  if (body.dataset.live !== "on") return;
+  var current = parseInt(body.dataset.bulletin || "0", 10);
+  var polling = null;
+
+  function announce(event) {
+    var local = (event.cut_off_local || "").slice(11, 16);
+    document.getElementById("live").textContent =
+      body.dataset.announce.replace("{n}", event.number).replace("{time}", local);
+  }
+
+  function refresh(event) {
+    if (!event || event.number <= current) return;
+    current = event.number;
+    fetch(window.location.href, { headers: { "X-Requested-With": "live" } })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, "text/html");
+        var fresh = doc.getElementById("main");
+        if (fresh) document.getElementById("main").innerHTML = fresh.innerHTML;
+        body.dataset.bulletin = String(event.number);
+        announce(event);
+      });
+  }
+
+  function poll() {
+    if (polling) return;
+    polling = window.setInterval(function () {
+      fetch("/api/v1/bulletins", { cache: "no-store" }).then(function (r) { return r.json(); })
+        .then(function (heads) {
+          if (!heads.length) return;
+          var last = heads[heads.length - 1];
+          refresh({ number: last.number, cut_off_local: "" });
+        }).catch(function () {});
+    }, 1500);
+  }
+
+  if (!window.EventSource) { poll(); return; }
+  var failures = 0;
+  var source = new EventSource("/api/v1/events");
+  source.addEventListener("bulletin", function (e) { failures = 0; refresh(JSON.parse(e.data)); });
+  source.onerror = function () { failures += 1; if (failures >= 3) { source.close(); poll(); } };
+})();

@@ -10,7 +10,10 @@ fail instead.
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -82,3 +85,23 @@ def small_store(store):
     """A store holding the small election of tests/factory.py."""
     init_election(store, small_election())
     return store
+
+
+def escrutinio(cwd: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """Run the `escrutinio` command in ``cwd`` as a user would (default database: ./escrutinio.db)."""
+    env = {k: v for k, v in os.environ.items() if k != "ESCRUTINIO_DATABASE_URL"}
+    return subprocess.run([sys.executable, "-m", "escrutinio.cli", *args], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="session")
+def demo_night(tmp_path_factory) -> Path:
+    """A directory where `escrutinio demo --no-serve` has replayed the whole night (./escrutinio.db).
+
+    Shared by the whole session: tests that change it must only add (e.g. publish a bulletin).
+    """
+    where = tmp_path_factory.mktemp("demo")
+    done = escrutinio(where, "demo", "--no-serve")
+    assert done.returncode == 0, done.stderr
+    assert (where / "escrutinio.db").exists()
+    return where

@@ -9,7 +9,7 @@ from escrutinio.domain.percent import PercentRule
 
 
 def small_election(*, rule: PercentRule = PercentRule("truncate", 2), basis: str = "whole_register",
-                   extra: int = 0) -> Election:
+                   extra: int = 0, signed: bool = False) -> Election:
     """Two regions, three districts, four centres, six tables; contest Q (yes/no) and R (three
     candidates, blank counted apart) — R is not on the ballot of table T6."""
     yes_no = (Option("YES", "Yes"), Option("NO", "No"))
@@ -31,7 +31,8 @@ def small_election(*, rule: PercentRule = PercentRule("truncate", 2), basis: str
         polls_open=dt.time(6), polls_close=dt.time(18), locale="es_VE", percent_rule=rule,
         abstention_basis=basis, extra_voters_allowed=extra,
         contests=(Contest("Q", "Question", yes_no), Contest("R", "Race", race, blank=True)),
-        levels=("country", "region", "district"), areas=areas, centres=centres, tables=tables)
+        levels=("country", "region", "district"), areas=areas, centres=centres, tables=tables,
+        require_signatures=signed)
 
 
 def acta(table: str, contest: str = "Q", votes: dict | None = None, null: int = 0, blank: int | None = None,

@@ -37,13 +37,16 @@ INTERNAL = {
     "publish": {"domain"},
     "services": {"domain", "intake", "store", "publish"},
     "settings": set(),  # escrutinio/settings.py: read by the entry points
-    "cli": {"services", "domain", "publish", "settings", "web"},  # `serve` starts the web app
+    "cli": {"services", "domain", "publish", "settings", "web", "verify"},  # `serve` starts the web app
+    # The independent checker: its own arithmetic; it reads a database only through services.
+    "verify": {"services"},
     "web": {"services", "domain", "intake", "store", "publish", "settings"},
     "api": {"services", "domain", "intake", "store", "publish"},  # escrutinio/__init__.py: the public surface
 }
 # Third-party libraries that belong to one layer; no other layer may import them.
 OWNED = {"sqlalchemy": {"store"}, "alembic": {"store"}, "click": {"cli"}, "fastapi": {"web"},
-         "starlette": {"web"}, "uvicorn": {"web"}, "jinja2": {"web"}, "babel": {"web"}, "pydantic": {"web"}}
+         "starlette": {"web"}, "uvicorn": {"web"}, "jinja2": {"web"}, "babel": {"web"}, "pydantic": {"web"},
+         "nacl": {"intake", "verify"}}
 # The domain is pure: the standard library, numpy and itself.
 DOMAIN_THIRD_PARTY = {"numpy"}
 

@@ -7,12 +7,11 @@ The expected figures are the CNE's first bulletin of 3 December 2007 at 01:07
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+
+from .conftest import escrutinio
 
 CNE_FIRST_BULLETIN = {
     "A": {"NO": (4_504_354, "50.70"), "SI": (4_379_392, "49.29"),
@@ -21,19 +20,9 @@ CNE_FIRST_BULLETIN = {
 }
 
 
-def escrutinio(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k != "ESCRUTINIO_DATABASE_URL"}
-    return subprocess.run([sys.executable, "-m", "escrutinio.cli", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=600)
-
-
-@pytest.fixture(scope="module")
-def night(tmp_path_factory) -> Path:
-    where = tmp_path_factory.mktemp("demo")
-    done = escrutinio(where, "demo", "--no-serve")
-    assert done.returncode == 0, done.stderr
-    assert (where / "escrutinio.db").exists()
-    return where
+@pytest.fixture
+def night(demo_night) -> Path:
+    return demo_night
 
 
 def show(night: Path, *args: str) -> dict:

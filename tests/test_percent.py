@@ -109,3 +109,13 @@ def test_hand_checked(method, decimals, part, whole, text):
 def test_unknown_rules_are_refused(method, decimals):
     with pytest.raises(ValueError):
         PercentRule(method, decimals)
+
+
+@pytest.mark.parametrize(("method", "part", "whole", "printed"), [
+    ("truncate", -1, 400, "-0.25"), ("half_up", -1, 400, "-0.25"),
+    ("truncate", -2, 3, "-66.66"), ("half_up", -2, 3, "-66.67"),
+    ("truncate", -1, 100_000, "0.00"), ("half_up", -1, 300_000, "0.00"),
+])
+def test_a_negative_share_is_cut_by_its_size_and_keeps_its_sign(method, part, whole, printed):
+    # Abstention over counted tables turns negative when allowed extra voters outnumber abstainers.
+    assert PercentRule(method, 2).format(part, whole) == printed

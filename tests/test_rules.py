@@ -12,7 +12,7 @@ import pytest
 
 from escrutinio.domain.errors import ResolutionError
 from escrutinio.intake.actas import Record
-from escrutinio.services import ingest_records, init_election, publish_bulletin, resolve_conflict
+from escrutinio.services import annul_acta, ingest_records, init_election, publish_bulletin, resolve_conflict
 
 from .factory import acta, small_election
 
@@ -321,9 +321,31 @@ def test_resolution_refuses_to_count_a_quarantined_acta(small_store):
     [bad] = ingest(small_store, acta("T1", cast=99))
     assert bad.result == "conflict" and bad.reasons
     before = state(small_store)
-    with pytest.raises(ResolutionError, match="cannot be counted"):
+    with pytest.raises(ResolutionError, match="broke a rule .* --count-quarantined"):
         resolve_conflict(small_store, "T1", "Q", bad.acta_id, "recount", "ana")
     assert state(small_store) == before
+
+
+def test_an_admin_may_count_a_quarantined_acta_with_a_reason(small_store):
+    [bad] = ingest(small_store, acta("T4", votes={"YES": 100, "NO": 22}))  # 122 ballots, 120 registered
+    assert bad.result == "quarantined"
+    resolve_conflict(small_store, "T4", "Q", bad.acta_id, "two poll workers voted here, as the law allows",
+                     "ana", count_quarantined=True)
+    assert votes(figures(small_store, "N2")) == [100, 22]
+    history = small_store.acta_events(bad.acta_id)
+    assert [(e.action, e.operator) for e in history] == [("quarantined", "system"), ("resolved_counted", "ana")]
+
+
+def test_an_annulled_acta_is_kept_shown_and_never_counted(counted):
+    [record] = [r for r in counted.actas() if r.acta.table == "T1"]
+    annul_acta(counted, record.id, "the table never opened", "ana")
+    assert counted.acta(record.id).status == "annulled"
+    assert votes(figures(counted, "X")) == [0, 0]  # T1 was the only table counted for Q
+    assert figures(counted, "C-N1a")["tables"]["counted"] == 0
+    assert votes(figures(counted, "S1", "R")) == [30, 20, 10]  # T5's acta for R is untouched
+    assert [e.action for e in counted.acta_events(record.id)][-1] == "annulled"
+    with pytest.raises(ResolutionError, match="annulled"):
+        resolve_conflict(counted, "T1", "Q", record.id, "undo", "ana", count_quarantined=True)
 
 
 def test_boolean_false_is_not_a_blank_count_of_zero(counted):

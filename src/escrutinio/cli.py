@@ -13,13 +13,18 @@ import click
 from . import services
 from .domain.errors import AlreadyInitialised, EscrutinioError, NotFound
 from .publish.text import render_bulletin, render_diff, render_list
-from .settings import load_settings
+from .settings import SettingsError, load_settings
 
 ENV_DB = "ESCRUTINIO_DATABASE_URL"
 
+def _database_url(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    return value or load_settings().database_url
+
+
 db_option = click.option(
-    "--db", "db_url", envvar=ENV_DB, default=services.DEFAULT_URL, show_default=True, metavar="URL",
-    help=f"Database URL (SQLite file or postgresql+psycopg://…); also read from {ENV_DB}.")
+    "--db", "db_url", envvar=ENV_DB, default=None, metavar="URL", callback=_database_url,
+    help=f"Database URL (SQLite file or postgresql+psycopg://…); also read from {ENV_DB}. "
+         f"Default: the database_url setting ({services.DEFAULT_URL}).")
 
 
 def _store(db_url: str):
@@ -32,7 +37,7 @@ class _Group(click.Group):
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except EscrutinioError as exc:
+        except (EscrutinioError, SettingsError) as exc:
             click.echo(f"error: {exc}", err=True)
             sys.exit(1)
 
@@ -108,20 +113,35 @@ def _print_report(report: services.IngestReport) -> None:
 @click.argument("acta_id", type=int)
 @click.option("--reason", required=True, help="Why this acta is the one that counts (kept on record).")
 @click.option("--operator", required=True, help="Who decides (kept on record).")
+@click.option("--count-quarantined", is_flag=True,
+              help="Count a quarantined acta: the reason must say why the rule it broke does not apply.")
 @db_option
-def resolve(table: str, contest: str, acta_id: int, reason: str, operator: str, db_url: str) -> None:
-    """Resolve a conflict: count acta ACTA_ID for TABLE and CONTEST.
+def resolve(table: str, contest: str, acta_id: int, reason: str, operator: str, count_quarantined: bool,
+            db_url: str) -> None:
+    """Resolve a conflict (or a quarantine): count acta ACTA_ID for TABLE and CONTEST.
 
     Every other acta of that table and contest is set aside (kept, never
     counted). See the ids with `escrutinio actas --table TABLE`.
     """
-    record = services.resolve_conflict(_store(db_url), table, contest, acta_id, reason, operator)
+    record = services.resolve_conflict(_store(db_url), table, contest, acta_id, reason, operator,
+                                       count_quarantined=count_quarantined)
     click.echo(f"Acta {record.id} now counts for table {table}, contest {contest}.")
 
 
 @main.command()
+@click.argument("acta_id", type=int)
+@click.option("--reason", required=True, help="Why the acta is annulled (kept on record and shown).")
+@click.option("--operator", required=True, help="Who decides (kept on record).")
+@db_option
+def annul(acta_id: int, reason: str, operator: str, db_url: str) -> None:
+    """Annul acta ACTA_ID: it stays on record and on the table's page, and never counts again."""
+    record = services.annul_acta(_store(db_url), acta_id, reason, operator)
+    click.echo(f"Acta {record.id} (table {record.acta.table}, contest {record.acta.contest}) is annulled.")
+
+
+@main.command()
 @click.option("--table", help="Only this table's actas.")
-@click.option("--status", type=click.Choice(["counted", "quarantined", "conflicting", "set_aside"]),
+@click.option("--status", type=click.Choice(["counted", "quarantined", "conflicting", "set_aside", "annulled"]),
               help="Only actas with this status.")
 @db_option
 def actas(table: str | None, status: str | None, db_url: str) -> None:
@@ -278,6 +298,91 @@ def serve(host: str | None, port: int | None, db_url: str) -> None:
 
 
 @main.group()
+def token() -> None:
+    """Operator tokens: create (shown once), list and revoke them."""
+
+
+@token.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(services.tokens.ROLES), required=True,
+              help="admin: everything; transmission: send actas; editor: the timeline; observer: read.")
+@db_option
+def token_create(name: str, role: str, db_url: str) -> None:
+    """Create a token for NAME (a person or a device). The token is printed once and never stored."""
+    token_id, secret = services.tokens.create_token(_store(db_url), name, role)
+    click.echo(f"token {token_id} for {name!r} ({role}): {secret}")
+    click.echo("Keep it secret; it is not stored and cannot be shown again. Send it as "
+               "'Authorization: Bearer <token>'.", err=True)
+
+
+@token.command("list")
+@db_option
+def token_list(db_url: str) -> None:
+    """List tokens (never the tokens themselves)."""
+    for t in services.tokens.list_tokens(_store(db_url)):
+        state = f"revoked {t['revoked_at']:%Y-%m-%d %H:%M}" if t["revoked_at"] else "active"
+        click.echo(f"{t['id']:>4}  {t['role']:<12}  {state:<24}  {t['name']}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+@db_option
+def token_revoke(token_id: int, db_url: str) -> None:
+    """Revoke token TOKEN_ID at once."""
+    services.tokens.revoke_token(_store(db_url), token_id)
+    click.echo(f"token {token_id} revoked")
+
+
+@main.group()
+def keys() -> None:
+    """Table keys: generate them, register the public ones, sign acta files with the private ones."""
+
+
+@keys.command("generate")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for table-keys.csv (public) and table-keys.secret.csv (private: keep it secret).")
+@click.option("--seed", help="Derive the keys from this text instead of at random (demos and tests only).")
+@click.option("--register/--no-register", default=True, help="Also register the public keys in the database.")
+@db_option
+def keys_generate(out: Path, seed: str | None, register: bool, db_url: str) -> None:
+    """Generate an Ed25519 key pair for every table of the election."""
+    store = _store(db_url)
+    private = services.keys.generate_keys(store.election(), seed)
+    public_path, secret_path = services.keys.write_keys(private, out)
+    click.echo(f"wrote {public_path} ({len(private):,} public keys) and {secret_path} (private keys)")
+    if register:
+        count = services.keys.register_keys_file(store, public_path)
+        click.echo(f"registered {count:,} public keys")
+
+
+@keys.command("register")
+@click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@db_option
+def keys_register(file: Path, db_url: str) -> None:
+    """Register the tables' public keys from FILE (CSV: table,public_key)."""
+    count = services.keys.register_keys_file(_store(db_url), file)
+    click.echo(f"registered {count:,} public keys")
+
+
+@keys.command("sign")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--keys", "secret", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=True,
+              help="The private keys file (table-keys.secret.csv).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder for the signed copies (JSON Lines, one per input file).")
+@db_option
+def keys_sign(files: tuple[Path, ...], secret: Path, out: Path, db_url: str) -> None:
+    """Sign acta FILES as each table's device would (demos and tests)."""
+    written, problems = services.keys.sign_files(_store(db_url).election(), list(files), secret, out)
+    for path in written:
+        click.echo(f"wrote {path}")
+    for problem in problems:
+        click.echo(f"not signed: {problem}")
+    if problems:
+        sys.exit(1)
+
+
+@main.group()
 def adapt() -> None:
     """Turn other systems' result files into escrutinio's own files.
 
@@ -327,6 +432,25 @@ def _report_adapted(adapted: services.adapt.Adapted) -> None:
         click.echo(f"problem: {problem}")
     if adapted.problems:
         sys.exit(1)
+
+
+@main.command()
+@click.option("--db", "db_url", metavar="URL", help="Database URL of the results centre (SQLite or PostgreSQL).")
+@click.option("--url", "site", metavar="URL", help="Results site, e.g. http://host:port.")
+def verify(db_url: str | None, site: str | None) -> None:
+    """Check a results night independently: exactly one of --db or --url.
+
+    Recomputes the log's roots, checks every signature and hash, compares
+    the log with the published actas and recomputes every bulletin's
+    figures with code of its own. Exits 0 only if everything holds.
+    """
+    if (db_url is None) == (site is None):
+        raise click.UsageError("give exactly one of --db URL or --url http://host:port")
+    from .verify import verify_source
+
+    report = verify_source(db=db_url, url=site)
+    click.echo(report.text(), nl=False)
+    sys.exit(0 if report.ok else 1)
 
 
 @main.command("cli-reference", hidden=True)

@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 
+class SettingsError(ValueError):
+    """A setting has a value of the wrong kind, or the settings file cannot be read."""
+
+
 @dataclass(frozen=True)
 class Setting:
     name: str
@@ -34,6 +38,9 @@ SETTINGS = (
             "How often the server looks for a newly published bulletin to push to open pages."),
     Setting("sse_queue_size", 16, "Events kept per live reader before a slow reader is dropped."),
     Setting("max_body_bytes", 5_000_000, "Largest request body accepted by POST /api/v1/actas."),
+    Setting("rate_limit_per_second", 20.0,
+            "Requests a second each client address may make without an operator token (0: no limit)."),
+    Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),
     Setting("default_language", "", "Language of the pages when a reader has not chosen one "
             "(es or en; empty: the election's locale)."),
 )
@@ -83,18 +90,30 @@ def load_settings(environ: Mapping[str, str] | None = None, **overrides: object)
 def _file_values(path: str | None) -> dict:
     if not path:
         return {}
-    data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise SettingsError(f"cannot read the settings file {path} (ESCRUTINIO_SETTINGS_FILE): {exc.strerror}") \
+            from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"the settings file {path} is not valid TOML: {exc}") from None
     unknown = set(data) - set(_BY_NAME)
     if unknown:
-        raise ValueError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
+        raise SettingsError(f"{path}: unknown setting(s) {', '.join(sorted(unknown))}")
     return data
+
+
+KIND_NAMES = {int: "whole number", float: "number", str: "text"}
 
 
 def _coerce(setting: Setting, raw: object) -> object:
     kind = type(setting.default)
-    if isinstance(raw, kind):
+    if isinstance(raw, kind) and not isinstance(raw, bool):
         return raw
     try:
+        if isinstance(raw, bool) or (kind is int and isinstance(raw, float)):
+            raise ValueError
         return kind(raw)
     except (TypeError, ValueError):
-        raise ValueError(f"setting {setting.name} ({setting.env}): {raw!r} is not a {kind.__name__}") from None
+        raise SettingsError(f"setting {setting.name} ({setting.env}): {raw!r} is not a "
+                            f"{KIND_NAMES.get(kind, kind.__name__)}") from None

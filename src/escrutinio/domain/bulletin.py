@@ -46,7 +46,7 @@ def bulletin_hash(body: dict) -> str:
 
 
 def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.datetime,
-                   previous_hash: str | None) -> Bulletin:
+                   previous_hash: str | None, log: dict | None = None) -> Bulletin:
     """Snapshot every area and centre of ``tally`` as bulletin ``number``."""
     if cut_off.tzinfo is None:
         raise ValueError("cut_off must be an aware datetime")
@@ -67,6 +67,9 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
                      for c in election.contests],
         "areas": _areas(election, tally),
     }
+    if log is not None:
+        # The public log as it stood at the cut-off: its size, root and the authority's signature.
+        body["log"] = log
     return Bulletin(number, body, bulletin_hash(body))
 
 

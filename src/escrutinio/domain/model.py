@@ -75,6 +75,8 @@ class Election:
     centres: tuple[Centre, ...]
     tables: tuple[Table, ...]
     extra: dict = field(default_factory=dict, compare=False)
+    # False only in the unsigned mode for demos and tests, announced on every page.
+    require_signatures: bool = True
 
     @cached_property
     def contest_by_code(self) -> dict[str, Contest]:
@@ -156,7 +158,8 @@ COUNTED = "counted"          # in the tally
 QUARANTINED = "quarantined"  # received, failed a rule, shown with its reasons, not counted
 CONFLICTING = "conflicting"  # differs from an acta already held for its table and contest
 SET_ASIDE = "set_aside"      # lost a conflict resolution; kept, never counted
-STATUSES = (COUNTED, QUARANTINED, CONFLICTING, SET_ASIDE)
+ANNULLED = "annulled"        # annulled by an admin with a reason; kept, never counted
+STATUSES = (COUNTED, QUARANTINED, CONFLICTING, SET_ASIDE, ANNULLED)
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,7 @@ class ActaRecord:
     reasons: tuple[str, ...]
     source: str
     received_at: dt.datetime
+    signature: str | None = None  # base64 Ed25519, as received; None in unsigned mode
 
 
 @dataclass(frozen=True)

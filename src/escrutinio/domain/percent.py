@@ -30,20 +30,24 @@ class PercentRule:
         """The share as an integer count of 10**-decimals percent, or None if whole is 0."""
         if whole <= 0:
             return None
-        numerator = part * 10 ** (self.decimals + 2)
+        # A share can be negative (abstention over counted tables where allowed extra voters
+        # outnumber abstainers): the rule applies to its size, the sign is kept apart.
+        sign = -1 if part < 0 else 1
+        numerator = abs(part) * 10 ** (self.decimals + 2)
         if self.method == "truncate":
-            return numerator // whole
-        return (2 * numerator + whole) // (2 * whole)
+            return sign * (numerator // whole)
+        return sign * ((2 * numerator + whole) // (2 * whole))
 
     def format(self, part: int, whole: int) -> str | None:
         """The share as a plain decimal string ("50.70"), or None if whole is 0."""
         scaled = self.scaled(part, whole)
         if scaled is None:
             return None
+        sign = "-" if scaled < 0 else ""
         if self.decimals == 0:
-            return str(scaled)
-        units, fraction = divmod(scaled, 10**self.decimals)
-        return f"{units}.{fraction:0{self.decimals}d}"
+            return f"{sign}{abs(scaled)}"
+        units, fraction = divmod(abs(scaled), 10**self.decimals)
+        return f"{sign}{units}.{fraction:0{self.decimals}d}"
 
     def describe(self) -> str:
         how = "truncated" if self.method == "truncate" else "rounded half up"

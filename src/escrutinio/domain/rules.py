@@ -8,6 +8,8 @@ turn their text into ints and leave anything else for these rules to refuse.
 
 from __future__ import annotations
 
+import reprlib
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +17,35 @@ from .errors import ActaRejected, Problem
 from .model import Acta, Contest, Election
 
 MAX_COUNT = 2**31 - 1
+MAX_CODE = 64  # characters of a table or contest code (the store's columns hold 64)
+LIST_AT_MOST = 10  # unknown options of one acta listed one by one; the rest are counted
 RESEND = "correct the acta and send it again"
+SHOW_AT_MOST = 80  # characters of an input value quoted in a message
+_SHORT = reprlib.Repr()
+_SHORT.maxstring = _SHORT.maxother = _SHORT.maxlong = 40
+_SHORT.maxlist = _SHORT.maxdict = _SHORT.maxtuple = _SHORT.maxset = 4
+_SHORT.maxlevel = 2
+
+
+def show(value: object) -> str:
+    """``value`` as a message may quote it: repr, cut short, control characters escaped; never raises
+    (a huge int or a deep structure from hostile input would make plain repr too long, or fail)."""
+    try:
+        text = _SHORT.repr(value)
+    except (ValueError, RecursionError):  # an int of more than 4,300 digits
+        return "a number too long to show" if isinstance(value, int) else "a value too long to show"
+    return text if len(text) <= SHOW_AT_MOST else text[:SHOW_AT_MOST - 1] + "…"
+
+
+def field_name(key: object) -> str:
+    """A key of the input as a problem's field: itself, unless too long or unprintable to name it so."""
+    text = str(key) if isinstance(key, str) else show(key)
+    return text if len(text) <= MAX_CODE and not _has_control(text) else show(text)
+
+
+def _has_control(text: str) -> bool:
+    """Control characters (C0, DEL, C1) and lone surrogates, which no UTF-8 text may hold."""
+    return any(unicodedata.category(ch) in ("Cc", "Cs") for ch in text)
 
 
 @dataclass(frozen=True)
@@ -29,6 +59,10 @@ class Checked:
 
 
 def check_acta(election: Election, record: Mapping) -> Checked:
+    if not isinstance(record, Mapping):
+        raise ActaRejected("acta rejected", [Problem(
+            "", f"an acta must be an object of named fields, not {show(record)}",
+            'write {"table": …, "contest": …, "votes": {…}, …}')])
     problems: list[Problem] = []
     table_code = _text(record, "table", problems)
     contest_code = _text(record, "contest", problems)
@@ -57,12 +91,22 @@ def check_acta(election: Election, record: Mapping) -> Checked:
 def _text(record: Mapping, key: str, problems: list[Problem]) -> str | None:
     value = record.get(key)
     if isinstance(value, str) and value.strip():
-        return value.strip()
-    if value is None or isinstance(value, str):
+        code = value.strip()
+        if len(code) > MAX_CODE:
+            problems.append(Problem(key, f"{key} code {show(code)} is {len(code):,} characters long; "
+                                         f"codes have at most {MAX_CODE}",
+                                    f"write the {key} code exactly as in the election definition; {RESEND}"))
+        elif _has_control(code):
+            problems.append(Problem(key, f"{key} code {show(code)} holds control characters",
+                                    f"write the {key} code exactly as in the election definition, without "
+                                    f"control characters; {RESEND}"))
+        else:
+            return code
+    elif value is None or isinstance(value, str):
         problems.append(Problem(key, f"missing {key} code", f"fill in the {key} code"))
     else:
-        problems.append(Problem(key, f"{key} code {value!r} is not text",
-                                f'write the {key} code as text, e.g. "{value}"'))
+        problems.append(Problem(key, f"{key} code {show(value)} is not text",
+                                f'write the {key} code as text, e.g. "{show(value)}"'))
     return None
 
 
@@ -76,9 +120,9 @@ def _whole(value: object, field: str, problems: list[Problem]) -> int:
     if value is None or value == "":
         problems.append(Problem(field, "count is missing", f"write the count ({0} if none); {RESEND}"))
     elif isinstance(value, int) and not isinstance(value, bool) and value < 0:
-        problems.append(Problem(field, f"count {value} is negative", f"counts are whole numbers ≥ 0; {RESEND}"))
+        problems.append(Problem(field, f"count {show(value)} is negative", f"counts are whole numbers ≥ 0; {RESEND}"))
     else:
-        problems.append(Problem(field, f"{value!r} is not a whole number between 0 and {MAX_COUNT}",
+        problems.append(Problem(field, f"{show(value)} is not a whole number between 0 and {MAX_COUNT}",
                                 f"counts are whole numbers ≥ 0; {RESEND}"))
     return 0
 
@@ -104,11 +148,14 @@ def _votes(record: Mapping, contest: Contest | None, problems: list[Problem]) ->
         return ()
     if contest is None:
         return ()
-    for code in given:
-        if code not in contest.option_codes:
-            known = ", ".join(contest.option_codes)
-            problems.append(Problem(str(code), f"unknown option {code!r} for contest {contest.code!r} (known: {known})",
-                                    f"use the option codes of the election definition; {RESEND}"))
+    unknown = [code for code in given if code not in contest.option_codes]
+    known = ", ".join(contest.option_codes)
+    for code in unknown[:LIST_AT_MOST]:
+        problems.append(Problem(field_name(code), f"unknown option {show(code)} for contest {contest.code!r} "
+                                f"(known: {known})", f"use the option codes of the election definition; {RESEND}"))
+    if len(unknown) > LIST_AT_MOST:
+        problems.append(Problem("votes", f"{len(unknown) - LIST_AT_MOST:,} more unknown options",
+                                f"use the option codes of the election definition; {RESEND}"))
     return tuple((code, _whole(given.get(code), code, problems)) for code in contest.option_codes)
 
 

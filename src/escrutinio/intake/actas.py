@@ -16,9 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain.errors import Problem
+from ..domain.rules import LIST_AT_MOST, field_name, show
 
-FIXED_COLUMNS = ("table", "contest", "ballots_cast", "null", "blank")
-JSON_KEYS = {"table", "contest", "votes", "null", "blank", "ballots_cast"}
+MAX_FILE_BYTES = 500_000_000  # larger acta files are refused whole: split them
+MAX_DIGITS = 100  # a number written with more digits stays text, for the rules to refuse naming its field
+FIXED_COLUMNS = ("table", "contest", "ballots_cast", "null", "blank", "signature")
+JSON_KEYS = {"table", "contest", "votes", "null", "blank", "ballots_cast", "signature"}
 REQUIRED_COLUMNS = ("table", "contest", "ballots_cast", "null")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
@@ -36,7 +39,8 @@ def count_rows(path: Path) -> int:
         return sum(1 for _ in handle)
 
 
-def read_actas(path: str | Path) -> Iterator[Record]:
+def read_actas(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Record]:
+    """The records of one acta file; a file larger than ``max_bytes`` is one problem, and nothing is read."""
     path = Path(path)
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
@@ -44,6 +48,12 @@ def read_actas(path: str | Path) -> Iterator[Record]:
                      "name acta files *.csv or *.jsonl", str(path))])
         return
     try:
+        size = path.stat().st_size
+        if size > max_bytes:
+            yield Record(str(path), 0, None, [Problem(
+                "", f"file of {size:,} bytes is larger than the limit of {max_bytes:,} bytes",
+                f"split it into files of at most {max_bytes:,} bytes and ingest those", str(path))])
+            return
         with path.open(newline="", encoding="utf-8-sig") as handle:
             yield from (_csv_records(handle, str(path)) if kind == "csv" else _jsonl_records(handle, str(path)))
     except OSError as exc:
@@ -56,7 +66,13 @@ def read_actas(path: str | Path) -> Iterator[Record]:
 
 def _csv_records(handle, source: str) -> Iterator[Record]:
     reader = csv.reader(handle)
-    header = [h.strip() for h in next(reader, [])]
+    try:
+        header = [h.strip() for h in next(reader, [])]
+    except csv.Error as exc:
+        yield Record(source, 1, None, [Problem("", f"unreadable CSV header ({exc})",
+                     "the header needs table, contest, ballots_cast, null, then one column per option code",
+                     source, 1)])
+        return
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         yield Record(source, 1, None, [Problem(",".join(missing), f"missing column(s) {', '.join(missing)}",
@@ -91,7 +107,7 @@ def _cells(reader) -> Iterator[tuple[int, list[str] | csv.Error]]:
 
 
 def _csv_row(row: dict[str, str]) -> dict:
-    data: dict = {key: row[key].strip() for key in ("table", "contest") if key in row}
+    data: dict = {key: row[key].strip() for key in ("table", "contest", "signature") if row.get(key, "").strip()}
     for key in ("ballots_cast", "null", "blank"):
         if key in row:
             data[key] = _number(row[key])
@@ -100,12 +116,24 @@ def _csv_row(row: dict[str, str]) -> dict:
 
 
 def _number(text: str) -> object:
-    """Digits (with an optional minus sign, so the rules can say "negative") become an int."""
+    """Digits (with an optional minus sign, so the rules can say "negative") become an int (at most
+    MAX_DIGITS of them: more stay text, as in JSON)."""
     text = text.strip()
     digits = text[1:] if text.startswith("-") else text
-    if digits.isascii() and digits.isdigit():
+    if digits.isascii() and digits.isdigit() and len(digits) <= MAX_DIGITS:
         return int(text)
     return text
+
+
+def _json_int(text: str) -> int | str:
+    return int(text) if len(text.lstrip("-")) <= MAX_DIGITS else text
+
+
+def loads(text: str | bytes) -> object:
+    """``json.loads`` for actas, the same for files and HTTP: integers of more than MAX_DIGITS digits stay
+    text (Python refuses to read ints of over 4,300 digits). Raises ValueError (JSONDecodeError,
+    UnicodeDecodeError) or RecursionError (nested too deeply)."""
+    return json.loads(text, parse_int=_json_int)
 
 
 def _jsonl_records(handle, source: str) -> Iterator[Record]:
@@ -113,10 +141,14 @@ def _jsonl_records(handle, source: str) -> Iterator[Record]:
         if not line.strip():
             continue
         try:
-            data = json.loads(line)
+            data = loads(line)
         except json.JSONDecodeError as exc:
             yield Record(source, n, None, [Problem("", f"not valid JSON ({exc.msg}, column {exc.colno})",
                          "write one JSON object per line", source, n)])
+            continue
+        except RecursionError:
+            yield Record(source, n, None, [Problem("", "not valid JSON (nested too deeply)",
+                         "write one JSON object per line, as in docs/formats/actas.md", source, n)])
             continue
         problems = check_json_shape(data)
         yield Record(source, n, None if problems else data, [p.located(source, n) for p in problems])
@@ -127,6 +159,8 @@ def check_json_shape(data: object) -> list[Problem]:
     if not isinstance(data, dict):
         return [Problem("", "an acta must be a JSON object", 'write {"table": …, "contest": …, "votes": {…}, …}')]
     unknown = sorted(set(data) - JSON_KEYS)
-    if unknown:
-        return [Problem(k, f"unknown field {k!r}", f"use only: {', '.join(sorted(JSON_KEYS))}") for k in unknown]
-    return []
+    use = f"use only: {', '.join(sorted(JSON_KEYS))}"
+    problems = [Problem(field_name(k), f"unknown field {show(k)}", use) for k in unknown[:LIST_AT_MOST]]
+    if len(unknown) > LIST_AT_MOST:
+        problems.append(Problem("", f"{len(unknown) - LIST_AT_MOST:,} more unknown fields", use))
+    return problems

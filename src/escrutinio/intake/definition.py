@@ -99,12 +99,31 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     centres = _centres(centre_rows, areas, found, check_areas=area_rows.read)
     tables = _tables(_csv(base, geography, "tables", TABLE_COLUMNS, src, found), centres, contests, found,
                      check_centres=centre_rows.read)
+    signed = head.get("require_signatures", True)
+    if not isinstance(signed, bool):
+        found.add(src, None, "election.require_signatures", f"{signed!r} is not true or false",
+                  "write require_signatures = true (false only for demos and tests: unsigned mode)")
+    keys = _keys_file(head, base, src, found)
     if found.problems:
         return None
     return Election(name=name, date=date, time_zone=time_zone, polls_open=polls_open, polls_close=polls_close,
                     locale=locale, percent_rule=rule, abstention_basis=basis, extra_voters_allowed=extra,
                     contests=tuple(contests), levels=tuple(levels), areas=tuple(areas.values()),
-                    centres=tuple(centres.values()), tables=tuple(tables))
+                    centres=tuple(centres.values()), tables=tuple(tables), require_signatures=signed,
+                    extra={"keys_file": keys} if keys else {})
+
+
+def _keys_file(head: dict, base: Path, src: str, found: _Collector) -> str | None:
+    """The tables' public keys file named by the definition, if any (registered by `init`)."""
+    name = head.get("keys")
+    if name is None:
+        return None
+    path = base / str(name)
+    if not path.is_file():
+        found.add(src, None, "election.keys", f"keys file {path} not found",
+                  "name the CSV of public keys (table,public_key) made by `escrutinio keys generate`")
+        return None
+    return str(path.resolve())
 
 
 def _string(table: dict, key: str, src: str, found: _Collector) -> str:

@@ -4,17 +4,18 @@ Each function owns its transactions; state is read from and written to a
 :class:`~escrutinio.store.Store` opened with :func:`open_store`.
 """
 
-from . import adapt
+from . import adapt, keys, log, published, tokens
 from .bulletins import compare_bulletins, current_tally, get_bulletin, list_bulletins, publish_bulletin
 from .demo import run_demo
 from .election import DEFAULT_URL, init_election, open_store
 from .intake import IngestReport, Outcome, ingest_files, ingest_records
-from .resolve import resolve_conflict
+from .resolve import annul_acta, resolve_conflict
 
 __all__ = [
     "DEFAULT_URL",
     "IngestReport",
     "Outcome",
+    "annul_acta",
     "compare_bulletins",
     "current_tally",
     "get_bulletin",

@@ -8,6 +8,7 @@ from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord
 from ..domain.tally import SlotState, Tally
 from ..store import Connection, Store
+from . import log
 from .clock import now_utc
 
 
@@ -47,8 +48,11 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
     with store.transaction() as conn:
         head = store.last_bulletin_head(conn)
         number, previous = (head[0] + 1, head[1]) if head else (1, None)
-        bulletin = build_bulletin(store.election(), current_tally(store, conn), number, when, previous)
+        tree_head = log.signed_tree_head(store, conn, when)
+        bulletin = build_bulletin(store.election(), current_tally(store, conn), number, when, previous,
+                                  log=tree_head)
         store.add_bulletin(conn, bulletin, when)
+        store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)], when)
     return bulletin
 
 

@@ -9,6 +9,7 @@ from ..domain.model import Election
 from ..intake.definition import load_definition
 from ..store import Store
 from .clock import now_utc
+from .keys import read_keys, register_keys
 
 DEFAULT_URL = "sqlite:///escrutinio.db"
 
@@ -24,6 +25,10 @@ def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
 def init_election(store: Store, definition: str | Path | Election, now: dt.datetime | None = None) -> Election:
     """Create the election from a definition file (every problem listed) or an Election."""
     election = definition if isinstance(definition, Election) else load_definition(definition)
+    keys_file = election.extra.get("keys_file") if isinstance(election.extra, dict) else None
+    keys = read_keys(keys_file, election) if keys_file else {}
     with store.transaction() as conn:
         store.save_election(conn, election, now or now_utc())
+    if keys:
+        register_keys(store, keys, now)
     return store.election()

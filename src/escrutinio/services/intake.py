@@ -7,6 +7,7 @@ holding it has committed.
 from __future__ import annotations
 
 import datetime as dt
+import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,8 +17,10 @@ from ..domain.canonical import digest
 from ..domain.errors import ActaRejected, Problem, WriteConflict
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaEvent
 from ..domain.rules import Checked, check_acta
+from ..intake import signatures
 from ..intake.actas import Record, count_rows, read_actas
 from ..store import Store
+from . import log
 from .clock import now_utc
 
 ACCEPTED = "accepted"
@@ -68,9 +71,15 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
             checked.append((record, None, tuple(record.problems)))
             continue
         try:
-            checked.append((record, check_acta(election, record.data), ()))
+            item = check_acta(election, record.data)
         except ActaRejected as exc:
             checked.append((record, None, tuple(p.located(record.source, record.row) for p in exc.problems)))
+            continue
+        problem = _signature_problem(store, election, item, record.data) if election.require_signatures else None
+        if problem:
+            checked.append((record, None, (problem.located(record.source, record.row),)))
+        else:
+            checked.append((record, item, ()))
     for attempt in range(3):
         try:
             return _store_batch(store, checked, when, operator)
@@ -80,6 +89,37 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
     raise AssertionError("unreachable")
 
 
+_verifiers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _verifier(store: Store, table: str) -> signatures.Verifier:
+    """The verifier of ``store``'s registered keys, read again when a table's key is not known yet."""
+    found = _verifiers.get(store)
+    if found is None or not found.has_key(table):
+        found = _verifiers[store] = signatures.Verifier(store.table_keys(refresh=found is not None))
+    return found
+
+
+def _signature_problem(store: Store, election, item: Checked, data: dict) -> Problem | None:
+    table = item.acta.table
+    given = data.get("signature")
+    if given is None or given == "":
+        return Problem("signature", "the acta is not signed",
+                       f"sign it with table {table}'s key (docs/security.md) and send it again")
+    raw = signatures.decode(given, 64)
+    if raw is None:
+        return Problem("signature", "not a base64 Ed25519 signature of 64 bytes",
+                       "send the signature exactly as the table's device made it")
+    verifier = _verifier(store, table)
+    if not verifier.has_key(table):
+        return Problem("signature", f"table {table} has no registered key",
+                       "register the table's public key (escrutinio keys register) and send the acta again")
+    if not verifier.verify(table, signatures.signing_payload(election, item.acta), raw):
+        return Problem("signature", f"the signature does not match table {table}'s key and this acta's figures",
+                       "send the acta exactly as signed by this table's own device")
+    return None
+
+
 def _store_batch(store: Store, checked, when: dt.datetime, operator: str) -> list[Outcome]:
     slots = [(c.acta.table, c.acta.contest) for _, c, _ in checked if c is not None]
     with store.transaction() as conn:
@@ -87,11 +127,13 @@ def _store_batch(store: Store, checked, when: dt.datetime, operator: str) -> lis
         planned = [_plan(record, item, problems, held) for record, item, problems in checked]
         new = [p for p in planned if p.insert]
         ids = store.add_actas(conn, [(p.item.acta, p.digest, p.status, p.item.quarantine_reasons,
-                                      _where(p.record), when) for p in new])
+                                      _where(p.record), when, _signature(p.record)) for p in new])
         for plan, acta_id in zip(new, ids):
             plan.acta_id = acta_id
         store.add_events(conn, [ActaEvent(p.acta_id, when, p.status, operator,
                                           "; ".join(p.item.quarantine_reasons)) for p in new])
+        store.append_log(conn, [log.acta_leaf(p.acta_id, p.item.acta, p.digest, _signature(p.record), p.status,
+                                              p.item.quarantine_reasons, _where(p.record), when) for p in new], when)
     return [p.outcome() for p in planned]
 
 
@@ -138,6 +180,11 @@ def _plan(record: Record, item: Checked | None, problems: tuple[Problem, ...], h
     plan = _Plan(record, item, (), result, status, key, None, item.quarantine_reasons, insert=True)
     existing.append(plan)  # later records of this batch see it
     return plan
+
+
+def _signature(record: Record) -> bytes | None:
+    given = record.data.get("signature") if record.data else None
+    return signatures.decode(given, 64) if given else None
 
 
 def _where(record: Record) -> str:

@@ -31,7 +31,7 @@ def _settings(election: Election) -> str:
         "locale": election.locale, "percent_rule": election.percent_rule.method,
         "percent_decimals": election.percent_rule.decimals, "abstention_basis": election.abstention_basis,
         "extra_voters_allowed": election.extra_voters_allowed, "levels": list(election.levels),
-        "extra": election.extra,
+        "extra": election.extra, "require_signatures": election.require_signatures,
     }, ensure_ascii=False, sort_keys=True)
 
 
@@ -80,7 +80,7 @@ def load(conn: Connection) -> tuple[Election, Ids]:
         percent_rule=PercentRule(settings["percent_rule"], settings["percent_decimals"]),
         abstention_basis=settings["abstention_basis"], extra_voters_allowed=settings["extra_voters_allowed"],
         contests=contests, levels=tuple(settings["levels"]), areas=areas, centres=centres, tables=tables,
-        extra=settings.get("extra", {}))
+        extra=settings.get("extra", {}), require_signatures=settings.get("require_signatures", True))
     ids = Ids(contest=contest_ids, area={r.code: r.id for r in area_rows},
               centre={r.code: r.id for r in centre_rows}, table={r.code: r.id for r in table_rows})
     return election, ids

@@ -75,6 +75,7 @@ acta = Table(
     Column("reasons", Text, nullable=False),  # JSON list of quarantine reasons
     Column("source", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
+    Column("signature", LargeBinary, nullable=True),  # Ed25519, 64 bytes; None in unsigned mode
     UniqueConstraint("table_id", "contest_id", "digest"),
     Index("ix_acta_slot", "table_id", "contest_id"),
 )
@@ -98,4 +99,40 @@ bulletin = Table(
     Column("hash", String(64), nullable=False, unique=True),
     Column("previous_hash", String(64), nullable=True),
     Column("body", LargeBinary, nullable=False),  # zlib-compressed canonical JSON
+)
+
+table_key = Table(
+    "table_key", metadata,
+    Column("table_id", Integer, ForeignKey("polling_table.id"), primary_key=True, autoincrement=False),
+    Column("public_key", LargeBinary, nullable=False),  # 32 bytes, Ed25519
+    Column("registered_at", DateTime(timezone=True), nullable=False),
+)
+
+log_leaf = Table(
+    "log_leaf", metadata,
+    Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("kind", String(16), nullable=False),  # acta, event or bulletin
+    Column("ref", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # acta id or bulletin number
+    Column("data", LargeBinary, nullable=False),  # canonical JSON of the record
+    Column("leaf_hash", LargeBinary, nullable=False),  # SHA-256(0x00 || data)
+    Column("appended_at", DateTime(timezone=True), nullable=False),
+    Index("ix_log_leaf_kind_ref", "kind", "ref"),
+)
+
+authority = Table(
+    "authority", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("public_key", LargeBinary, nullable=False),  # Ed25519: signs the log's tree heads
+    Column("private_key", LargeBinary, nullable=True),  # None when kept in a file (setting authority_key_file)
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)
+
+operator_token = Table(
+    "operator_token", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never kept
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_at", DateTime(timezone=True), nullable=True),
 )

@@ -7,6 +7,7 @@ a ``with store.transaction() as conn:`` block.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import json
 import zlib
@@ -23,6 +24,7 @@ from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Election
 from . import election_io, schema
 
 UTC = dt.timezone.utc
+BULLETINS_KEPT = 8
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -35,6 +37,8 @@ class Store:
         self.engine = _engine(url)
         self._election: Election | None = None
         self._ids: election_io.Ids | None = None
+        self._keys: dict[str, bytes] | None = None
+        self._bulletins: dict[int, Bulletin] = {}
 
     def close(self) -> None:
         self.engine.dispose()
@@ -57,6 +61,8 @@ class Store:
             conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
         self._election = None
         self._ids = None
+        self._keys = None
+        self._bulletins = {}
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
@@ -94,6 +100,25 @@ class Store:
         self.election()
         return self._ids
 
+    # -- table keys ---------------------------------------------------------
+
+    def set_table_keys(self, conn: Connection, keys: dict[str, bytes], now: dt.datetime) -> None:
+        """Register (or replace) the public keys of the given tables."""
+        ids = self.ids
+        conn.execute(schema.table_key.delete().where(schema.table_key.c.table_id.in_([ids.table[t] for t in keys])))
+        conn.execute(schema.table_key.insert(), [{"table_id": ids.table[t], "public_key": key,
+                                                  "registered_at": utc(now)} for t, key in keys.items()])
+        self._keys = None
+
+    def table_keys(self, refresh: bool = False) -> dict[str, bytes]:
+        """Public keys by table code (cached; ``refresh`` reads them again)."""
+        if self._keys is None or refresh:
+            code = {v: k for k, v in self.ids.table.items()}
+            with self.engine.connect() as conn:
+                rows = conn.execute(sa.select(schema.table_key.c.table_id, schema.table_key.c.public_key))
+                self._keys = {code[table_id]: bytes(key) for table_id, key in rows}
+        return self._keys
+
     # -- actas --------------------------------------------------------------
 
     def slot_actas(self, conn: Connection, slots: list[tuple[str, str]]) -> dict[tuple[str, str], list[ActaRecord]]:
@@ -111,18 +136,26 @@ class Store:
                     found[(record.acta.table, record.acta.contest)].append(record)
         return found
 
-    def add_actas(self, conn: Connection, rows: list[tuple[Acta, str, str, tuple[str, ...], str, dt.datetime]]
-                  ) -> list[int]:
-        """Insert (acta, digest, status, reasons, source, received_at) rows; their ids, in order."""
+    def add_actas(self, conn: Connection,
+                  rows: list[tuple[Acta, str, str, tuple[str, ...], str, dt.datetime, bytes | None]]) -> list[int]:
+        """Insert (acta, digest, status, reasons, source, received_at, signature) rows; their ids, in order."""
         if not rows:
             return []
         ids = self.ids
         params = [{"table_id": ids.table[a.table], "contest_id": ids.contest[a.contest], "digest": key,
                    "content": json.dumps(a.as_dict(), sort_keys=True), "status": status,
                    "reasons": json.dumps(list(reasons), ensure_ascii=False), "source": source,
-                   "received_at": utc(at)} for a, key, status, reasons, source, at in rows]
+                   "received_at": utc(at), "signature": signature}
+                  for a, key, status, reasons, source, at, signature in rows]
         statement = schema.acta.insert().returning(schema.acta.c.id, sort_by_parameter_order=True)
         return [row.id for row in conn.execute(statement, params)]
+
+    def acta(self, acta_id: int, conn: Connection | None = None) -> ActaRecord:
+        with self._reading(conn) as reading:
+            row = reading.execute(sa.select(schema.acta).where(schema.acta.c.id == acta_id)).first()
+        if row is None:
+            raise NotFound("acta", acta_id)
+        return self._record(row)
 
     def set_status(self, conn: Connection, acta_id: int, status: str) -> None:
         conn.execute(schema.acta.update().where(schema.acta.c.id == acta_id).values(status=status))
@@ -147,6 +180,11 @@ class Store:
         with self._reading(conn) as c:
             for row in c.execute(query):
                 yield self._record(row)
+
+    def actas_page(self, after: int, limit: int, conn: Connection | None = None) -> list[ActaRecord]:
+        query = sa.select(schema.acta).where(schema.acta.c.id > after).order_by(schema.acta.c.id).limit(limit)
+        with self._reading(conn) as c:
+            return [self._record(row) for row in c.execute(query)]
 
     def acta_events(self, acta_id: int, conn: Connection | None = None) -> list[ActaEvent]:
         query = sa.select(schema.acta_event).where(schema.acta_event.c.acta_id == acta_id) \
@@ -173,8 +211,74 @@ class Store:
                     data["blank"], data["ballots_cast"])
 
     def _record(self, row) -> ActaRecord:
+        signature = base64.b64encode(bytes(row.signature)).decode() if row.signature else None
         return ActaRecord(row.id, self._acta(row.content), row.digest, row.status, tuple(json.loads(row.reasons)),
-                          row.source, utc(row.received_at))
+                          row.source, utc(row.received_at), signature)
+
+    # -- the log ------------------------------------------------------------
+
+    def append_log(self, conn: Connection, leaves: list[tuple[str, int, bytes, bytes]], now: dt.datetime) -> int:
+        """Append (kind, ref, data, leaf hash) leaves after the last one; returns the first new position."""
+        last = conn.execute(sa.select(sa.func.max(schema.log_leaf.c.position))).scalar_one()
+        start = 0 if last is None else last + 1
+        if leaves:
+            conn.execute(schema.log_leaf.insert(), [
+                {"position": start + i, "kind": kind, "ref": ref, "data": data, "leaf_hash": digest,
+                 "appended_at": utc(now)} for i, (kind, ref, data, digest) in enumerate(leaves)])
+        return start
+
+    def log_hashes(self, start: int = 0, conn: Connection | None = None) -> list[bytes]:
+        c = schema.log_leaf.c
+        query = sa.select(c.leaf_hash).where(c.position >= start).order_by(c.position)
+        with self._reading(conn) as reading:
+            return [bytes(h) for (h,) in reading.execute(query)]
+
+    def log_leaves(self, start: int, end: int, conn: Connection | None = None) -> list[dict]:
+        c = schema.log_leaf.c
+        query = sa.select(c.position, c.kind, c.ref, c.data).where(c.position >= start, c.position < end) \
+            .order_by(c.position)
+        with self._reading(conn) as reading:
+            return [{"position": r.position, "kind": r.kind, "ref": r.ref, "data": bytes(r.data)}
+                    for r in reading.execute(query)]
+
+    def log_position(self, kind: str, ref: int, conn: Connection | None = None) -> int | None:
+        c = schema.log_leaf.c
+        query = sa.select(c.position).where(c.kind == kind, c.ref == ref).order_by(c.position).limit(1)
+        with self._reading(conn) as reading:
+            return reading.execute(query).scalar_one_or_none()
+
+    def authority_key(self, conn: Connection | None = None) -> tuple[bytes, bytes | None] | None:
+        """(public key, private key or None) of the authority, if it has one yet."""
+        with self._reading(conn) as reading:
+            row = reading.execute(sa.select(schema.authority).where(schema.authority.c.id == 1)).first()
+        return (bytes(row.public_key), bytes(row.private_key) if row.private_key else None) if row else None
+
+    def set_authority_key(self, conn: Connection, public: bytes, private: bytes | None, now: dt.datetime) -> None:
+        conn.execute(schema.authority.insert().values(id=1, public_key=public, private_key=private,
+                                                      created_at=utc(now)))
+
+    # -- operator tokens ----------------------------------------------------
+
+    def add_token(self, conn: Connection, name: str, role: str, token_hash: str, now: dt.datetime) -> int:
+        return conn.execute(schema.operator_token.insert().values(
+            name=name, role=role, token_hash=token_hash, created_at=utc(now))).inserted_primary_key[0]
+
+    def token_by_hash(self, token_hash: str) -> dict | None:
+        query = sa.select(schema.operator_token).where(schema.operator_token.c.token_hash == token_hash)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def tokens(self) -> list[dict]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(schema.operator_token).order_by(schema.operator_token.c.id))
+            return [{k: v for k, v in r._mapping.items() if k != "token_hash"} for r in rows]
+
+    def revoke_token(self, conn: Connection, token_id: int, now: dt.datetime) -> bool:
+        c = schema.operator_token.c
+        done = conn.execute(schema.operator_token.update().where(c.id == token_id, c.revoked_at.is_(None))
+                            .values(revoked_at=utc(now)))
+        return done.rowcount == 1
 
     # -- bulletins ----------------------------------------------------------
 
@@ -194,12 +298,20 @@ class Store:
         return (row.number, row.hash) if row else None
 
     def bulletin(self, number: int, conn: Connection | None = None) -> Bulletin:
+        """Bulletin ``number``. Published bulletins never change, so the last few read are kept in memory."""
+        cached = self._bulletins.get(number)
+        if cached is not None:
+            return cached
         query = sa.select(schema.bulletin).where(schema.bulletin.c.number == number)
         with self._reading(conn) as c:
             row = c.execute(query).first()
         if row is None:
             raise NotFound("bulletin", number)
-        return Bulletin(row.number, json.loads(zlib.decompress(row.body)), row.hash)
+        found = Bulletin(row.number, json.loads(zlib.decompress(row.body)), row.hash)
+        self._bulletins[number] = found
+        while len(self._bulletins) > BULLETINS_KEPT:
+            self._bulletins.pop(next(iter(self._bulletins)))
+        return found
 
     def bulletin_heads(self, conn: Connection | None = None) -> list[dict]:
         query = sa.select(schema.bulletin.c.number, schema.bulletin.c.cut_off, schema.bulletin.c.published_at,

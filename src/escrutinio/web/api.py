@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 
 from .. import services
 from ..domain.canonical import canonical_json
@@ -11,18 +11,41 @@ from ..domain.errors import NotFound
 from ..publish.csvout import bulletin_csv
 from ..services import results
 from . import models
+from .models import Whole
 from .caching import cached
 from .intake import acta_request_schema, acta_responses, post_actas
 
-router = APIRouter(prefix="/api/v1")
-PROBLEM = {"content": {"application/problem+json": {}}, "description": "Problem details (RFC 9457)"}
+PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+           "description": "Problem details (RFC 9457)"}
+NO_ELECTION = {**PROBLEM, "description": "The database holds no election yet (problem details, RFC 9457)"}
+router = APIRouter(prefix="/api/v1", responses={503: NO_ELECTION})
+MAX_NUMBER = 2**63 - 1  # the largest bulletin number a database column can hold
+
+
+class CSVResponse(Response):
+    """Declares the media type of a CSV download in the OpenAPI document."""
+
+    media_type = "text/csv"
+
+
+class EventStreamResponse(StreamingResponse):
+    """Declares the media type of the live stream in the OpenAPI document."""
+
+    media_type = "text/event-stream"
 
 
 def _store(request: Request):
     return request.app.state.store
 
 
-@router.get("/election", response_model=models.ElectionOut, responses={503: PROBLEM})
+def _bulletin(request: Request, number: Whole):
+    """Bulletin NUMBER; a number no bulletin can have is as unknown as any other."""
+    if not 1 <= number <= MAX_NUMBER:
+        raise NotFound("bulletin", number)
+    return services.get_bulletin(_store(request), number)
+
+
+@router.get("/election", response_model=models.ElectionOut)
 def election(request: Request):
     """The election: date, time zone, percent rule, contests and levels."""
     e = _store(request).election()
@@ -78,32 +101,33 @@ def latest_bulletin(request: Request, area: str | None = None):
 
 
 @router.get("/bulletins/{number}", response_model=models.BulletinOut, responses={404: PROBLEM})
-def bulletin(request: Request, number: int, area: str | None = None):
+def bulletin(request: Request, number: Whole, area: str | None = None):
     """Bulletin NUMBER at one area (default: the whole country) and its children. Immutable."""
-    found = services.get_bulletin(_store(request), number)
+    found = _bulletin(request, number)
     return cached(request, bulletin_out(request, found, area), etag=f"{found.hash}-{area}", immutable=True)
 
 
 @router.get("/bulletins/{number}/areas/{code}", response_model=models.BulletinOut, responses={404: PROBLEM})
-def bulletin_area(request: Request, number: int, code: str):
+def bulletin_area(request: Request, number: Whole, code: str):
     """One area of bulletin NUMBER, with its children. Immutable."""
-    found = services.get_bulletin(_store(request), number)
+    found = _bulletin(request, number)
     return cached(request, bulletin_out(request, found, code), etag=f"{found.hash}-{code}", immutable=True)
 
 
 @router.get("/bulletins/{number}/full", responses={200: {"content": {"application/json": {}}}, 404: PROBLEM})
-def bulletin_full(request: Request, number: int):
+def bulletin_full(request: Request, number: Whole):
     """The whole bulletin as canonical JSON: its SHA-256 is the bulletin's hash."""
-    found = services.get_bulletin(_store(request), number)
+    found = _bulletin(request, number)
     return cached(request, canonical_json(found.body), etag=found.hash, immutable=True, raw=True)
 
 
-@router.get("/bulletins/{number}/csv", responses={200: {"content": {"text/csv": {}}}, 404: PROBLEM})
-def bulletin_as_csv(request: Request, number: int, level: str | None = Query(None, description="e.g. estado, "
+@router.get("/bulletins/{number}/csv", response_class=CSVResponse,
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, 404: PROBLEM})
+def bulletin_as_csv(request: Request, number: Whole, level: str | None = Query(None, description="e.g. estado, "
                     "or centre: every area of that level"), area: str | None = Query(None, description=
                     "an area and its children (default: the whole country and the first level)")):
     """Bulletin NUMBER as CSV, one row per area and contest."""
-    found = services.get_bulletin(_store(request), number)
+    found = _bulletin(request, number)
     chosen = _csv_areas(found, level, area)
     text = bulletin_csv(found, chosen).encode()
     name = f"bulletin-{number}-{level or area or 'summary'}.csv"
@@ -138,8 +162,9 @@ def bulletin_out(request: Request, found, code: str | None) -> dict:
             "children": children, "full": str(request.url_for("bulletin_full", number=found.number).path)}
 
 
-@router.get("/events", responses={200: {"content": {"text/event-stream": {}},
-                                        "description": "Server-sent events: see docs/api.md"}})
+@router.get("/events", response_class=EventStreamResponse,
+            responses={200: {"content": {"text/event-stream": {"schema": {"type": "string"}}},
+                             "description": "Server-sent events: see docs/api.md"}})
 async def events(request: Request):
     """Live stream: an event `bulletin` with {number, hash, cut_off, cut_off_local} at each publication."""
     return StreamingResponse(request.app.state.broker.stream(), media_type="text/event-stream",
@@ -147,4 +172,4 @@ async def events(request: Request):
 
 
 router.add_api_route("/actas", post_actas, methods=["POST"], responses=acta_responses(PROBLEM),
-                     summary="Send one acta or a batch", openapi_extra=None, response_model=None)
+                     summary="Send one acta or a batch", openapi_extra=acta_request_schema(), response_model=None)

@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
+import math
 from pathlib import Path
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
 from fastapi.openapi.utils import get_openapi
 from fastapi.staticfiles import StaticFiles
 
 from .. import services
+from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, models, pages, problems
+from . import api, log_api, models, operations, pages, problems, published_api
+from .auth import RateLimiter, bearer
 from .live import Broker
 
 HERE = Path(__file__).parent
@@ -42,7 +46,12 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.broker = broker
     app.state.pages = pages.Pages(store, settings)
     problems.install(app)
+    _limit_rate(app, settings, store)
+    _single_query_values(app)
     app.include_router(api.router)
+    app.include_router(log_api.router)
+    app.include_router(published_api.router)
+    app.include_router(operations.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)
@@ -53,9 +62,97 @@ def _openapi(app: FastAPI) -> dict:
     if app.openapi_schema is None:
         schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in (models.OutcomeOut, models.BatchOut, models.ProblemItem, models.ActaIn, models.ActaBatch):
+        for model in (models.OutcomeOut, models.BatchOut, models.ProblemItem, models.ActaIn, models.ActaBatch,
+                      models.Problem):
             extra = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(extra.pop("$defs", {}))
             components[model.__name__] = extra
+        _problems_for_validation_errors(schema)
+        _common_responses(schema)
         app.openapi_schema = schema
     return app.openapi_schema
+
+
+def _problems_for_validation_errors(schema: dict) -> None:
+    """Request validation errors are answered as problem+json (problems.py), not FastAPI's default body:
+    document them so, on every API operation that takes parameters or a body."""
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.get("responses", {})
+            if operation.get("parameters") or operation.get("requestBody"):
+                responses.setdefault("422", {})
+            if "422" in responses:
+                responses["422"] = {
+                    "description": responses["422"].get("description") if "content" in responses["422"]
+                    and "application/problem+json" in responses["422"]["content"]
+                    else "The request does not have the documented shape (problem details, RFC 9457)",
+                    "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    components = schema.get("components", {}).get("schemas", {})
+    text = json.dumps(schema["paths"])
+    for name in ("HTTPValidationError", "ValidationError"):
+        if f"#/components/schemas/{name}" not in text:
+            components.pop(name, None)
+
+
+def _common_responses(schema: dict) -> None:
+    """Every operation may be rate-limited (429); writing ones need a token (401) with the right role (403)."""
+    problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("429", {"description": "Too many requests from this address (Retry-After)",
+                                         **problem})
+            if operation.get("requestBody"):
+                responses.setdefault("400", {"description": "The body is not valid JSON", **problem})
+            if method in ("post", "put", "patch", "delete"):
+                responses.setdefault("401", {"description": "No operator token, or an unknown or revoked one",
+                                             **problem})
+                responses.setdefault("403", {"description": "The token's role may not do this", **problem})
+                operation.setdefault("security", [{"bearer": []}])
+    security = schema.setdefault("components", {}).setdefault("securitySchemes", {})
+    security["bearer"] = {"type": "http", "scheme": "bearer", "description": "An operator token "
+                          "(`escrutinio token create NAME --role ROLE`)"}
+
+
+def _single_query_values(app: FastAPI) -> None:
+    """A query parameter given twice is ambiguous (which one counts?): refuse it rather than guess."""
+
+    @app.middleware("http")
+    async def single_values(request: Request, call_next):
+        keys = [key for key, _ in request.query_params.multi_items()]
+        repeated = sorted({key for key in keys if keys.count(key) > 1})
+        if repeated:
+            return problems.problem(422, f"query parameter(s) given more than once: {', '.join(repeated)}",
+                                    request.url.path, errors=[{"field": f"query.{key}", "message": "given more "
+                                    "than once", "action": "give it once"} for key in repeated])
+        return await call_next(request)
+
+
+def _limit_rate(app: FastAPI, settings: Settings, store) -> None:
+    if settings.rate_limit_per_second <= 0:
+        return
+    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+
+    @app.middleware("http")
+    async def rate_limit(request: Request, call_next):
+        # Public reads are limited; writes need an operator token anyway (401 without one).
+        if request.method not in ("GET", "HEAD") or request.url.path.startswith("/static/") \
+                or await _operator_request(request, store):
+            return await call_next(request)
+        allowed, wait = limiter.allow(request.client.host if request.client else "unknown")
+        if allowed:
+            return await call_next(request)
+        response = problems.problem(429, "too many requests from this address; slow down", request.url.path)
+        response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
+        return response
+
+
+async def _operator_request(request: Request, store) -> bool:
+    token = bearer(request)
+    if not token:
+        return False
+    try:
+        await asyncio.to_thread(services.tokens.authenticate, store, token, *services.tokens.ROLES)
+        return True
+    except EscrutinioError:
+        return False

@@ -48,6 +48,17 @@ MESSAGES = {
         "status_counted": "escrutada", "status_quarantined": "observada", "status_conflict": "en conflicto",
         "status_not_received": "no recibida", "status_set_aside": "descartada", "status_conflicting":
             "en conflicto",
+        "Main menu": "Menú principal", "Skip to content": "Saltar al contenido", "leading": "en cabeza",
+        "no results": "sin resultados",
+        "The darker the colour, the wider the margin.": "Cuanto más oscuro el color, mayor es el margen.",
+        "Registered voters at counted tables": "Electores inscritos en mesas escrutadas",
+        "Share of the register at counted tables": "Porcentaje del registro en mesas escrutadas",
+        "Abstainers": "Abstencionistas", "Lead": "Ventaja", "Tables in conflict": "Mesas en conflicto",
+        "Ballots still possible at tables not counted": "Votos aún posibles en mesas no escrutadas",
+        "Ballots open conflicts could move": "Votos que los conflictos abiertos podrían mover",
+        "yes": "sí", "no": "no",
+        "There is no page at this address: the area, table or bulletin may not exist.":
+            "No hay ninguna página en esta dirección: puede que el área, la mesa o el boletín no existan.",
     },
     "en": {"status_counted": "counted", "status_quarantined": "quarantined", "status_conflict": "conflict",
            "status_not_received": "not received", "status_set_aside": "set aside",

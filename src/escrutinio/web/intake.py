@@ -9,27 +9,22 @@ per acta, in order, each with the status it would have had alone.
 
 from __future__ import annotations
 
-import json
-
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from .. import services
-from ..intake.actas import Record, check_json_shape
+from ..intake.actas import Record, check_json_shape, loads
 from ..services.intake import ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED
 from .models import ActaBatch, ActaIn
+from .auth import operator, operator_name
 from .problems import problem
 
 STATUS = {ACCEPTED: 201, ALREADY_PRESENT: 200, QUARANTINED: 202, CONFLICT: 409, REJECTED: 422}
 SOURCE = "http"
 
 
-async def authorize(request: Request, role: str) -> None:
-    """Where operator tokens will be checked (the transmission role for intake); open for now."""
-
-
 async def post_actas(request: Request):
-    await authorize(request, "transmission")
+    who = await operator(request, "transmission")
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         return problem(415, "send actas as application/json", request.url.path)
     limit = request.app.state.settings.max_body_bytes
@@ -37,12 +32,14 @@ async def post_actas(request: Request):
     if body is None:
         return problem(413, f"request body larger than {limit:,} bytes; send smaller batches", request.url.path)
     try:
-        data = json.loads(body)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        data = loads(body)
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError
         return problem(400, f"body is not valid JSON ({exc})", request.url.path)
+    except RecursionError:
+        return problem(400, "body is not valid JSON (nested too deeply)", request.url.path)
     if isinstance(data, dict) and set(data) == {"actas"} and isinstance(data["actas"], list):
-        return _batch(request, data["actas"])
-    return _single(request, data)
+        return _batch(request, data["actas"], operator_name(who))
+    return _single(request, data, operator_name(who))
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:
@@ -69,8 +66,8 @@ def _outcome(o) -> dict:
             "errors": [{"field": p.field, "message": p.message, "action": p.action} for p in o.problems]}
 
 
-def _single(request: Request, item: object):
-    [outcome] = services.ingest_records(request.app.state.store, _records([item]))
+def _single(request: Request, item: object, operator_name: str):
+    [outcome] = services.ingest_records(request.app.state.store, _records([item]), operator=operator_name)
     if outcome.result == REJECTED:
         summary = "; ".join(f"{p.field}: {p.message}" if p.field else p.message for p in outcome.problems)
         return problem(422, f"acta rejected: {summary}", request.url.path,
@@ -79,10 +76,11 @@ def _single(request: Request, item: object):
     return JSONResponse(_outcome(outcome), status_code=STATUS[outcome.result])
 
 
-def _batch(request: Request, items: list):
+def _batch(request: Request, items: list, operator_name: str):
     if len(items) > 10_000:
         return problem(413, "at most 10,000 actas per batch", request.url.path)
-    outcomes = services.ingest_records(request.app.state.store, _records(items)) if items else []
+    store = request.app.state.store
+    outcomes = services.ingest_records(store, _records(items), operator=operator_name) if items else []
     counts = {name: sum(o.result == name for o in outcomes) for name in STATUS}
     return JSONResponse({"counts": counts, "outcomes": [_outcome(o) for o in outcomes]})
 

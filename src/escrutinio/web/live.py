@@ -29,15 +29,20 @@ class Broker:
         self.latest: dict | None = None
 
     async def watch(self) -> None:
-        """Run until cancelled: turn each newly published bulletin into an event."""
+        """Run until cancelled: turn each newly published bulletin into an event.
+
+        What the first look finds was published before this server started, so it is
+        not announced; after that, every new bulletin is, the first of the night too.
+        """
+        looked = False
         while True:
             with contextlib.suppress(Exception):  # a store hiccup must not end live updates
                 head = await asyncio.to_thread(self._head)
                 if head and (self.latest is None or head["number"] != self.latest["number"]):
-                    first = self.latest is None
                     self.latest = head
-                    if not first:
+                    if looked:
                         self.publish(head)
+                looked = True
             await asyncio.sleep(self.poll_seconds)
 
     def _head(self) -> dict | None:
@@ -58,6 +63,14 @@ class Broker:
                 with contextlib.suppress(asyncio.QueueFull):
                     queue.get_nowait()
                     queue.put_nowait(None)  # tells the stream to close
+
+    def close(self) -> None:
+        """End every open stream: the server is stopping (readers reconnect when it is back)."""
+        for queue in list(self.readers):
+            self.readers.discard(queue)
+            while not queue.empty():
+                queue.get_nowait()
+            queue.put_nowait(None)
 
     async def stream(self) -> AsyncIterator[str]:
         queue: asyncio.Queue = asyncio.Queue(self.queue_size)

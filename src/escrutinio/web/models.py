@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+import re
+
+from typing import Annotated, Any
+
+from typing import Annotated
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+
+from ..domain.rules import MAX_COUNT
+
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT)]
+
+
+def _digits(value: object) -> object:
+    """Path and query numbers are whole numbers written as digits: not "1.0", "+1" or " 1"."""
+    if isinstance(value, str) and not re.fullmatch(r"-?[0-9]+", value):
+        raise ValueError("must be a whole number written with digits only")
+    return value
+
+
+# An int in a path or a query string, parsed strictly (pydantic alone would take "1.0" or " 1").
+Whole = Annotated[int, BeforeValidator(_digits)]
 
 
 class Strict(BaseModel):
@@ -195,20 +216,37 @@ class ActaIn(Strict):
 
     table: str = Field(max_length=64)
     contest: str = Field(max_length=64)
-    votes: dict[str, int]
-    null: int
-    blank: int | None = None
-    ballots_cast: int
+    votes: dict[str, Count]
+    null: Count
+    blank: Count | None = None
+    ballots_cast: Count
+    signature: str | None = Field(None, max_length=128, description="Base64 Ed25519 signature by the table's key "
+                                  "over the acta (docs/security.md); required unless the election is in unsigned mode")
 
 
 class ActaBatch(Strict):
-    actas: list[ActaIn] = Field(max_length=10_000)
+    """Up to 10,000 actas, each meant to have the shape of ActaIn. Each is judged on its own, as one line of an
+    acta file is: one that breaks a rule or lacks that shape (even one that is not an object) is rejected in its
+    own outcome, and the others go in; so an item may be any JSON value."""
+
+    actas: list[ActaIn | Any] = Field(max_length=10_000)
 
 
 class ProblemItem(BaseModel):
     field: str
     message: str
     action: str
+
+
+class Problem(BaseModel):
+    """An error, as RFC 9457 problem details (application/problem+json)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    errors: list[ProblemItem] | None = Field(None, description="Every problem found, when there are several")
 
 
 class OutcomeOut(Strict):

@@ -12,6 +12,7 @@ from .. import services
 from ..domain.errors import NotFound
 from ..publish.svgmap import MapRegion, available_maps, load_map, option_palette, render_map, shade
 from ..services import results
+from .api import MAX_NUMBER
 from .i18n import LANGUAGES, Language
 
 router = APIRouter(include_in_schema=False)
@@ -141,6 +142,8 @@ def bulletins_page(request: Request):
 @router.get("/bulletins/{number}", response_class=HTMLResponse)
 def bulletin_page(request: Request, number: int):
     pages = _pages(request)
+    if not 1 <= number <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
+        raise NotFound("bulletin", number)
     bulletin = services.get_bulletin(pages.store, number)
     area = bulletin.body["areas"][0]
     changes = None

@@ -5,6 +5,8 @@ This is the one place where escrutinio's exceptions become status codes.
 
 from __future__ import annotations
 
+import re
+
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
@@ -12,8 +14,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import (ActaRejected, AlreadyInitialised, EscrutinioError, NotFound, NotInitialised,
                              ResolutionError, WriteConflict)
+from ..services.tokens import Forbidden, Unauthenticated
 
-STATUS = {NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
+STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
           AlreadyInitialised: 409}
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
@@ -47,11 +50,27 @@ async def escrutinio_error(request: Request, exc: EscrutinioError):
         detail = str(exc).splitlines()[0]
     else:
         detail = str(exc)
-    return _respond(request, status, detail, **extra)
+    response = _respond(request, status, detail, **extra)
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="escrutinio"'
+    return response
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):
-    return _with_headers(_respond(request, exc.status_code, str(exc.detail)), exc)
+    response = _with_headers(_respond(request, exc.status_code, str(exc.detail)), exc)
+    if exc.status_code == 405:
+        # Several routes may share a path (GET and POST /api/v1/bulletins): allow what all of them allow.
+        response.headers["Allow"] = ", ".join(sorted(_allowed(request)))
+    return response
+
+
+def _allowed(request: Request) -> set[str]:
+    """The methods the API documents for this path (pages answer GET only)."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), request.url.path):
+            methods |= {m.upper() for m in operations}
+    return methods or {"GET"}
 
 
 def _with_headers(response, exc: StarletteHTTPException):

@@ -2,11 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import sys
+
 import uvicorn
 
 from ..settings import Settings
 from .app import create_app
+from .live import Broker
+
+SHUTDOWN_SECONDS = 5  # then requests still running are cancelled
+STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot start (say, the port is taken)
+
+
+class _Server(uvicorn.Server):
+    """Ends the live event streams when asked to stop.
+
+    Open pages hold /api/v1/events for as long as they are shown, and uvicorn
+    waits for every request to finish before it stops: without this, Ctrl-C
+    would wait for every reader to close their browser.
+    """
+
+    def __init__(self, config: uvicorn.Config, broker: Broker):
+        super().__init__(config)
+        self.broker = broker
+
+    def handle_exit(self, sig, frame) -> None:
+        super().handle_exit(sig, frame)
+        with contextlib.suppress(RuntimeError):  # no event loop running: no stream to end
+            asyncio.get_running_loop().call_soon_threadsafe(self.broker.close)
 
 
 def run(settings: Settings, store=None) -> None:
-    uvicorn.run(create_app(settings, store), host=settings.host, port=settings.port, log_level="warning")
+    app = create_app(settings, store)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+    server = _Server(config, app.state.broker)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    if not server.started:
+        sys.exit(STARTUP_FAILURE)

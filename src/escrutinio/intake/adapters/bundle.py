@@ -68,7 +68,9 @@ def definition_toml(election: Election) -> str:
              f"percent_rule = {_quote(rule.method)}",
              f"percent_decimals = {rule.decimals}",
              f"abstention_basis = {_quote(election.abstention_basis)}",
-             f"extra_voters_allowed = {election.extra_voters_allowed}"]
+             f"extra_voters_allowed = {election.extra_voters_allowed}",
+             "# The source publishes no signatures: unsigned mode, announced on every page.",
+             f"require_signatures = {'true' if election.require_signatures else 'false'}"]
     for contest in election.contests:
         lines += ["", "[[contest]]", f"code = {_quote(contest.code)}", f"name = {_quote(contest.name)}",
                   f"blank = {'true' if contest.blank else 'false'}", "options = ["]

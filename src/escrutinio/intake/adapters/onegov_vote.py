@@ -224,7 +224,8 @@ def _election(vote: _Vote, date: dt.date, canton: str, entities: dict[int, tuple
         extra_voters_allowed=0, contests=(Contest(code, title, OPTIONS, blank=True),),
         levels=("Kanton", "Gemeinde"), areas=tuple(areas),
         centres=tuple(Centre(f"C{e}", name, str(e)) for e, (name, _) in entities.items()),
-        tables=tuple(Table(str(e), f"C{e}", registered, (code,)) for e, (_, registered) in entities.items()))
+        tables=tuple(Table(str(e), f"C{e}", registered, (code,)) for e, (_, registered) in entities.items()),
+        require_signatures=False)
 
 
 def _acta_file(path: Path, taken: dict[str, list[Acta]]) -> str:

@@ -189,7 +189,7 @@ def _election(reading: _Reading, date: dt.date, name: str | None) -> Election:
         polls_open=opens, polls_close=closes, locale="pt_BR", percent_rule=PercentRule("half_up", 2),
         abstention_basis="counted_tables", extra_voters_allowed=0,
         contests=(Contest(CONTEST, "Presidente", options, blank=True),), levels=("estado", "município"),
-        areas=tuple(areas), centres=tuple(centres.values()), tables=tuple(tables))
+        areas=tuple(areas), centres=tuple(centres.values()), tables=tuple(tables), require_signatures=False)
 
 
 def _centre(section: _Section) -> str:

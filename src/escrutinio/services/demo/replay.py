@@ -9,15 +9,19 @@ from dataclasses import dataclass
 
 from ...domain.bulletin import Bulletin
 from ...domain.model import Election
+from ...intake import signatures
 from ...intake.actas import Record
 from ...store import Store
 from ..bulletins import publish_bulletin
 from ..election import init_election
 from ..intake import Outcome, ingest_records
+from ..keys import generate_keys, register_keys, sign_record
 from ..resolve import resolve_conflict
 from .generate import Night, generate
 
 WINDOW = dt.timedelta(minutes=5)
+# The demo's table keys are derived from this, so anyone can re-create and check them.
+KEY_SEED = "escrutinio demo night 2007-12-02"
 OPERATOR = "sala de totalización (demo)"
 
 
@@ -39,7 +43,10 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     """
     night = night or generate()
     election = init_election(store, night.election, now=night.arrivals[0].at - dt.timedelta(hours=12))
-    events = _timeline(night)
+    private = generate_keys(election, seed=KEY_SEED)
+    register_keys(store, {t: signatures.public_key(k) for t, k in private.items()},
+                  now=night.arrivals[0].at - dt.timedelta(hours=12))
+    events = _timeline(night, lambda record: sign_record(election, record, private[record["table"]]))
     clock = _Clock(events[0][0], speed)
     report = ReplayReport(election, [], {}, 0)
     for at, kind, payload in events:
@@ -60,7 +67,7 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     return report
 
 
-def _timeline(night: Night) -> list[tuple[dt.datetime, str, object]]:
+def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datetime, str, object]]:
     """Acta windows, resolutions and bulletins in night order.
 
     Windows are cut at every bulletin time too, so a bulletin holds exactly
@@ -72,7 +79,7 @@ def _timeline(night: Night) -> list[tuple[dt.datetime, str, object]]:
     for n, arrival in enumerate(night.arrivals, 1):
         end = start + WINDOW * ((arrival.at - start) // WINDOW + 1)
         end = next((cut for cut in cuts if arrival.at <= cut < end), end)
-        windows.setdefault(end, []).append(Record("transmisión", n, arrival.record))
+        windows.setdefault(end, []).append(Record("transmisión", n, sign(arrival.record)))
     events = [(at, 0, "actas", records) for at, records in windows.items()]
     events += [(r.at, 1, "resolve", r) for r in night.resolutions]
     events += [(at, 2, "bulletin", None) for at in cuts]

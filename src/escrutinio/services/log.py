@@ -1,0 +1,100 @@
+"""The public log: every stored acta, every change of status and every bulletin, as Merkle leaves.
+
+Each leaf is the canonical JSON of one record; the tree follows RFC 6962,
+so anyone holding the leaves can recompute every root, and anyone holding
+one acta can check it is included with a short proof. Each bulletin names
+the tree size and root it was cut at, signed with the authority's key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import weakref
+
+from ..domain.canonical import canonical_json
+from ..domain.merkle import MerkleLog, leaf_hash
+from ..domain.model import Acta, ActaEvent, Election
+from ..intake import signatures
+from ..store import Connection, Store
+
+TREE_HEAD_CONTEXT = b"escrutinio-tree-head-v1\n"
+_logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def acta_leaf(acta_id: int, acta: Acta, digest: str, signature: bytes | None, status: str,
+              reasons: tuple[str, ...], source: str, received_at: dt.datetime) -> tuple[str, int, bytes, bytes]:
+    data = canonical_json({"kind": "acta", "id": acta_id, "acta": acta.as_dict(), "digest": digest,
+                           "signature": signatures.encode(signature) if signature else None, "status": status,
+                           "reasons": list(reasons), "source": source,
+                           "received_at": received_at.astimezone(dt.timezone.utc).isoformat()})
+    return "acta", acta_id, data, leaf_hash(data)
+
+
+def event_leaf(event: ActaEvent) -> tuple[str, int, bytes, bytes]:
+    data = canonical_json({"kind": "event", "acta_id": event.acta_id, "action": event.action,
+                           "operator": event.operator, "reason": event.reason,
+                           "at": event.at.astimezone(dt.timezone.utc).isoformat()})
+    return "event", event.acta_id, data, leaf_hash(data)
+
+
+def bulletin_leaf(number: int, bulletin_hash: str) -> tuple[str, int, bytes, bytes]:
+    data = canonical_json({"kind": "bulletin", "number": number, "hash": bulletin_hash})
+    return "bulletin", number, data, leaf_hash(data)
+
+
+def merkle(store: Store, conn: Connection | None = None) -> MerkleLog:
+    """The store's log as a Merkle tree, brought up to date with what the store holds."""
+    log = _logs.get(store)
+    if log is None:
+        log = _logs[store] = MerkleLog()
+    for digest in store.log_hashes(len(log), conn):
+        log.append_hash(digest)
+    return log
+
+
+def tree_head_bytes(election: Election, size: int, root: bytes) -> bytes:
+    return TREE_HEAD_CONTEXT + canonical_json({"election": election.name, "date": election.date.isoformat(),
+                                               "size": size, "root": root.hex()})
+
+
+def authority_keys(store: Store, conn: Connection, now: dt.datetime) -> tuple[bytes, bytes]:
+    """The authority's (public, private) key pair, made on first use."""
+    found = store.authority_key(conn)
+    if found is None:
+        private = signatures.new_private_key()
+        public = signatures.public_key(private)
+        store.set_authority_key(conn, public, private, now)
+        return public, private
+    if found[1] is None:
+        raise RuntimeError("the authority's private key is not in the database")
+    return found  # type: ignore[return-value]
+
+
+def signed_tree_head(store: Store, conn: Connection, now: dt.datetime) -> dict:
+    """The log's size and root now, signed by the authority."""
+    log = merkle(store, conn)
+    size, root = len(log), log.root()
+    public, private = authority_keys(store, conn, now)
+    signature = signatures.sign(private, tree_head_bytes(store.election(), size, root))
+    return {"size": size, "root": root.hex(), "signature": signatures.encode(signature),
+            "authority_key": signatures.encode(public)}
+
+
+def inclusion(store: Store, kind: str, ref: int, size: int | None = None) -> dict | None:
+    """What proves the leaf of (kind, ref) is in the tree of ``size`` leaves (default: all)."""
+    position = store.log_position(kind, ref)
+    log = merkle(store)
+    size = len(log) if size is None else size
+    if position is None or position >= size:
+        return None
+    [leaf] = store.log_leaves(position, position + 1)
+    return {"position": position, "size": size, "root": log.root(size).hex(),
+            "leaf": leaf["data"].decode(), "leaf_hash": log.levels[0][position].hex(),
+            "proof": [h.hex() for h in log.inclusion_proof(position, size)]}
+
+
+def consistency(store: Store, old: int, new: int | None = None) -> dict:
+    log = merkle(store)
+    new = len(log) if new is None else new
+    return {"old": old, "new": new, "old_root": log.root(old).hex(), "new_root": log.root(new).hex(),
+            "proof": [h.hex() for h in log.consistency_proof(old, new)]}

@@ -1,0 +1,175 @@
+"""Actas: the log's acta leaves against the published actas, their digests, shapes and signatures."""
+
+from __future__ import annotations
+
+import json
+
+from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex, verify_keys
+from .geography import Tree
+from .report import Report
+
+COMPARED = ("acta", "digest", "signature", "reasons")
+
+
+def label(acta_id: object, acta: dict | None) -> str:
+    acta = acta if isinstance(acta, dict) else {}
+    return f"table {acta.get('table')}, contest {acta.get('contest')}, acta {acta_id}"
+
+
+def logged_actas(report: Report, records: list[dict | None]) -> dict[int, tuple[int, dict]]:
+    """Acta id -> (position, record) of every acta leaf."""
+    found: dict[int, tuple[int, dict]] = {}
+    for position, record in enumerate(records):
+        if record and record.get("kind") == "acta":
+            acta_id = record.get("id")
+            if acta_id in found:
+                report.add("acta", f"{label(acta_id, record.get('acta'))}: logged twice (leaves "
+                                   f"{found[acta_id][0]:,} and {position:,})")
+                continue
+            found[acta_id] = (position, record)
+    report.count("log actas", len(found))
+    return found
+
+
+def check_actas(report: Report, tree: Tree, keys: dict[str, str], published: list[dict],
+                logged: dict[int, tuple[int, dict]]) -> dict[int, dict]:
+    """Compare both sides, acta by acta; returns the published actas by id."""
+    by_id: dict[int, dict] = {}
+    for item in published:
+        if item.get("id") in by_id:
+            report.add("acta", f"{label(item.get('id'), item.get('acta'))}: published twice")
+        by_id[item.get("id")] = item
+    report.count("actas", len(by_id))
+    signer = Signatures(report, tree, keys)
+    for acta_id, item in by_id.items():
+        entry = logged.get(acta_id)
+        _shape(report, tree, acta_id, item.get("acta"))
+        if entry is None or entry[1].get("acta") != item.get("acta") or entry[1].get("digest") != item.get("digest"):
+            _digest(report, acta_id, item, "published")
+        if entry is None:
+            report.add("acta", f"{label(acta_id, item.get('acta'))}: published, but not in the log")
+            signer.check(acta_id, item, "published")
+            continue
+        position, leaf = entry
+        _digest(report, acta_id, leaf, "logged")
+        differences = _differences(item, leaf)
+        for text in differences:
+            report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
+                               f"(leaf {position:,}): {text}")
+        signer.check(acta_id, leaf, "logged")
+        if differences:
+            signer.check(acta_id, item, "published")
+    for acta_id, (position, leaf) in logged.items():
+        if acta_id not in by_id:
+            _shape(report, tree, acta_id, leaf.get("acta"))
+            _digest(report, acta_id, leaf, "logged")
+            report.add("acta", f"{label(acta_id, leaf.get('acta'))}: in the log (leaf {position:,}), but missing "
+                               "from the published actas")
+            signer.check(acta_id, leaf, "logged")
+    return by_id
+
+
+def _differences(published: dict, logged: dict) -> list[str]:
+    out = []
+    for key in COMPARED:
+        mine, theirs = published.get(key), logged.get(key)
+        if mine == theirs and type(mine) is type(theirs):
+            continue
+        if key == "signature":
+            mine, theirs = b64(mine, 64) or mine, b64(theirs, 64) or theirs
+        if key == "acta" and isinstance(mine, dict) and isinstance(theirs, dict):
+            mine, theirs = _flat(mine), _flat(theirs)
+            for field in sorted(set(mine) | set(theirs)):
+                a, b = mine.get(field), theirs.get(field)
+                if a != b or type(a) is not type(b):
+                    out.append(f"{field}: published {_show(a)}, log {_show(b)}")
+        elif mine != theirs:
+            out.append(f"{key}: published {_show(published.get(key))}, log {_show(logged.get(key))}")
+    if published.get("table") != (published.get("acta") or {}).get("table") or \
+            published.get("contest") != (published.get("acta") or {}).get("contest"):
+        out.append("its table and contest differ from those inside the acta")
+    return out
+
+
+def _flat(acta: dict) -> dict[str, object]:
+    out = {k: v for k, v in acta.items() if k != "votes"}
+    votes = acta.get("votes")
+    if isinstance(votes, dict):
+        out.update({f"votes.{code}": n for code, n in votes.items()})
+    else:
+        out["votes"] = votes
+    return out
+
+
+def _show(value: object) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _digest(report: Report, acta_id: int, item: dict, side: str) -> None:
+    acta = item.get("acta")
+    if not isinstance(acta, dict):
+        return
+    digest = sha256_hex(canonical(acta))
+    if digest != item.get("digest"):
+        report.add("acta", f"{label(acta_id, acta)}: the {side} digest is {item.get('digest')}, but the SHA-256 "
+                           f"of the {side} acta is {digest}")
+
+
+def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
+    """The acta names a known table and contest on its ballot, every option once, whole counts."""
+    if not isinstance(acta, dict):
+        report.add("acta", f"acta {acta_id}: no acta content")
+        return
+    where = label(acta_id, acta)
+    table, contest = tree.tables.get(acta.get("table")), acta.get("contest")
+    if table is None:
+        report.add("acta", f"{where}: not a table of the geography")
+    elif contest not in table[2]:
+        report.add("acta", f"{where}: contest {contest} is not on this table's ballot")
+    if contest not in tree.contests:
+        report.add("acta", f"{where}: not a contest of the election")
+        return
+    votes = acta.get("votes")
+    if not isinstance(votes, dict) or sorted(votes) != sorted(tree.options[contest]):
+        report.add("acta", f"{where}: its votes do not name exactly the options {', '.join(tree.options[contest])}")
+        return
+    counts = list(votes.values()) + [acta.get("null"), acta.get("blank"), acta.get("ballots_cast")]
+    if not all(isinstance(n, int) and not isinstance(n, bool) and n >= 0 for n in counts):
+        report.add("acta", f"{where}: a count is not a whole number >= 0")
+    elif not tree.contests[contest].get("blank") and acta.get("blank") != 0:
+        report.add("acta", f"{where}: blank is {acta.get('blank')}, but contest {contest} counts no blank apart")
+
+
+class Signatures:
+    """Ed25519 over b"escrutinio-acta-v1\\n" + canonical({"election", "date", **acta}) with the table's key."""
+
+    def __init__(self, report: Report, tree: Tree, keys: dict[str, str]):
+        self.report = report
+        self.tree = tree
+        self.keys = verify_keys(keys)
+        for table, key in self.keys.items():
+            if key is None:
+                report.add("signature", f"table {table}: its published key is not 32 bytes of base64")
+
+    def check(self, acta_id: int, item: dict, side: str) -> None:
+        acta, given = item.get("acta"), item.get("signature")
+        if not isinstance(acta, dict):
+            return
+        where = label(acta_id, acta)
+        required = self.tree.require_signatures
+        if given is None:
+            if required:
+                self.report.add("signature", f"{where}: the {side} acta is not signed")
+            return
+        raw = b64(given, 64)
+        key = self.keys.get(acta.get("table"))
+        if raw is None or key is None:
+            if raw is None or required:
+                what = "is not 64 bytes of base64" if raw is None else "has no published key for its table"
+                self.report.add("signature", f"{where}: the {side} acta's signature {what}")
+            return
+        message = ACTA_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date, **acta})
+        self.report.count("signatures")
+        if not ed25519_ok(key, message, raw):
+            self.report.add("signature", f"{where}: the signature does not match table {acta.get('table')}'s key "
+                                         f"and the {side} acta's figures")

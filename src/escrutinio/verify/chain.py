@@ -1,0 +1,196 @@
+"""The log and the bulletins: Merkle roots (RFC 6962), signed tree heads, the hash chain.
+
+Leaf hash = SHA-256(0x00 || data); node = SHA-256(0x01 || left || right); a
+tree of n leaves splits at the largest power of two smaller than n.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+from .common import TREE_HEAD_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
+from .geography import Tree
+from .report import Report
+
+FORMAT = "escrutinio-bulletin/1"
+KINDS = ("acta", "event", "bulletin")
+
+
+def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None], list[bytes]]:
+    """Each leaf's record (None if unreadable) and its leaf hash, in log order."""
+    records: list[dict | None] = []
+    hashes: list[bytes] = []
+    for index, leaf in enumerate(leaves):
+        if leaf.get("position") != index:
+            report.add("log", f"leaf {index} of the published log says it is at position {leaf.get('position')}")
+        data = leaf["data"].encode() if isinstance(leaf.get("data"), str) else b""
+        hashes.append(hashlib.sha256(b"\x00" + data).digest())
+        try:
+            record = json.loads(data)
+        except ValueError:
+            report.add("log", f"leaf {index} is not JSON")
+            records.append(None)
+            continue
+        if not isinstance(record, dict) or record.get("kind") not in KINDS:
+            report.add("log", f"leaf {index} is not an acta, event or bulletin record")
+            records.append(None)
+            continue
+        if canonical(record) != data:
+            report.add("log", f"leaf {index} is not canonical JSON (its bytes would hash differently if "
+                              "re-encoded)")
+        records.append(record)
+    report.count("leaves", len(leaves))
+    return records, hashes
+
+
+class Merkle:
+    """Roots of the first n leaves, sharing the complete subtrees between sizes."""
+
+    def __init__(self, hashes: list[bytes]):
+        self.hashes = hashes
+        self._full: dict[tuple[int, int], bytes] = {}
+
+    def root(self, size: int) -> bytes:
+        if size == 0:
+            return hashlib.sha256(b"").digest()
+        return self._node(0, size)
+
+    def _node(self, lo: int, hi: int) -> bytes:
+        n = hi - lo
+        if n == 1:
+            return self.hashes[lo]
+        complete = n & (n - 1) == 0
+        if complete and (lo, hi) in self._full:
+            return self._full[(lo, hi)]
+        k = 1 << ((n - 1).bit_length() - 1)  # the largest power of two smaller than n
+        value = hashlib.sha256(b"\x01" + self._node(lo, lo + k) + self._node(lo + k, hi)).digest()
+        if complete:
+            self._full[(lo, hi)] = value
+        return value
+
+
+class BulletinChain:
+    """Checks each bulletin in turn: its hash, its place in the chain and in the log, its tree head."""
+
+    def __init__(self, report: Report, tree: Tree, records: list[dict | None], merkle: Merkle):
+        self.report = report
+        self.tree = tree
+        self.records = records
+        self.merkle = merkle
+        self.previous: str | None = None
+        self.authority_key: str | None = None
+        self.cut_off: str | None = None
+        self.expected_number = 1
+
+    def problem(self, number: int, text: str) -> None:
+        self.report.add("bulletin", f"bulletin {number}: {text}")
+
+    def check(self, listed: dict, data: bytes) -> tuple[dict | None, int | None]:
+        """The bulletin's body (None if unreadable) and the log size it was cut at (None if unknown)."""
+        number, listed_hash = listed.get("number"), listed.get("hash")
+        if number != self.expected_number:
+            self.report.add("bulletin", f"the list of bulletins has number {number} where "
+                                        f"{self.expected_number} should be (numbers run 1, 2, 3, … with no gap)")
+        self.expected_number = (number if isinstance(number, int) else self.expected_number) + 1
+        digest = sha256_hex(data)
+        if digest != listed_hash:
+            self.problem(number, f"the SHA-256 of its body is {digest}, but the published hash is {listed_hash}")
+        try:
+            body = json.loads(data)
+        except ValueError:
+            self.problem(number, "its body is not JSON")
+            self.previous = digest
+            return None, None
+        if canonical(body) != data:
+            self.problem(number, "its body is not canonical JSON")
+        self._fields(number, body)
+        if body.get("previous_hash") != self.previous:
+            self.problem(number, f"previous_hash is {body.get('previous_hash')}, but the bulletin before it "
+                                 f"hashes to {self.previous}")
+        self.previous = digest
+        size = self._tree_head(number, body)
+        self._own_leaf(number, digest, size)
+        self.report.count("bulletins")
+        return body, size
+
+    def _fields(self, number: int, body: dict) -> None:
+        t = self.tree
+        if body.get("format") != FORMAT:
+            self.problem(number, f"format {body.get('format')!r} is not {FORMAT!r}")
+        if body.get("number") != number:
+            self.problem(number, f"its body says it is number {body.get('number')}")
+        election = body.get("election") or {}
+        for key, want in (("name", t.name), ("date", t.date), ("time_zone", t.time_zone)):
+            if election.get(key) != want:
+                self.problem(number, f"election {key} is {election.get(key)!r}, the geography says {want!r}")
+        rule = body.get("percent_rule") or {}
+        if (rule.get("method"), rule.get("decimals")) != (t.method, t.decimals):
+            self.problem(number, f"percent rule {rule.get('method')}/{rule.get('decimals')} differs from the "
+                                 f"election's {t.method}/{t.decimals}")
+        if body.get("abstention_basis") != t.abstention_basis:
+            self.problem(number, f"abstention basis {body.get('abstention_basis')!r} differs from the "
+                                 f"election's {t.abstention_basis!r}")
+        if body.get("contests") != t.contest_list:
+            self.problem(number, "its contests and options differ from the published geography's")
+        cut_off = body.get("cut_off")
+        if not isinstance(cut_off, str) or (self.cut_off is not None and cut_off < self.cut_off):
+            self.problem(number, f"cut-off {cut_off} is earlier than the previous bulletin's {self.cut_off}")
+        elif isinstance(cut_off, str):
+            self.cut_off = cut_off
+
+    def _tree_head(self, number: int, body: dict) -> int | None:
+        head = body.get("log")
+        if not isinstance(head, dict):
+            self.problem(number, "it carries no signed tree head (\"log\"): nothing ties it to the log")
+            return None
+        size, root = head.get("size"), head.get("root")
+        if not isinstance(size, int) or not 0 <= size <= len(self.records):
+            self.problem(number, f"its log size {size!r} is not within the {len(self.records):,} published leaves")
+            return None
+        mine = self.merkle.root(size).hex()
+        if mine != root:
+            self.report.add("log", f"bulletin {number}: the root of the first {size:,} log leaves is {mine}, "
+                                   f"but the bulletin's signed root is {root}")
+        key_text = head.get("authority_key")
+        key, signature = b64(key_text, 32), b64(head.get("signature"), 64)
+        if self.authority_key is None:
+            self.authority_key = key_text
+        elif key_text != self.authority_key:
+            self.report.add("log", f"bulletin {number}: signed by authority key {key_text}, but bulletin 1 by "
+                                   f"{self.authority_key}")
+        if key is None or signature is None:
+            self.report.add("log", f"bulletin {number}: its tree head's key or signature is not base64 of the "
+                                   "right length")
+        else:
+            message = TREE_HEAD_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date,
+                                                     "size": size, "root": root})
+            if not ed25519_ok(key, message, signature):
+                self.report.add("log", f"bulletin {number}: the authority's signature of its tree head (size "
+                                       f"{size:,}, root {root}) does not verify")
+        return size
+
+    def _own_leaf(self, number: int, digest: str, size: int | None) -> None:
+        if size is None:
+            return
+        want = {"kind": "bulletin", "number": number, "hash": digest}
+        found = self.records[size] if size < len(self.records) else None
+        if found is None:
+            self.report.add("log", f"bulletin {number}: no readable log leaf at position {size:,}, right after "
+                                   "the tree it was cut at")
+        elif found != want:
+            self.report.add("log", f"bulletin {number}: the log leaf at position {size:,} is {_short(found)}, not "
+                                   f"this bulletin's {_short(want)}")
+
+
+def stray_bulletin_leaves(report: Report, records: list[dict | None], placed: set[int]) -> None:
+    """Bulletin leaves that no listed bulletin accounts for."""
+    for position, record in enumerate(records):
+        if record and record.get("kind") == "bulletin" and position not in placed:
+            report.add("log", f"log leaf {position:,} records bulletin {record.get('number')} "
+                              f"(hash {record.get('hash')}), which is not a listed bulletin cut right before it")
+
+
+def _short(record: dict) -> str:
+    text = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    return text if len(text) <= 200 else text[:200] + "…"

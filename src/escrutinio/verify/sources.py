@@ -1,0 +1,124 @@
+"""Where the published documents come from: a results site over HTTP, or a database.
+
+Both give the same plain JSON documents (see escrutinio.services.published):
+the geography, the tables' public keys, the actas, the log's leaves, the
+bulletins' numbers and hashes, and each bulletin's whole body as bytes.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from .common import canonical
+
+
+class SourceError(Exception):
+    """The published data could not be read."""
+
+
+class HttpSource:
+    """A results site: GET {base}/api/v1/published/… and /api/v1/bulletins/{n}/full."""
+
+    def __init__(self, base_url: str, timeout: float = 120):
+        self.base = base_url.rstrip("/")
+        self.name = f"site {self.base}"
+        self.timeout = timeout
+
+    def _get(self, path: str) -> bytes:
+        url = self.base + path
+        request = urllib.request.Request(url, headers={"Accept": "application/json",
+                                                       "User-Agent": "escrutinio-verify"})
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            raise SourceError(f"GET {url}: HTTP {exc.code} {exc.reason}") from exc
+        except (urllib.error.URLError, OSError) as exc:
+            raise SourceError(f"GET {url}: {getattr(exc, 'reason', exc)}") from exc
+
+    def _json(self, path: str) -> dict:
+        data = self._get(path)
+        try:
+            return json.loads(data)
+        except ValueError as exc:
+            raise SourceError(f"GET {self.base + path}: not JSON ({exc})") from exc
+
+    def geography(self) -> dict:
+        return self._json("/api/v1/published/geography")
+
+    def keys(self) -> dict[str, str]:
+        return self._json("/api/v1/published/keys")["keys"]
+
+    def actas(self) -> list[dict]:
+        return _pages(lambda after: self._json(f"/api/v1/published/actas?after={after}"), "actas", 0)
+
+    def leaves(self) -> list[dict]:
+        return _pages(lambda start: self._json(f"/api/v1/published/log?start={start}"), "leaves", 0)
+
+    def bulletins(self) -> list[dict]:
+        return self._json("/api/v1/published/bulletins")["bulletins"]
+
+    def bulletin_body(self, number: int) -> bytes:
+        return self._get(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}/full")
+
+    def close(self) -> None:
+        pass
+
+
+class DatabaseSource:
+    """The results centre's own database, read through escrutinio.services.published."""
+
+    def __init__(self, url: str):
+        from ..services import open_store, published
+
+        if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+            raise SourceError(f"no database file at {url.removeprefix('sqlite:///')}")
+        self._published = published
+        self._store = open_store(url, migrate=False)
+        self.name = f"database {_without_password(url)}"
+
+    def geography(self) -> dict:
+        return self._published.geography(self._store)
+
+    def keys(self) -> dict[str, str]:
+        return self._published.table_keys(self._store)["keys"]
+
+    def actas(self) -> list[dict]:
+        return _pages(lambda after: self._published.actas(self._store, after), "actas", 0)
+
+    def leaves(self) -> list[dict]:
+        return _pages(lambda start: self._published.log_leaves(self._store, start), "leaves", 0)
+
+    def bulletins(self) -> list[dict]:
+        return self._published.bulletins(self._store)["bulletins"]
+
+    def bulletin_body(self, number: int) -> bytes:
+        return canonical(self._store.bulletin(number).body)
+
+    def close(self) -> None:
+        self._store.close()
+
+
+def _pages(fetch, key: str, first: int) -> list[dict]:
+    """Follow "next" from page to page until there is none."""
+    items, cursor, seen = [], first, set()
+    while cursor is not None:
+        if cursor in seen:
+            raise SourceError(f"the pages of {key} loop back to {cursor}")
+        seen.add(cursor)
+        page = fetch(cursor)
+        items += page[key]
+        cursor = page.get("next")
+    return items
+
+
+def _without_password(url: str) -> str:
+    parsed = urllib.parse.urlsplit(url)
+    if parsed.password:
+        netloc = parsed.netloc.replace(f":{parsed.password}@", ":***@")
+        return urllib.parse.urlunsplit(parsed._replace(netloc=netloc))
+    return url

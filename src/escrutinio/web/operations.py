@@ -1,0 +1,52 @@
+"""What operators do over HTTP: publish a bulletin, resolve or annul an acta (admin tokens only)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from fastapi import APIRouter, Request
+from pydantic import Field
+
+from .. import services
+from .auth import operator, operator_name
+from .models import Strict, Whole
+
+router = APIRouter(prefix="/api/v1")
+PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+           "description": "Problem details (RFC 9457)"}
+
+
+class Decision(Strict):
+    reason: str = Field(min_length=1, max_length=1000)
+
+
+class Resolution(Decision):
+    count_quarantined: bool = False
+
+
+@router.post("/bulletins", status_code=201, responses={401: PROBLEM, 403: PROBLEM, 503: PROBLEM})
+async def publish(request: Request):
+    """Publish the next bulletin now (admin)."""
+    await operator(request)
+    bulletin = await asyncio.to_thread(services.publish_bulletin, request.app.state.store)
+    return {"number": bulletin.number, "hash": bulletin.hash, "cut_off": bulletin.body["cut_off"]}
+
+
+@router.post("/actas/{acta_id}/resolve", responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM})
+async def resolve(request: Request, acta_id: Whole, decision: Resolution):
+    """Count this acta for its table and contest, setting the others aside (admin), with a reason."""
+    who = await operator(request)
+    store = request.app.state.store
+    record = await asyncio.to_thread(store.acta, acta_id)
+    done = await asyncio.to_thread(services.resolve_conflict, store, record.acta.table, record.acta.contest,
+                                   acta_id, decision.reason, operator_name(who), count_quarantined=decision.count_quarantined)
+    return {"id": done.id, "status": done.status}
+
+
+@router.post("/actas/{acta_id}/annul", responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM})
+async def annul(request: Request, acta_id: Whole, decision: Decision):
+    """Annul this acta (admin), with a reason: kept and shown, never counted."""
+    who = await operator(request)
+    done = await asyncio.to_thread(services.annul_acta, request.app.state.store, acta_id, decision.reason,
+                                   operator_name(who))
+    return {"id": done.id, "status": done.status}

@@ -1,0 +1,146 @@
+"""The open-data API under /api/v1/published: everything an observer needs to recompute the night.
+
+The same documents ``escrutinio verify --db`` reads from a database
+(escrutinio.services.published); ``escrutinio verify --url`` reads them here,
+with each bulletin's whole body from /api/v1/bulletins/{n}/full.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Query, Request
+from pydantic import Field
+
+from ..services import published
+from .api import MAX_NUMBER, NO_ELECTION
+from .caching import cached
+from .models import ContestRef, Strict, Whole
+
+router = APIRouter(prefix="/api/v1/published", responses={503: NO_ELECTION})
+
+
+class PercentRuleIn(Strict):
+    method: str = Field(description="truncate or half_up")
+    decimals: int
+
+
+class PublishedElection(Strict):
+    name: str
+    date: str
+    time_zone: str
+    percent_rule: PercentRuleIn
+    abstention_basis: str
+    extra_voters_allowed: int = Field(description="Voters a table may take beyond its register")
+    require_signatures: bool = Field(description="False only in the unsigned mode for demos and tests")
+    levels: list[str]
+
+
+class PublishedArea(Strict):
+    code: str
+    name: str
+    level: str
+    parent: str | None
+
+
+class PublishedCentre(Strict):
+    code: str
+    name: str
+    area: str
+
+
+class PublishedTable(Strict):
+    code: str
+    centre: str
+    registered: int
+    contests: list[str] = Field(description="Codes of the contests on this table's ballot")
+
+
+class Geography(Strict):
+    election: PublishedElection
+    contests: list[ContestRef]
+    areas: list[PublishedArea]
+    centres: list[PublishedCentre]
+    tables: list[PublishedTable]
+
+
+class TableKeys(Strict):
+    keys: dict[str, str] = Field(description="Per table: its Ed25519 public key, base64")
+
+
+class ActaContent(Strict):
+    table: str
+    contest: str
+    votes: dict[str, int]
+    null: int
+    blank: int
+    ballots_cast: int
+
+
+class PublishedActa(Strict):
+    id: int
+    table: str
+    contest: str
+    acta: ActaContent
+    digest: str = Field(description="SHA-256 (hex) of the acta's canonical JSON")
+    status: str = Field(description="counted, quarantined, conflicting, set_aside or annulled, as it stands now")
+    reasons: list[str]
+    signature: str | None = Field(description="Ed25519 by the table's key, base64; null in unsigned mode")
+
+
+class ActaPage(Strict):
+    actas: list[PublishedActa]
+    next: int | None = Field(description="Pass as ?after= for the next page; null on the last page")
+
+
+class LogLeaf(Strict):
+    position: int
+    data: str = Field(description="The leaf's canonical JSON; its leaf hash is SHA-256(0x00 || data)")
+
+
+class LogPage(Strict):
+    leaves: list[LogLeaf]
+    next: int | None = Field(description="Pass as ?start= for the next page; null on the last page")
+
+
+class BulletinRef(Strict):
+    number: Whole
+    hash: str
+
+
+class BulletinList(Strict):
+    bulletins: list[BulletinRef]
+
+
+def _store(request: Request):
+    return request.app.state.store
+
+
+@router.get("/geography", response_model=Geography)
+def geography(request: Request):
+    """The election and its whole tree: areas, centres and tables with their registered voters."""
+    return cached(request, published.geography(_store(request)), max_age=60)
+
+
+@router.get("/keys", response_model=TableKeys)
+def keys(request: Request):
+    """Every table's public key, that its actas' signatures verify with."""
+    return cached(request, published.table_keys(_store(request)), max_age=10)
+
+
+@router.get("/actas", response_model=ActaPage)
+def actas(request: Request, after: Whole = Query(0, ge=0, le=MAX_NUMBER, description="Actas with an id above this")):
+    """Stored actas, oldest first, a page at a time, with each one's status as it stands now."""
+    return cached(request, published.actas(_store(request), after), max_age=2)
+
+
+@router.get("/log", response_model=LogPage)
+def log(request: Request, start: Whole = Query(0, ge=0, le=MAX_NUMBER - published.PAGE,
+                                             description="Position of the first leaf")):
+    """The public log's leaves from START, a page at a time. A full page never changes."""
+    page = published.log_leaves(_store(request), start)
+    return cached(request, page, immutable=page["next"] is not None, max_age=2)
+
+
+@router.get("/bulletins", response_model=BulletinList)
+def bulletins(request: Request):
+    """Every bulletin's number and hash; each whole body is at /api/v1/bulletins/{n}/full."""
+    return cached(request, published.bulletins(_store(request)), max_age=2)

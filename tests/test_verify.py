@@ -1,0 +1,442 @@
+"""`escrutinio verify`: an observer's independent check, from a database or over HTTP.
+
+A small signed night (conflicts resolved, a quarantine set aside, an acta
+annulled, four bulletins, an acta after the last one) must verify; each
+kind of tampering, done straight in the database, must be named precisely.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+import hashlib
+import json
+import socket
+import sys
+import threading
+import time
+import zlib
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+import uvicorn
+
+import escrutinio.verify as verify_package
+from escrutinio.domain.merkle import MerkleLog
+from escrutinio.domain.percent import PercentRule
+from escrutinio.intake.actas import Record
+from escrutinio.intake.signatures import public_key
+from escrutinio.services import (annul_acta, ingest_records, init_election, keys, open_store, publish_bulletin,
+                                 resolve_conflict)
+from escrutinio.settings import load_settings
+from escrutinio.store import schema
+from escrutinio.verify import verify_source
+from escrutinio.verify.chain import Merkle
+from escrutinio.verify.geography import Tree
+from escrutinio.verify.replay import Replay
+from escrutinio.verify.report import Report
+from escrutinio.verify.sources import SourceError, _pages
+from escrutinio.web.app import create_app
+from escrutinio.web.published_api import router as published_router
+
+from .conftest import escrutinio
+from .factory import acta, small_election
+
+T0 = dt.datetime(2024, 5, 5, 22, 0, tzinfo=dt.timezone.utc)
+
+
+def _at(minutes: int) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def make_night(store, rule: PercentRule = PercentRule("truncate", 2)) -> dict:
+    """The small election, signed, through a whole night; returns what the tests need to know."""
+    election = init_election(store, small_election(signed=True, rule=rule))
+    private = keys.generate_keys(election, seed="verify-tests")
+    keys.register_keys(store, {t: public_key(k) for t, k in private.items()}, _at(0))
+
+    def send(minutes: int, *records: dict) -> list:
+        signed = [Record("test", n, keys.sign_record(election, r, private[r["table"]]))
+                  for n, r in enumerate(records, 1)]
+        outcomes = ingest_records(store, signed, now=_at(minutes))
+        assert all(o.result != "rejected" for o in outcomes), [o.problems for o in outcomes]
+        return [o.acta_id for o in outcomes]
+
+    t1q, _, t2q, t3q_bad, t5q, t6q = send(1, acta("T1"), acta("T1", "R", blank=5),
+                                          acta("T2", votes={"YES": 100, "NO": 37}, null=3),
+                                          acta("T3", cast=1000), acta("T5", votes={"YES": 200, "NO": 211}),
+                                          acta("T6", votes={"YES": 30, "NO": 10}))
+    publish_bulletin(store, _at(2))
+    t5q_other, t2r, _, _ = send(3, acta("T5", votes={"YES": 210, "NO": 201}),
+                                acta("T2", "R", votes={"C1": 50, "C2": 70, "C3": 7}, blank=2),
+                                acta("T4", votes={"YES": 55, "NO": 44}, null=1), acta("T4", "R", blank=0))
+    publish_bulletin(store, _at(4))  # T5 in conflict, still counting its first acta
+    [t3q_good] = send(5, acta("T3", votes={"YES": 150, "NO": 149}, null=1))
+    resolve_conflict(store, "T5", "Q", t5q_other, "recounted at the centre", "admin", _at(6))
+    resolve_conflict(store, "T3", "Q", t3q_good, "the paper acta says 300 ballots", "admin", _at(6))
+    annul_acta(store, t6q, "the table did not open", "admin", _at(7))
+    publish_bulletin(store, _at(8))
+    send(9, acta("T5", "R", votes={"C1": 100, "C2": 100, "C3": 100}, blank=11), acta("T3", "R", blank=1))
+    publish_bulletin(store, _at(10))
+    send(11, acta("T6", votes={"YES": 29, "NO": 11}))  # after the last bulletin: logged, in no tree head
+    return {"T1Q": t1q, "T2Q": t2q, "T2R": t2r, "T3Q": t3q_bad, "T5Q": t5q}
+
+
+@pytest.fixture
+def night(store):
+    ids = make_night(store)
+    return store, ids
+
+
+@pytest.fixture
+def sqlite_night(tmp_path):
+    url = f"sqlite:///{tmp_path / 'night.db'}"
+    store = open_store(url)
+    ids = make_night(store)
+    yield store, ids
+    store.close()
+
+
+def _report(store) -> Report:
+    return verify_source(db=store.url)
+
+
+def _problems(report: Report) -> str:
+    return report.text()
+
+
+# -- it passes ------------------------------------------------------------------------------------------
+
+def test_a_clean_night_verifies_from_the_database(night):
+    store, _ = night
+    report = _report(store)
+    assert report.ok, _problems(report)
+    assert report.counts["bulletins"] == 4
+    assert report.counts["actas"] == report.counts["log actas"] == 14
+    assert report.counts["signatures"] == 14
+    assert report.counts["leaves"] == len(store.log_leaves(0, 10_000)) == 14 + 5 + 4  # actas, events, bulletins
+    assert report.counts["figures"] > 0
+    assert report.text().endswith("result: OK — every check holds\n")
+
+
+@pytest.mark.parametrize("rule", [PercentRule("half_up", 1), PercentRule("truncate", 0), PercentRule("half_up", 3)])
+def test_other_percent_rules_verify(tmp_path, rule):
+    store = open_store(f"sqlite:///{tmp_path / 'rule.db'}")
+    make_night(store, rule)
+    report = _report(store)
+    store.close()
+    assert report.ok, _problems(report)
+
+
+class _Server:
+    """The app with the published API, served by uvicorn in a thread on a free port."""
+
+    def __init__(self, store):
+        app = create_app(load_settings(database_url=store.url), store)
+        app.include_router(published_router)
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
+                                                    lifespan="on"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> str:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.05)
+        return f"http://127.0.0.1:{self.port}"
+
+    def __exit__(self, *exc) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+def test_a_clean_night_verifies_over_http(sqlite_night):
+    store, _ = sqlite_night
+    with _Server(store) as base:
+        report = verify_source(url=base)
+    assert report.ok, _problems(report)
+    assert report.source == f"site {base}"
+    assert report.counts["bulletins"] == 4 and report.counts["actas"] == 14
+
+
+def test_http_and_database_read_the_same_documents(sqlite_night):
+    store, _ = sqlite_night
+    db = verify_package.DatabaseSource(store.url)
+    with _Server(store) as base:
+        web = verify_package.HttpSource(base)
+        assert web.geography() == db.geography()
+        assert web.keys() == db.keys()
+        assert web.actas() == db.actas()
+        assert web.leaves() == db.leaves()
+        assert web.bulletins() == db.bulletins()
+        assert web.bulletin_body(2) == db.bulletin_body(2)
+    db.close()
+
+
+def test_an_unreachable_site_is_reported():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    report = verify_source(url=f"http://127.0.0.1:{port}")
+    assert not report.ok
+    assert report.of("source")[0].startswith(f"GET http://127.0.0.1:{port}/api/v1/published/geography")
+
+
+def test_a_missing_database_file_is_reported(tmp_path):
+    report = verify_source(db=f"sqlite:///{tmp_path / 'none.db'}")
+    assert report.of("source") == [f"no database file at {tmp_path / 'none.db'}"]
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_pages_are_followed_until_there_is_no_next():
+    pages = {0: {"actas": [1, 2], "next": 2}, 2: {"actas": [3, 4], "next": 4}, 4: {"actas": [5], "next": None}}
+    assert _pages(pages.__getitem__, "actas", 0) == [1, 2, 3, 4, 5]
+    with pytest.raises(SourceError, match="loop back"):
+        _pages({0: {"actas": [], "next": 0}}.__getitem__, "actas", 0)
+
+
+# -- tampering in the database is named -----------------------------------------------------------------
+
+def _update(store, statement) -> None:
+    with store.engine.begin() as conn:
+        assert conn.execute(statement).rowcount == 1
+
+
+def test_a_changed_vote_names_its_table_and_contest(night):
+    store, ids = night
+    with store.engine.connect() as conn:
+        content = conn.execute(sa.select(schema.acta.c.content).where(schema.acta.c.id == ids["T2Q"])).scalar_one()
+    changed = json.loads(content)
+    changed["votes"]["YES"] += 1
+    _update(store, schema.acta.update().where(schema.acta.c.id == ids["T2Q"])
+            .values(content=json.dumps(changed, sort_keys=True)))
+    report = _report(store)
+    assert not report.ok
+    where = f"table T2, contest Q, acta {ids['T2Q']}"
+    assert any(p.startswith(f"{where}: the published acta differs from the log (leaf ")
+               and p.endswith("): votes.YES: published 101, log 100") for p in report.of("acta"))
+    assert any(p.startswith(f"{where}: the published digest is ") for p in report.of("acta"))
+    assert report.of("signature") == [f"{where}: the signature does not match table T2's key and the published "
+                                      "acta's figures"]
+    # The bulletins were cut from the log, which still holds the true acta: they still add up.
+    assert report.of("figure") == [] and report.of("log") == []
+
+
+def test_a_deleted_acta_is_named(night):
+    store, ids = night
+    victim = ids["T1Q"]
+    with store.engine.begin() as conn:
+        conn.execute(schema.acta_event.delete().where(schema.acta_event.c.acta_id == victim))
+        assert conn.execute(schema.acta.delete().where(schema.acta.c.id == victim)).rowcount == 1
+    report = _report(store)
+    assert not report.ok
+    position = store.log_position("acta", victim)
+    assert report.of("acta") == [f"table T1, contest Q, acta {victim}: in the log (leaf {position:,}), but missing "
+                                 "from the published actas"]
+    assert report.of("figure") == [] and report.of("log") == []
+
+
+def test_an_edited_bulletin_is_named(night):
+    store, _ = night
+    with store.engine.connect() as conn:
+        body = json.loads(zlib.decompress(conn.execute(
+            sa.select(schema.bulletin.c.body).where(schema.bulletin.c.number == 2)).scalar_one()))
+    country = body["areas"][0]
+    assert country["code"] == "X"
+    votes = country["results"]["Q"]["options"][0]
+    assert votes["code"] == "YES"
+    published, votes["votes"] = votes["votes"], votes["votes"] + 1000
+    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    _update(store, schema.bulletin.update().where(schema.bulletin.c.number == 2)
+            .values(body=zlib.compress(data, 6)))
+    report = _report(store)
+    assert not report.ok
+    [listed] = [b for b in store.bulletin_heads() if b["number"] == 2]
+    assert report.of("bulletin")[0] == (f"bulletin 2: the SHA-256 of its body is {hashlib.sha256(data).hexdigest()}, "
+                                        f"but the published hash is {listed['hash']}")
+    assert report.of("figure") == [f"bulletin 2, area X (Country), contest Q, figure options.YES.votes: published "
+                                   f"{published + 1000}, recomputed {published}"]
+    # Bulletin 3 still names the true hash of bulletin 2, and the log's leaf does too.
+    assert any(p.startswith("bulletin 3: previous_hash is ") for p in report.of("bulletin"))
+    assert any(p.startswith("bulletin 2: the log leaf at position ") for p in report.of("log"))
+
+
+def test_a_changed_log_leaf_breaks_the_roots(night):
+    store, _ = night
+    [first] = store.log_leaves(0, 1)
+    record = json.loads(first["data"])
+    record["source"] = "somewhere else"
+    data = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    _update(store, schema.log_leaf.update().where(schema.log_leaf.c.position == 0).values(data=data))
+    report = _report(store)
+    assert not report.ok
+    roots = [p for p in report.of("log") if " log leaves is " in p]
+    assert len(roots) == 4
+    for number, text in enumerate(roots, 1):
+        head = store.bulletin(number).body["log"]
+        assert text.startswith(f"bulletin {number}: the root of the first {head['size']:,} log leaves is ")
+        assert text.endswith(f", but the bulletin's signed root is {head['root']}")
+    assert report.of("acta") == [] and report.of("figure") == []
+
+
+def test_a_changed_status_is_named(night):
+    store, ids = night
+    _update(store, schema.acta.update().where(schema.acta.c.id == ids["T3Q"]).values(status="counted"))
+    report = _report(store)
+    assert report.of("status") == [f"table T3, contest Q, acta {ids['T3Q']}: published status counted, but the "
+                                   "log leads to set_aside"]
+
+
+def test_a_replaced_table_key_fails_that_tables_signatures(night):
+    store, _ = night
+    other = public_key(keys.generate_keys(store.election(), seed="someone else")["T4"])
+    with store.engine.connect() as conn:
+        t4 = conn.execute(sa.select(schema.polling_table.c.id).where(schema.polling_table.c.code == "T4")).scalar_one()
+    _update(store, schema.table_key.update().where(schema.table_key.c.table_id == t4).values(public_key=other))
+    report = _report(store)
+    assert len(report.of("signature")) == 2  # its two actas, Q and R
+    for problem in report.of("signature"):
+        assert problem.startswith("table T4, contest ")
+        assert problem.endswith("the signature does not match table T4's key and the logged acta's figures")
+
+
+def test_a_changed_register_shows_in_every_bulletin(night):
+    store, _ = night
+    _update(store, schema.polling_table.update().where(schema.polling_table.c.code == "T6").values(registered=81))
+    report = _report(store)
+    assert "bulletin 1, centre C-S1 (Library), contest Q, figure registered_all: published 580, recomputed 581" \
+        in report.of("figure")
+    assert report.of("acta") == [] and report.of("log") == []
+
+
+def test_problems_are_counted_all_but_listed_fifty_per_kind():
+    report = Report("test")
+    for n in range(120):
+        report.add("figure", f"problem {n}")
+    text = report.text()
+    assert "bulletin figures recomputed from the log: 120 problem(s)" in text
+    assert "  - problem 49\n" in text and "problem 50\n" not in text
+    assert "… and 70 more of this kind (not listed)" in text
+    assert text.endswith("result: FAILED — 120 problem(s)\n")
+
+
+# -- the command ------------------------------------------------------------------------------------------
+
+def test_the_command_exits_0_when_all_holds_and_1_otherwise(sqlite_night, tmp_path):
+    store, ids = sqlite_night
+    done = escrutinio(tmp_path, "verify", "--db", store.url)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.endswith("result: OK — every check holds\n")
+    _update(store, schema.acta.update().where(schema.acta.c.id == ids["T5Q"]).values(status="counted"))
+    done = escrutinio(tmp_path, "verify", "--db", store.url)
+    assert done.returncode == 1
+    assert f"table T5, contest Q, acta {ids['T5Q']}: published status counted, but the log leads to set_aside" \
+        in done.stdout
+
+
+@pytest.mark.parametrize("args", [(), ("--db", "sqlite:///x.db", "--url", "http://127.0.0.1:1")])
+def test_the_command_wants_exactly_one_source(tmp_path, args):
+    done = escrutinio(tmp_path, "verify", *args)
+    assert done.returncode == 2
+    assert "give exactly one of --db URL or --url http://host:port" in done.stderr
+
+
+def test_the_demo_night_verifies(demo_night):
+    started = time.monotonic()
+    done = escrutinio(demo_night, "verify", "--db", "sqlite:///escrutinio.db")
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr
+    assert "5 bulletins" in done.stdout or "bulletins (" in done.stdout
+    print(f"\nescrutinio verify on the demo night: {took:.1f} s\n{done.stdout}", file=sys.stderr)
+    assert took < 120  # about 26 s on two cores; the bound only catches a collapse
+
+
+# -- its own arithmetic, cross-checked ---------------------------------------------------------------------
+
+def test_merkle_roots_agree_with_the_log_for_every_size():
+    hashes = [hashlib.sha256(b"\x00" + str(i).encode()).digest() for i in range(70)]
+    theirs = MerkleLog()
+    for digest in hashes:
+        theirs.append_hash(digest)
+    mine = Merkle(hashes)
+    for size in range(0, 71):
+        assert mine.root(size) == theirs.root(size), size
+
+
+def _replay(method: str, decimals: int) -> Replay:
+    geography = {"election": {"name": "x", "date": "2024-01-01", "time_zone": "UTC",
+                              "percent_rule": {"method": method, "decimals": decimals}, "abstention_basis":
+                              "whole_register", "extra_voters_allowed": 0, "require_signatures": False,
+                              "levels": ["country"]},
+                 "contests": [], "areas": [{"code": "X", "name": "X", "level": "country", "parent": None}],
+                 "centres": [], "tables": []}
+    return Replay(Report("test"), Tree(geography, Report("test")), [])
+
+
+@pytest.mark.parametrize("rule", [PercentRule("truncate", 2), PercentRule("half_up", 2), PercentRule("half_up", 0),
+                                  PercentRule("truncate", 3)])
+def test_percentages_agree_with_the_percent_rule(rule):
+    mine = _replay(rule.method, rule.decimals)
+    for whole in (0, 1, 3, 7, 400, 9_002_439):
+        for part in (0, 1, 2, whole // 3, whole // 2, whole - 1, whole):
+            assert mine.percent(part, whole) == rule.format(part, whole), (part, whole)
+
+
+def test_negative_shares_are_printed_with_a_minus_sign():
+    """More ballots than registered voters (extra voters allowed) make abstention negative."""
+    assert _replay("truncate", 2).percent(-1, 400) == "-0.25"
+    assert _replay("half_up", 1).percent(-1, 400) == "-0.3"  # rounded by its size, the sign kept
+
+
+# -- independence -------------------------------------------------------------------------------------------
+
+VERIFY = Path(verify_package.__file__).parent
+
+
+def _imports(path: Path) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            base = ("escrutinio.verify." if node.level == 1 else "escrutinio." if node.level == 2 else "") + \
+                (node.module or "")
+            found += [f"{base}.{alias.name}" if base in ("escrutinio.", "escrutinio.services") else base
+                      for alias in node.names]
+    return [name.replace("..", ".") for name in found]
+
+
+def test_the_verifier_shares_no_code_with_what_it_checks():
+    """Only the standard library and PyNaCl; escrutinio itself only to read a database (sources.py)."""
+    stdlib = set(sys.stdlib_module_names) | {"__future__"}
+    for path in sorted(VERIFY.glob("*.py")):
+        for name in _imports(path):
+            top = name.split(".")[0]
+            if name.startswith("escrutinio.verify"):
+                continue
+            if top == "escrutinio":
+                assert path.name == "sources.py", f"{path.name} imports {name}"
+                assert name in ("escrutinio.services.open_store", "escrutinio.services.published"), name
+            else:
+                assert top in stdlib or top == "nacl", f"{path.name} imports {name}"
+
+
+def test_the_independence_check_sees_imports():
+    names = _imports(VERIFY / "sources.py")
+    assert "escrutinio.services.published" in names and "escrutinio.services.open_store" in names
+
+
+def test_a_night_with_more_voters_than_registered_verifies(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'extra.db'}")
+    election = init_election(store, small_election(extra=10))
+    ingest_records(store, [Record("test", 1, acta("T1", votes={"YES": 200, "NO": 101}))], now=_at(1))
+    assert election.table_by_code["T1"].registered == 300
+    publish_bulletin(store, _at(2))
+    report = _report(store)
+    store.close()
+    assert report.ok, _problems(report)

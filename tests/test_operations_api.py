@@ -91,3 +91,27 @@ def test_a_proof_for_something_not_in_the_log_is_a_404(client, small_store):
     assert client.get(f"{API}/log/proof", params={"kind": "acta", "ref": 999}).status_code == 404
     assert client.get(f"{API}/log/proof", params={"kind": "acta", "ref": 1, "size": 50}).status_code == 404
     assert client.get(f"{API}/log/consistency", params={"old": 5, "new": 1}).status_code == 404
+
+
+def test_a_tables_page_shows_what_verifies_its_acta(client, small_store):
+    [outcome] = send(small_store, acta("T1"))
+    [entry] = client.get(f"{API}/tables/T1").json()["contests"][0]["actas"]
+    proof = client.get(entry["proof"]).json()
+    assert proof["position"] == entry["log_position"] and json.loads(proof["leaf"])["id"] == outcome.acta_id
+    page = client.get("/tables/T1?lang=en").text
+    assert entry["digest"] in page and f'href="{entry["proof"]}"'.replace("&", "&amp;") in page
+
+
+def test_unsigned_mode_is_announced_on_every_page(client, small_store):
+    for url in ("/", "/bulletins", "/areas/X", "/tables/T1"):
+        assert "Unsigned mode" in client.get(url, params={"lang": "en"}).text
+
+
+def test_a_signed_election_has_no_unsigned_banner(store):
+    from escrutinio.services import init_election
+
+    from .factory import small_election
+
+    init_election(store, small_election(signed=True))
+    with TestClient(create_app(load_settings(database_url=store.url), store)) as client:
+        assert "Unsigned mode" not in client.get("/", params={"lang": "en"}).text

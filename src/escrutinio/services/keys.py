@@ -13,10 +13,12 @@ from ..domain.rules import check_acta
 from ..intake import signatures
 from ..intake.actas import read_actas
 from ..store import Store
+from . import log
 from .clock import now_utc
 
 PUBLIC_FILE = "table-keys.csv"
 SECRET_FILE = "table-keys.secret.csv"
+KEYS_PER_LEAF = 5000  # a registration of more tables is logged as several keys leaves (about 300 kB each)
 
 
 def generate_keys(election: Election, seed: str | None = None) -> dict[str, bytes]:
@@ -68,8 +70,17 @@ def read_keys(path: str | Path, election: Election, column: str = "public_key") 
 
 
 def register_keys(store: Store, public_keys: dict[str, bytes], now: dt.datetime | None = None) -> int:
+    """Register (or replace) tables' public keys, and log them in the same transaction.
+
+    The keys go into the public log as keys leaves (at most KEYS_PER_LEAF tables each, in table order), so
+    a key vouches only for the actas logged after it.
+    """
+    when = now or now_utc()
+    tables = sorted(public_keys)
     with store.transaction() as conn:
-        store.set_table_keys(conn, public_keys, now or now_utc())
+        store.set_table_keys(conn, public_keys, when)
+        store.append_log(conn, [log.keys_leaf({t: public_keys[t] for t in tables[i:i + KEYS_PER_LEAF]})
+                                for i in range(0, len(tables), KEYS_PER_LEAF)], when)
     return len(public_keys)
 
 

@@ -1,6 +1,11 @@
-"""The public log: every stored acta, every change of status and every bulletin, as Merkle leaves.
+"""The public log: the election, its table keys, every stored acta, every change of status and every
+bulletin, as Merkle leaves.
 
-Each leaf is the canonical JSON of one record; the tree follows RFC 6962,
+Position 0 is the election leaf: the SHA-256 of the published geography
+(escrutinio.services.published.geography), so the registered voters and the
+rules every figure depends on are fixed from the start. Every registration
+of table keys is a keys leaf, so the key that vouches for an acta is the one
+logged before it. Each leaf is the canonical JSON of one record; the tree follows RFC 6962,
 so anyone holding the leaves can recompute every root, and anyone holding
 one acta can check it is included with a short proof. Each bulletin names
 the tree size and root it was cut at, signed with the authority's key.
@@ -11,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import weakref
 
-from ..domain.canonical import canonical_json
+from ..domain.canonical import canonical_json, sha256_hex
 from ..domain.merkle import MerkleLog, leaf_hash
 from ..domain.model import Acta, ActaEvent, Election
 from ..intake import signatures
@@ -19,6 +24,19 @@ from ..store import Connection, Store
 
 TREE_HEAD_CONTEXT = b"escrutinio-tree-head-v1\n"
 _logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def election_leaf(geography: dict) -> tuple[str, int, bytes, bytes]:
+    """The first leaf: the hash of the published geography (a dict as published.geography gives it)."""
+    data = canonical_json({"kind": "election", "geography_sha256": sha256_hex(canonical_json(geography))})
+    return "election", 0, data, leaf_hash(data)
+
+
+def keys_leaf(public_keys: dict[str, bytes]) -> tuple[str, int, bytes, bytes]:
+    """Table public keys registered (or replaced) together; ref is how many."""
+    data = canonical_json({"kind": "keys", "tables": {table: signatures.encode(key)
+                                                      for table, key in public_keys.items()}})
+    return "keys", len(public_keys), data, leaf_hash(data)
 
 
 def acta_leaf(acta_id: int, acta: Acta, digest: str, signature: bytes | None, status: str,

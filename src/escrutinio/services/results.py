@@ -91,5 +91,7 @@ def _acta(store: Store, record: ActaRecord) -> dict:
             "votes": [{"code": c, "votes": n} for c, n in acta.votes], "null": acta.null, "blank": acta.blank,
             "ballots_cast": acta.ballots_cast, "valid": acta.valid, "digest": record.digest,
             "source": record.source, "received_at": record.received_at.isoformat(),
+            "signature": record.signature, "log_position": store.log_position("acta", record.id),
+            "proof": f"/api/v1/log/proof?kind=acta&ref={record.id}",
             "history": [{"at": e.at.isoformat(), "action": e.action, "operator": e.operator, "reason": e.reason}
                         for e in store.acta_events(record.id)]}

@@ -45,6 +45,14 @@ MESSAGES = {
         "Status of tables": "Estado de las mesas", "Registered": "Inscritos", "Contest": "Consulta",
         "registered voters": "electores inscritos", "Results": "Resultados", "Progress": "Avance",
         "share": "porcentaje", "bulletin list": "lista de boletines", "Latest bulletin": "Último boletín",
+        "status_annulled": "anulada", "How to verify this acta": "Cómo verificar esta acta", "Acta id": "Id del acta",
+        "Signature of the table": "Firma de la mesa", "none (unsigned mode)": "ninguna (modo sin firmas)",
+        "Position in the public log": "Posición en el registro público", "inclusion proof": "prueba de inclusión",
+        "verify_acta_help": "La prueba de inclusión (RFC 9162) enlaza esta acta con la raíz del registro que firma "
+                            "cada boletín; la firma Ed25519 de la mesa cubre sus cifras. Raíz actual:",
+        "Unsigned mode": "Modo sin firmas",
+        "unsigned_help": "esta elección acepta actas sin la firma de su mesa (solo para demostraciones, pruebas o "
+                         "datos importados). Una noche real exige actas firmadas.",
         "status_counted": "escrutada", "status_quarantined": "observada", "status_conflict": "en conflicto",
         "status_not_received": "no recibida", "status_set_aside": "descartada", "status_conflicting":
             "en conflicto",
@@ -60,7 +68,12 @@ MESSAGES = {
         "There is no page at this address: the area, table or bulletin may not exist.":
             "No hay ninguna página en esta dirección: puede que el área, la mesa o el boletín no existan.",
     },
-    "en": {"status_counted": "counted", "status_quarantined": "quarantined", "status_conflict": "conflict",
+    "en": {"status_annulled": "annulled",
+           "verify_acta_help": "The inclusion proof (RFC 9162) links this acta to the log root that each bulletin "
+                               "signs; the table's Ed25519 signature covers its figures. Current root:",
+           "unsigned_help": "this election accepts actas without their table's signature (for demos, tests or "
+                            "imported data only). A real night requires signed actas.",
+           "status_counted": "counted", "status_quarantined": "quarantined", "status_conflict": "conflict",
            "status_not_received": "not received", "status_set_aside": "set aside",
            "status_conflicting": "conflicting", "not_received": "not received"},
 }

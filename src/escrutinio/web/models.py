@@ -193,6 +193,10 @@ class ActaOut(Strict):
     digest: str
     source: str
     received_at: str
+    signature: str | None = Field(description="Base64 Ed25519 signature by the table's key; null in unsigned mode")
+    log_position: int | None = Field(description="Position of this acta's leaf in the public log")
+    proof: str = Field(description="URL of the inclusion proof of this acta in the log (add &size=N for a "
+                                   "bulletin's tree)")
     history: list[HistoryEntry]
 
 

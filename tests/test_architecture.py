@@ -46,7 +46,7 @@ INTERNAL = {
 # Third-party libraries that belong to one layer; no other layer may import them.
 OWNED = {"sqlalchemy": {"store"}, "alembic": {"store"}, "click": {"cli"}, "fastapi": {"web"},
          "starlette": {"web"}, "uvicorn": {"web"}, "jinja2": {"web"}, "babel": {"web"}, "pydantic": {"web"},
-         "nacl": {"intake", "verify"}}
+         "nacl": {"intake", "verify"}, "markdown_it": {"publish"}, "nh3": {"publish"}}
 # The domain is pure: the standard library, numpy and itself.
 DOMAIN_THIRD_PARTY = {"numpy"}
 

@@ -8,6 +8,7 @@ kind of tampering, done straight in the database, must be named precisely.
 from __future__ import annotations
 
 import ast
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -115,7 +116,9 @@ def test_a_clean_night_verifies_from_the_database(night):
     assert report.counts["bulletins"] == 4
     assert report.counts["actas"] == report.counts["log actas"] == 14
     assert report.counts["signatures"] == 14
-    assert report.counts["leaves"] == len(store.log_leaves(0, 10_000)) == 14 + 5 + 4  # actas, events, bulletins
+    # the election, one registration of keys, actas, events, bulletins
+    assert report.counts["leaves"] == len(store.log_leaves(0, 10_000)) == 1 + 1 + 14 + 5 + 4
+    assert report.counts["keys leaves"] == 1
     assert report.counts["figures"] > 0
     assert report.text().endswith("result: OK — every check holds\n")
 
@@ -292,17 +295,21 @@ def test_a_changed_status_is_named(night):
                                    "log leads to set_aside"]
 
 
-def test_a_replaced_table_key_fails_that_tables_signatures(night):
+def test_a_replaced_table_key_is_named_by_its_table(night):
+    """A key swapped in table_key after the actas were signed: the published key is not the logged one.
+
+    The actas are still checked with the key the log holds from before them, so their signatures hold."""
     store, _ = night
+    logged = public_key(keys.generate_keys(store.election(), seed="verify-tests")["T4"])
     other = public_key(keys.generate_keys(store.election(), seed="someone else")["T4"])
     with store.engine.connect() as conn:
         t4 = conn.execute(sa.select(schema.polling_table.c.id).where(schema.polling_table.c.code == "T4")).scalar_one()
     _update(store, schema.table_key.update().where(schema.table_key.c.table_id == t4).values(public_key=other))
     report = _report(store)
-    assert len(report.of("signature")) == 2  # its two actas, Q and R
-    for problem in report.of("signature"):
-        assert problem.startswith("table T4, contest ")
-        assert problem.endswith("the signature does not match table T4's key and the logged acta's figures")
+    assert not report.ok
+    assert report.of("keys") == [f"table T4: the published key is {base64.b64encode(other).decode()}, but the last "
+                                 f"key the log registers for it (leaf 1) is {base64.b64encode(logged).decode()}"]
+    assert report.of("signature") == [] and report.of("figure") == []
 
 
 def test_a_changed_register_shows_in_every_bulletin(night):
@@ -312,6 +319,166 @@ def test_a_changed_register_shows_in_every_bulletin(night):
     assert "bulletin 1, centre C-S1 (Library), contest Q, figure registered_all: published 580, recomputed 581" \
         in report.of("figure")
     assert report.of("acta") == [] and report.of("log") == []
+
+
+# -- the geography and the keys are anchored in the log --------------------------------------------------
+
+def test_a_changed_register_is_named_as_a_geography_mismatch_at_position_0(night):
+    store, _ = night
+    [first] = store.log_leaves(0, 1)
+    logged = json.loads(first["data"])["geography_sha256"]
+    _update(store, schema.polling_table.update().where(schema.polling_table.c.code == "T2").values(registered=251))
+    report = _report(store)
+    assert not report.ok
+    [problem] = report.of("geography")
+    assert problem.startswith("the published geography does not match the one logged at position 0: its SHA-256 "
+                              "is ")
+    assert problem.endswith(f", the election leaf says {logged}")
+    assert report.of("log") == []
+
+
+def test_a_changed_rule_of_the_election_is_a_geography_mismatch(night):
+    store, _ = night
+    with store.engine.connect() as conn:
+        settings = json.loads(conn.execute(sa.select(schema.election.c.settings)).scalar_one())
+    settings["extra_voters_allowed"] = 5
+    _update(store, schema.election.update().values(settings=json.dumps(settings)))
+    report = _report(store)
+    assert len(report.of("geography")) == 1
+    assert report.of("geography")[0].startswith("the published geography does not match the one logged at "
+                                                "position 0: ")
+
+
+def test_a_log_without_its_election_leaf_is_named(night):
+    store, _ = night
+    [first] = store.log_leaves(0, 1)
+    data = json.dumps({"kind": "event", "acta_id": 1, "action": "annulled", "operator": "x", "reason": "x",
+                       "at": "2024-05-05T22:00:00+00:00"}, sort_keys=True, separators=(",", ":")).encode()
+    _update(store, schema.log_leaf.update().where(schema.log_leaf.c.position == 0).values(data=data))
+    report = _report(store)
+    assert "log leaf 0 is of kind 'event', not the election leaf that fixes the geography" in report.of("log")
+
+
+def test_an_unknown_leaf_kind_is_named(night):
+    store, _ = night
+    size = len(store.log_leaves(0, 10_000))
+    data = b'{"kind":"mystery"}'
+    with store.engine.begin() as conn:
+        conn.execute(schema.log_leaf.insert().values(position=size, kind="mystery", ref=0, data=data,
+                                                     leaf_hash=hashlib.sha256(b"\x00" + data).digest(),
+                                                     appended_at=_at(12)))
+    report = _report(store)
+    assert report.of("log") == [f"leaf {size} is of unknown kind 'mystery' (not election, keys, acta, event, "
+                                "bulletin)"]
+
+
+def _two_keys_night(store) -> tuple[int, bytes]:
+    """T4's acta signed with key A; then T4's key replaced by B, through the service (so logged after it)."""
+    election = init_election(store, small_election(signed=True))
+    first = keys.generate_keys(election, seed="key A")
+    keys.register_keys(store, {t: public_key(k) for t, k in first.items()}, _at(0))
+    record = keys.sign_record(election, acta("T4"), first["T4"])
+    [outcome] = ingest_records(store, [Record("test", 1, record)], now=_at(1))
+    assert outcome.result == "accepted", outcome.problems
+    second = keys.generate_keys(election, seed="key B")["T4"]
+    keys.register_keys(store, {"T4": public_key(second)}, _at(2))
+    return outcome.acta_id, second
+
+
+def test_a_key_replaced_after_an_acta_leaves_it_checked_with_the_old_key(store):
+    _two_keys_night(store)
+    assert [leaf["kind"] for leaf in store.log_leaves(0, 100)] == ["election", "keys", "acta", "keys"]
+    report = _report(store)
+    assert report.ok, _problems(report)
+    assert report.counts["signatures"] == 1
+
+
+def test_a_key_registered_later_cannot_vouch_for_an_earlier_acta(store):
+    """The acta re-signed with the key logged after it (in the table and in its leaf): that key is not the one
+    the log held for T4 when the acta arrived, so the signature fails."""
+    acta_id, second = _two_keys_night(store)
+    election = store.election()
+    forged = keys.sign_record(election, {k: v for k, v in store.acta(acta_id).acta.as_dict().items()
+                                         if k != "signature"}, second)["signature"]
+    position = store.log_position("acta", acta_id)
+    [leaf] = store.log_leaves(position, position + 1)
+    record = json.loads(leaf["data"])
+    record["signature"] = forged
+    data = json.dumps(record, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    _update(store, schema.log_leaf.update().where(schema.log_leaf.c.position == position)
+            .values(data=data, leaf_hash=hashlib.sha256(b"\x00" + data).digest()))
+    _update(store, schema.acta.update().where(schema.acta.c.id == acta_id).values(signature=base64.b64decode(forged)))
+    report = _report(store)
+    assert report.of("signature") == [f"table T4, contest Q, acta {acta_id}: the signature does not match table "
+                                      "T4's key and the logged acta's figures"]
+    assert report.of("keys") == [] and report.of("acta") == []
+
+
+def _authority(store) -> str:
+    return base64.b64encode(store.authority_key()[0]).decode()
+
+
+def test_the_authority_key_recorded_on_the_night_passes(night):
+    store, _ = night
+    report = verify_source(db=store.url, authority_key=_authority(store))
+    assert report.ok, _problems(report)
+    assert f"held to what was recorded on the night: authority key {_authority(store)}" in report.text()
+
+
+def test_another_authority_key_names_every_bulletin(night):
+    store, _ = night
+    wrong = base64.b64encode(public_key(keys.generate_keys(store.election(), seed="an impostor")["T1"])).decode()
+    report = verify_source(db=store.url, authority_key=wrong)
+    assert not report.ok
+    assert report.of("log") == [f"bulletin {n}: signed by authority key {_authority(store)}, but the authority's key "
+                                f"recorded on the night (--authority-key) is {wrong}" for n in range(1, 5)]
+
+
+def test_the_hashes_recorded_on_the_night_pass(night):
+    store, _ = night
+    heads = {h["number"]: h["hash"] for h in store.bulletin_heads()}
+    report = verify_source(db=store.url, expect={1: heads[1], 3: heads[3].upper()})
+    assert report.ok, _problems(report)
+
+
+def test_a_hash_other_than_the_one_recorded_on_the_night_is_named(night):
+    store, _ = night
+    heads = {h["number"]: h["hash"] for h in store.bulletin_heads()}
+    wrong = hashlib.sha256(b"what the screen showed").hexdigest()
+    report = verify_source(db=store.url, expect={1: heads[1], 2: wrong, 9: heads[1]})
+    assert not report.ok
+    assert report.of("bulletin") == [
+        f"bulletin 2: its hash is {heads[2]}, but the hash recorded on the night (--expect) is {wrong}",
+        f"bulletin 9: not published, but recorded on the night (--expect) with hash {heads[1]}"]
+
+
+def test_the_command_holds_the_night_to_what_was_recorded(sqlite_night, tmp_path):
+    store, _ = sqlite_night
+    heads = {h["number"]: h["hash"] for h in store.bulletin_heads()}
+    good = escrutinio(tmp_path, "verify", "--db", store.url, "--authority-key", _authority(store),
+                      "--expect", f"1={heads[1]}", "--expect", f"4={heads[4]}")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert f"bulletin 1 hash {heads[1]}; bulletin 4 hash {heads[4]}" in good.stdout
+    wrong_key = base64.b64encode(bytes(32)).decode()
+    bad = escrutinio(tmp_path, "verify", "--db", store.url, "--authority-key", wrong_key, "--expect", f"2={heads[1]}")
+    assert bad.returncode == 1
+    assert f"bulletin 1: signed by authority key {_authority(store)}, but the authority's key recorded on the night " \
+           f"(--authority-key) is {wrong_key}" in bad.stdout
+    assert f"bulletin 2: its hash is {heads[2]}, but the hash recorded on the night (--expect) is {heads[1]}" \
+        in bad.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--authority-key", "not-a-key"), "not an Ed25519 public key"),
+    (("--expect", "1"), "write N=HASH"),
+    (("--expect", "0=" + "a" * 64), "write N=HASH"),
+    (("--expect", "1=" + "g" * 64), "write N=HASH"),
+    (("--expect", "1=" + "a" * 64, "--expect", "1=" + "b" * 64), "bulletin 1 is given two different hashes"),
+])
+def test_the_command_refuses_malformed_recorded_values(tmp_path, args, message):
+    done = escrutinio(tmp_path, "verify", "--db", "sqlite:///x.db", *args)
+    assert done.returncode == 2
+    assert message in done.stderr
 
 
 def test_problems_are_counted_all_but_listed_fifty_per_kind():

@@ -35,7 +35,7 @@ SETTINGS = (
     Setting("host", "127.0.0.1", "Address `escrutinio serve` listens on."),
     Setting("port", 8000, "Port `escrutinio serve` listens on."),
     Setting("live_poll_seconds", 0.5,
-            "How often the server looks for a newly published bulletin to push to open pages."),
+            "How often the server looks for a newly published bulletin or timeline change to push to open pages."),
     Setting("sse_queue_size", 16, "Events kept per live reader before a slow reader is dropped."),
     Setting("max_body_bytes", 5_000_000, "Largest request body accepted by POST /api/v1/actas."),
     Setting("rate_limit_per_second", 20.0,

@@ -10,7 +10,9 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── ResolutionError      a conflict cannot be resolved as asked
      ├── NotInitialised       the database holds no election yet
      ├── AlreadyInitialised   the database already holds an election
-     └── WriteConflict        a concurrent writer stored the same row first; retry
+     ├── WriteConflict        a concurrent writer stored the same row first; retry
+     ├── EntryRejected        a timeline entry or comment has problems (all listed)
+     └── TimelineConflict     a timeline entry or comment cannot change as asked
 """
 
 from __future__ import annotations
@@ -93,3 +95,11 @@ class AlreadyInitialised(EscrutinioError):
 class WriteConflict(EscrutinioError):
     """A transaction broke a uniqueness rule of the store, usually because another writer
     committed the same row first; running the transaction again sees that row."""
+
+
+class EntryRejected(ProblemsError):
+    """A timeline entry, an edit or a comment has problems; nothing was stored."""
+
+
+class TimelineConflict(EscrutinioError):
+    """A timeline entry or comment cannot change as asked (say, an edit of a deleted entry)."""

@@ -44,6 +44,14 @@ def load_definition(path: str | Path) -> Election:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise DefinitionError(f"election definition {path} is not valid TOML", [
             Problem("", str(exc), "fix the TOML syntax at the place named", str(path))]) from None
+    except RecursionError:
+        raise DefinitionError(f"election definition {path} is nested too deeply", [
+            Problem("", "tables or arrays nested too deeply to read", "write the definition as the template does",
+                    str(path))]) from None
+    except (OSError, ValueError) as exc:
+        raise DefinitionError(f"cannot read election definition {path}", [
+            Problem("", f"cannot read: {getattr(exc, 'strerror', None) or exc}", "check the file's name and path",
+                    str(path))]) from None
     election = _election(data, path, found)
     if found.problems or election is None:
         raise DefinitionError(f"election definition {path} has {len(found.problems)} problem(s); nothing was created",
@@ -94,11 +102,13 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     base = path.parent
     # When a file cannot be read, checks against its contents would only repeat that one cause.
     area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found)
-    areas = _areas(area_rows, levels, found)
     centre_rows = _csv(base, geography, "centres", CENTRE_COLUMNS, src, found)
+    table_rows = _csv(base, geography, "tables", TABLE_COLUMNS, src, found)
+    for rows in (area_rows, centre_rows, table_rows):
+        _check_codes(rows, found)
+    areas = _areas(area_rows, levels, found)
     centres = _centres(centre_rows, areas, found, check_areas=area_rows.read)
-    tables = _tables(_csv(base, geography, "tables", TABLE_COLUMNS, src, found), centres, contests, found,
-                     check_centres=centre_rows.read)
+    tables = _tables(table_rows, centres, contests, found, check_centres=centre_rows.read)
     signed = head.get("require_signatures", True)
     if not isinstance(signed, bool):
         found.add(src, None, "election.require_signatures", f"{signed!r} is not true or false",
@@ -168,9 +178,12 @@ def _contests(items: object, src: str, found: _Collector) -> list[Contest]:
         if not isinstance(item, dict):
             found.add(src, None, where, f"{item!r} is not a contest table", "write each contest as a [[contest]] table")
             continue
-        code, name = str(item.get("code", "")).strip(), str(item.get("name", "")).strip()
+        code, name = _text(item.get("code")), _text(item.get("name"))
         if not code or not name:
             found.add(src, None, where, "a contest needs a code and a name", "write code = \"A\" and name = \"…\"")
+        elif _bad_code(code) or ";" in code:
+            found.add(src, None, f"{where}.code", _bad_code(code) or "a contest code may not contain ';'",
+                      f"use a code of at most {MAX_CODE} printable characters, without ';'")
         if code in seen:
             found.add(src, None, f"{where}.code", f"contest code {code!r} appears twice", "give each contest its own code")
         seen.add(code)
@@ -194,9 +207,12 @@ def _options(items: object, where: str, src: str, found: _Collector) -> list[Opt
         return []
     options, seen = [], set()
     for item in items:
-        code = str(item.get("code", "")).strip() if isinstance(item, dict) else ""
-        name = str(item.get("name", "")).strip() if isinstance(item, dict) else ""
-        if not code or not name or code in RESERVED:
+        code = _text(item.get("code")) if isinstance(item, dict) else ""
+        name = _text(item.get("name")) if isinstance(item, dict) else ""
+        if code and _bad_code(code):
+            found.add(src, None, where, f"option {code[:40]!r}: {_bad_code(code)}",
+                      f"use a code of at most {MAX_CODE} printable characters")
+        elif not code or not name or code in RESERVED:
             found.add(src, None, where, f"option {item!r} needs a code and a name, and the code may not be one of "
                       f"{', '.join(sorted(RESERVED))}", 'write { code = "SI", name = "Sí" }')
         elif code in seen:
@@ -237,8 +253,9 @@ def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: s
                     continue
                 rows.append((reader.line_num, {k: (v or "") for k, v in row.items() if k is not None}))
             return _Rows(str(path), rows, True)
-    except OSError as exc:
-        found.add(str(path), None, f"geography.{key}", f"cannot read: {exc.strerror}", "check the file name and path")
+    except (OSError, ValueError) as exc:  # ValueError: a file name no system accepts (a NUL in it)
+        found.add(str(path), None, f"geography.{key}", f"cannot read: {getattr(exc, 'strerror', None) or exc}",
+                  "check the file name and path")
     except UnicodeDecodeError:
         found.add(str(path), None, "", "not UTF-8 text", "save the file as UTF-8 CSV")
     return _Rows(str(path), [], False)
@@ -313,14 +330,44 @@ def _tables(source: _Rows, centres: dict[str, Centre], contests: list[Contest],
             found.add(src, n, "code", f"table code {code!r} appears twice", "give each table its own code")
         if centre not in centres and check_centres:
             found.add(src, n, "centre", f"unknown centre {centre!r}", "name a centre of the centres file")
-        if not (registered.isascii() and registered.isdigit()):
-            found.add(src, n, "registered", f"{registered!r} is not a whole number ≥ 0",
+        if not _is_count(registered):
+            found.add(src, n, "registered", f"{registered[:40]!r} is not a whole number from 0 to 999,999,999",
                       "write the number of registered voters of the table")
         unknown = [c for c in on_ballot if c not in codes]
         if unknown:
             found.add(src, n, "contests", f"unknown contest(s) {', '.join(unknown)}",
                       f"use contest codes separated by ';' ({';'.join(codes)}), or leave empty for all")
         seen.add(code)
-        if registered.isascii() and registered.isdigit():
+        if _is_count(registered):
             tables.append(Table(code, centre, int(registered), on_ballot))
     return tables
+
+
+def _text(value: object) -> str:
+    """A TOML string, stripped; anything else (a number, a table) counts as missing."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _is_count(text: str) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= 9
+
+
+MAX_CODE = 64
+
+
+def _bad_code(code: object) -> str | None:
+    """Why a code cannot be used (codes are stored in columns of 64 characters), or None."""
+    if not isinstance(code, str):
+        return f"{code!r} is not text"
+    if len(code) > MAX_CODE:
+        return f"code of {len(code)} characters (at most {MAX_CODE})"
+    if any(ord(ch) < 32 or ord(ch) == 127 or 0xD800 <= ord(ch) <= 0xDFFF for ch in code):
+        return "code with control characters"
+    return None
+
+
+def _check_codes(source: _Rows, found: _Collector) -> None:
+    for n, row in source.rows:
+        problem = _bad_code(row.get("code", ""))
+        if problem:
+            found.add(source.source, n, "code", problem, f"use codes of at most {MAX_CODE} printable characters")

@@ -8,7 +8,7 @@ from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord
 from ..domain.tally import SlotState, Tally
 from ..store import Connection, Store
-from . import log
+from . import log, timeline
 from .clock import now_utc
 
 
@@ -45,7 +45,7 @@ def current_tally(store: Store, conn: Connection | None = None) -> Tally:
 def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
     """Snapshot the store as the next numbered bulletin, chained to the last one."""
     when = now or now_utc()
-    with store.transaction() as conn:
+    with store.log_writing() as conn:
         head = store.last_bulletin_head(conn)
         number, previous = (head[0] + 1, head[1]) if head else (1, None)
         tree_head = log.signed_tree_head(store, conn, when)
@@ -53,6 +53,7 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
                                   log=tree_head)
         store.add_bulletin(conn, bulletin, when)
         store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)], when)
+        timeline.bulletin_entry(store, conn, bulletin, when)
     return bulletin
 
 

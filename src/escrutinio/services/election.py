@@ -7,7 +7,8 @@ from pathlib import Path
 
 from ..domain.model import Election
 from ..intake.definition import load_definition
-from ..store import Store
+from ..store import Store, election_io
+from . import log, published
 from .clock import now_utc
 from .keys import read_keys, register_keys
 
@@ -27,8 +28,13 @@ def init_election(store: Store, definition: str | Path | Election, now: dt.datet
     election = definition if isinstance(definition, Election) else load_definition(definition)
     keys_file = election.extra.get("keys_file") if isinstance(election.extra, dict) else None
     keys = read_keys(keys_file, election) if keys_file else {}
-    with store.transaction() as conn:
-        store.save_election(conn, election, now or now_utc())
+    when = now or now_utc()
+    with store.log_writing() as conn:
+        store.save_election(conn, election, when)
+        # Position 0 of the log: the geography exactly as it will be published (read back as stored).
+        stored, _ = election_io.load(conn)
+        store.append_log(conn, [log.election_leaf(published.geography_of(stored))], when)
     if keys:
         register_keys(store, keys, now)
     return store.election()
+

@@ -122,7 +122,7 @@ def _signature_problem(store: Store, election, item: Checked, data: dict) -> Pro
 
 def _store_batch(store: Store, checked, when: dt.datetime, operator: str) -> list[Outcome]:
     slots = [(c.acta.table, c.acta.contest) for _, c, _ in checked if c is not None]
-    with store.transaction() as conn:
+    with store.log_writing() as conn:
         held = store.slot_actas(conn, slots)
         planned = [_plan(record, item, problems, held) for record, item, problems in checked]
         new = [p for p in planned if p.insert]

@@ -77,7 +77,7 @@ def register_keys(store: Store, public_keys: dict[str, bytes], now: dt.datetime 
     """
     when = now or now_utc()
     tables = sorted(public_keys)
-    with store.transaction() as conn:
+    with store.log_writing() as conn:
         store.set_table_keys(conn, public_keys, when)
         store.append_log(conn, [log.keys_leaf({t: public_keys[t] for t in tables[i:i + KEYS_PER_LEAF]})
                                 for i in range(0, len(tables), KEYS_PER_LEAF)], when)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 
+from ..domain.model import Election
 from ..store import Store
 
 PAGE = 5000
@@ -16,7 +17,10 @@ PAGE = 5000
 
 def geography(store: Store) -> dict:
     """The election and its whole tree: areas, centres and tables with their registered voters."""
-    e = store.election()
+    return geography_of(store.election())
+
+
+def geography_of(e: Election) -> dict:
     return {
         "election": {"name": e.name, "date": e.date.isoformat(), "time_zone": e.time_zone,
                      "percent_rule": {"method": e.percent_rule.method, "decimals": e.percent_rule.decimals},

@@ -42,7 +42,7 @@ def resolve_conflict(store: Store, table: str, contest: str, acta_id: int, reaso
     if contest not in election.contest_by_code:
         raise NotFound("contest", contest)
     when = now or now_utc()
-    with store.transaction() as conn:
+    with store.log_writing() as conn:
         held = store.slot_actas(conn, [(table, contest)])[(table, contest)]
         chosen = next((r for r in held if r.id == acta_id), None)
         if chosen is None:
@@ -74,7 +74,7 @@ def annul_acta(store: Store, acta_id: int, reason: str, operator: str, now: dt.d
     """Annul an acta (say, sent for a table that did not open): kept and shown, never counted again."""
     _check_words(reason, operator)
     when = now or now_utc()
-    with store.transaction() as conn:
+    with store.log_writing() as conn:
         record = store.acta(acta_id, conn)
         if record.status == ANNULLED:
             raise ResolutionError(f"acta {acta_id} is already annulled")

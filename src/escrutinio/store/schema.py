@@ -111,7 +111,7 @@ table_key = Table(
 log_leaf = Table(
     "log_leaf", metadata,
     Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # acta, event or bulletin
+    Column("kind", String(16), nullable=False),  # election, keys, acta, event or bulletin
     Column("ref", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # acta id or bulletin number
     Column("data", LargeBinary, nullable=False),  # canonical JSON of the record
     Column("leaf_hash", LargeBinary, nullable=False),  # SHA-256(0x00 || data)
@@ -135,4 +135,52 @@ operator_token = Table(
     Column("token_hash", String(64), nullable=False, unique=True),  # SHA-256 hex; the token itself is never kept
     Column("created_at", DateTime(timezone=True), nullable=False),
     Column("revoked_at", DateTime(timezone=True), nullable=True),
+)
+
+# -- the live coverage timeline ---------------------------------------------
+
+timeline_entry = Table(
+    "timeline_entry", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("kind", String(16), nullable=False),  # note, key or bulletin
+    Column("body", Text, nullable=False),  # Markdown as written; sanitised when shown
+    Column("pinned", Boolean, nullable=False),
+    Column("media_url", Text, nullable=True),
+    Column("media_title", Text, nullable=True),
+    Column("bulletin_number", Integer, ForeignKey("bulletin.number"), nullable=True, unique=True),
+    Column("data", Text, nullable=True),  # JSON: a bulletin entry's headline figures
+    Column("author", Text, nullable=False),
+    Column("posted_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=True),
+    Column("deleted_at", DateTime(timezone=True), nullable=True),
+    Column("delete_reason", Text, nullable=True),
+    Column("revision", BigInteger().with_variant(Integer, "sqlite"), nullable=False, index=True),
+)
+
+# Every change to an entry, numbered without gaps in commit order (max + 1 under a unique key),
+# so that "changes since N" never misses one committed late.
+timeline_change = Table(
+    "timeline_change", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
+    Column("entry_id", Integer, ForeignKey("timeline_entry.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("action", String(16), nullable=False),  # posted, edited, pinned, unpinned, deleted, comment
+    Column("editor", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("body", Text, nullable=True),  # the body after a post or an edit
+    Column("media_url", Text, nullable=True),
+    Column("media_title", Text, nullable=True),
+)
+
+timeline_comment = Table(
+    "timeline_comment", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("timeline_entry.id"), nullable=False, index=True),
+    Column("name", Text, nullable=False),
+    Column("body", Text, nullable=False),  # plain text
+    Column("status", String(16), nullable=False, index=True),  # pending, approved, rejected
+    Column("posted_at", DateTime(timezone=True), nullable=False),
+    Column("moderated_at", DateTime(timezone=True), nullable=True),
+    Column("moderator", Text, nullable=True),
+    Column("reason", Text, nullable=True),
 )

@@ -22,6 +22,7 @@ from ..domain.bulletin import Bulletin
 from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteConflict
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Election
 from . import election_io, schema
+from .timeline import TimelineTables
 
 UTC = dt.timezone.utc
 BULLETINS_KEPT = 8
@@ -31,7 +32,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store:
+class Store(TimelineTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)
@@ -71,6 +72,21 @@ class Store:
                 yield conn
         except sa.exc.IntegrityError as exc:  # services retry without knowing SQLAlchemy's errors
             raise WriteConflict(str(exc.orig)) from exc
+
+    @contextmanager
+    def log_writing(self) -> Iterator[Connection]:
+        """A transaction that holds the public log's write lock from its first statement.
+
+        Everything that appends to the log (actas, decisions, keys, bulletins) runs one at a time:
+        a bulletin then counts exactly the actas of the tree it names, and two writers can never
+        both count different actas for one table and contest. Readers are never blocked.
+        """
+        with self.transaction() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text("LOCK TABLE log_leaf IN EXCLUSIVE MODE"))
+            else:  # SQLite: a write statement opens the transaction and takes the database's write lock
+                conn.execute(schema.log_leaf.delete().where(sa.false()))
+            yield conn
 
     # -- the election -------------------------------------------------------
 

@@ -2,16 +2,24 @@
 
 From the published documents alone (geography, table keys, actas, the log's
 leaves, the bulletins) it recomputes every Merkle root, checks every
-signature and hash, replays the log and recomputes every figure of every
-bulletin. It shares no code with what it checks: it imports the standard
-library and PyNaCl, and escrutinio only to read a database
-(escrutinio.services.published, in sources.py).
+signature and hash, checks the geography and the table keys against the
+log's election and keys leaves, replays the log and recomputes every figure
+of every bulletin. What an observer recorded on the night (the authority's
+key, bulletins' hashes) can be given to hold the published data to it.
+
+It shares no code with what it checks: it imports the standard library and
+PyNaCl, and escrutinio only to read a database (escrutinio.services.published,
+in sources.py).
 """
 
 from __future__ import annotations
 
+import re
+
 from .actas import check_actas, logged_actas
+from .anchors import KeyLog, check_election_leaf
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
+from .common import b64
 from .geography import Tree
 from .replay import Replay
 from .report import Report
@@ -19,9 +27,16 @@ from .sources import DatabaseSource, HttpSource, SourceError
 
 __all__ = ["DatabaseSource", "HttpSource", "Report", "SourceError", "verify", "verify_source"]
 
+HASH = re.compile(r"[0-9a-fA-F]{64}")
 
-def verify_source(db: str | None = None, url: str | None = None) -> Report:
-    """Verify the database at ``db`` or the site at ``url`` (exactly one of the two)."""
+
+def verify_source(db: str | None = None, url: str | None = None, *, authority_key: str | None = None,
+                  expect: dict[int, str] | None = None) -> Report:
+    """Verify the database at ``db`` or the site at ``url`` (exactly one of the two).
+
+    ``authority_key`` (base64) and ``expect`` (bulletin number -> SHA-256 hex) are what an observer
+    recorded on the night; see :func:`verify`.
+    """
     if (db is None) == (url is None):
         raise ValueError("give exactly one of a database URL or a site URL")
     try:
@@ -31,16 +46,32 @@ def verify_source(db: str | None = None, url: str | None = None) -> Report:
         report.add("source", str(exc))
         return report
     try:
-        return verify(source)
+        return verify(source, authority_key=authority_key, expect=expect)
     finally:
         source.close()
 
 
-def verify(source) -> Report:
-    """Every check, on whatever ``source`` publishes; the report lists each problem found."""
+def verify(source, *, authority_key: str | None = None, expect: dict[int, str] | None = None) -> Report:
+    """Every check, on whatever ``source`` publishes; the report lists each problem found.
+
+    With ``authority_key`` (the authority's public key, base64, as recorded on the night) every
+    bulletin's tree head must be signed by that key; with ``expect`` (bulletin number -> SHA-256 hex, as
+    published on the night) each of those bulletins must be published with exactly that hash.
+    """
     report = Report(source.name)
+    trusted = []
+    if authority_key is not None:
+        trusted.append(f"authority key {authority_key}")
+        if b64(authority_key, 32) is None:
+            report.add("source", f"the authority key given, {authority_key!r}, is not 32 bytes of base64")
+    for number, digest in sorted((expect or {}).items()):
+        trusted.append(f"bulletin {number} hash {digest}")
+        if not (isinstance(number, int) and number >= 1 and isinstance(digest, str) and HASH.fullmatch(digest)):
+            report.add("source", f"expected bulletin {number!r} = {digest!r}: give a bulletin number >= 1 and a "
+                                 "SHA-256 of 64 hexadecimal digits")
+    report.trusted = "; ".join(trusted)
     try:
-        _check(source, report)
+        _check(source, report, authority_key, expect)
     except SourceError as exc:
         report.add("source", str(exc))
     except Exception as exc:  # noqa: BLE001 - data too broken to go on is a finding, not a crash
@@ -48,15 +79,18 @@ def verify(source) -> Report:
     return report
 
 
-def _check(source, report: Report) -> None:
+def _check(source, report: Report, authority_key: str | None, expect: dict[int, str] | None) -> None:
     geography, keys = source.geography(), source.keys()
     published, leaves, listed = source.actas(), source.leaves(), source.bulletins()
     tree = Tree(geography, report)
     report.election = f"{tree.name} ({tree.date})"
     records, hashes = parse_leaves(report, leaves)
+    check_election_leaf(report, records, geography)
+    key_log = KeyLog(report, tree, records)
+    key_log.compare_published(keys)
     logged = logged_actas(report, records)
-    by_id = check_actas(report, tree, keys, published, logged)
-    chain = BulletinChain(report, tree, records, Merkle(hashes))
+    by_id = check_actas(report, tree, key_log, published, logged, len(records))
+    chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)
     placed = set()
     for item in listed:
@@ -72,6 +106,7 @@ def _check(source, report: Report) -> None:
         if tree.usable:
             replay.advance(size)
             replay.check_bulletin(item.get("number"), body)
+    chain.check_expected(listed)
     stray_bulletin_leaves(report, records, placed)
     replay.advance(len(records))
     replay.check_statuses(by_id)

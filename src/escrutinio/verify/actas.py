@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import json
 
-from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex, verify_keys
+from .anchors import KeyLog
+from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -31,9 +32,12 @@ def logged_actas(report: Report, records: list[dict | None]) -> dict[int, tuple[
     return found
 
 
-def check_actas(report: Report, tree: Tree, keys: dict[str, str], published: list[dict],
-                logged: dict[int, tuple[int, dict]]) -> dict[int, dict]:
-    """Compare both sides, acta by acta; returns the published actas by id."""
+def check_actas(report: Report, tree: Tree, keys: KeyLog, published: list[dict],
+                logged: dict[int, tuple[int, dict]], leaves: int) -> dict[int, dict]:
+    """Compare both sides, acta by acta; returns the published actas by id.
+
+    Signatures are checked with the key the log registered for the table before the acta's leaf (for an
+    acta missing from the log: the last key of all ``leaves``)."""
     by_id: dict[int, dict] = {}
     for item in published:
         if item.get("id") in by_id:
@@ -48,7 +52,7 @@ def check_actas(report: Report, tree: Tree, keys: dict[str, str], published: lis
             _digest(report, acta_id, item, "published")
         if entry is None:
             report.add("acta", f"{label(acta_id, item.get('acta'))}: published, but not in the log")
-            signer.check(acta_id, item, "published")
+            signer.check(acta_id, item, "published", leaves)
             continue
         position, leaf = entry
         _digest(report, acta_id, leaf, "logged")
@@ -56,16 +60,16 @@ def check_actas(report: Report, tree: Tree, keys: dict[str, str], published: lis
         for text in differences:
             report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
                                f"(leaf {position:,}): {text}")
-        signer.check(acta_id, leaf, "logged")
+        signer.check(acta_id, leaf, "logged", position)
         if differences:
-            signer.check(acta_id, item, "published")
+            signer.check(acta_id, item, "published", position)
     for acta_id, (position, leaf) in logged.items():
         if acta_id not in by_id:
             _shape(report, tree, acta_id, leaf.get("acta"))
             _digest(report, acta_id, leaf, "logged")
             report.add("acta", f"{label(acta_id, leaf.get('acta'))}: in the log (leaf {position:,}), but missing "
                                "from the published actas")
-            signer.check(acta_id, leaf, "logged")
+            signer.check(acta_id, leaf, "logged", position)
     return by_id
 
 
@@ -141,17 +145,15 @@ def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
 
 
 class Signatures:
-    """Ed25519 over b"escrutinio-acta-v1\\n" + canonical({"election", "date", **acta}) with the table's key."""
+    """Ed25519 over b"escrutinio-acta-v1\\n" + canonical({"election", "date", **acta}) with the table's key,
+    as the log registered it before the acta."""
 
-    def __init__(self, report: Report, tree: Tree, keys: dict[str, str]):
+    def __init__(self, report: Report, tree: Tree, keys: KeyLog):
         self.report = report
         self.tree = tree
-        self.keys = verify_keys(keys)
-        for table, key in self.keys.items():
-            if key is None:
-                report.add("signature", f"table {table}: its published key is not 32 bytes of base64")
+        self.keys = keys
 
-    def check(self, acta_id: int, item: dict, side: str) -> None:
+    def check(self, acta_id: int, item: dict, side: str, position: int) -> None:
         acta, given = item.get("acta"), item.get("signature")
         if not isinstance(acta, dict):
             return
@@ -162,10 +164,13 @@ class Signatures:
                 self.report.add("signature", f"{where}: the {side} acta is not signed")
             return
         raw = b64(given, 64)
-        key = self.keys.get(acta.get("table"))
+        found = self.keys.at(acta.get("table"), position)
+        key = found[1] if found else None
         if raw is None or key is None:
             if raw is None or required:
-                what = "is not 64 bytes of base64" if raw is None else "has no published key for its table"
+                what = ("is not 64 bytes of base64" if raw is None else
+                        f"has no key for its table in the log before it (leaf {position:,})" if found is None else
+                        f"cannot be checked: the key logged for its table at leaf {found[0]:,} is unusable")
                 self.report.add("signature", f"{where}: the {side} acta's signature {what}")
             return
         message = ACTA_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date, **acta})

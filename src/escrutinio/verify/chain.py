@@ -14,7 +14,7 @@ from .geography import Tree
 from .report import Report
 
 FORMAT = "escrutinio-bulletin/1"
-KINDS = ("acta", "event", "bulletin")
+KINDS = ("election", "keys", "acta", "event", "bulletin")
 
 
 def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None], list[bytes]]:
@@ -32,8 +32,12 @@ def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None],
             report.add("log", f"leaf {index} is not JSON")
             records.append(None)
             continue
-        if not isinstance(record, dict) or record.get("kind") not in KINDS:
-            report.add("log", f"leaf {index} is not an acta, event or bulletin record")
+        if not isinstance(record, dict):
+            report.add("log", f"leaf {index} is not a JSON object")
+            records.append(None)
+            continue
+        if record.get("kind") not in KINDS:
+            report.add("log", f"leaf {index} is of unknown kind {record.get('kind')!r} (not {', '.join(KINDS)})")
             records.append(None)
             continue
         if canonical(record) != data:
@@ -73,8 +77,14 @@ class Merkle:
 class BulletinChain:
     """Checks each bulletin in turn: its hash, its place in the chain and in the log, its tree head."""
 
-    def __init__(self, report: Report, tree: Tree, records: list[dict | None], merkle: Merkle):
+    def __init__(self, report: Report, tree: Tree, records: list[dict | None], merkle: Merkle,
+                 authority_key: str | None = None, expect: dict[int, str] | None = None):
+        """``authority_key``, ``expect``: what the observer recorded on the night, if anything: the
+        authority's public key (base64), and bulletin number -> hash."""
         self.report = report
+        self.trusted_key = authority_key
+        self.expect = {n: str(h).lower() for n, h in (expect or {}).items()}
+        self.hashes: dict[int, str] = {}
         self.tree = tree
         self.records = records
         self.merkle = merkle
@@ -96,6 +106,11 @@ class BulletinChain:
         digest = sha256_hex(data)
         if digest != listed_hash:
             self.problem(number, f"the SHA-256 of its body is {digest}, but the published hash is {listed_hash}")
+        if isinstance(number, int):
+            self.hashes.setdefault(number, digest)
+        if number in self.expect and digest != self.expect[number]:
+            self.problem(number, f"its hash is {digest}, but the hash recorded on the night (--expect) is "
+                                 f"{self.expect[number]}")
         try:
             body = json.loads(data)
         except ValueError:
@@ -154,6 +169,9 @@ class BulletinChain:
                                    f"but the bulletin's signed root is {root}")
         key_text = head.get("authority_key")
         key, signature = b64(key_text, 32), b64(head.get("signature"), 64)
+        if self.trusted_key is not None and (key is None or key != b64(self.trusted_key, 32)):
+            self.report.add("log", f"bulletin {number}: signed by authority key {key_text}, but the authority's "
+                                   f"key recorded on the night (--authority-key) is {self.trusted_key}")
         if self.authority_key is None:
             self.authority_key = key_text
         elif key_text != self.authority_key:
@@ -169,6 +187,16 @@ class BulletinChain:
                 self.report.add("log", f"bulletin {number}: the authority's signature of its tree head (size "
                                        f"{size:,}, root {root}) does not verify")
         return size
+
+    def check_expected(self, listed: list[dict]) -> None:
+        """Every bulletin whose hash the observer recorded was published, with that hash (checked in check)."""
+        numbers = {item.get("number") for item in listed}
+        for number, want in sorted(self.expect.items()):
+            if number not in numbers:
+                self.problem(number, f"not published, but recorded on the night (--expect) with hash {want}")
+            elif number not in self.hashes:
+                self.problem(number, f"its body could not be read, so its hash cannot be compared with the one "
+                                     f"recorded on the night (--expect), {want}")
 
     def _own_leaf(self, number: int, digest: str, size: int | None) -> None:
         if size is None:

@@ -49,13 +49,12 @@ def ed25519_ok(public: bytes | nacl.signing.VerifyKey, message: bytes, signature
         return False
 
 
-def verify_keys(keys: dict[str, str]) -> dict[str, nacl.signing.VerifyKey | None]:
-    """A verify key per table (None where the published key is not 32 bytes of base64)."""
-    out: dict[str, nacl.signing.VerifyKey | None] = {}
-    for table, text in keys.items():
-        raw = b64(text, 32)
-        try:
-            out[table] = nacl.signing.VerifyKey(raw) if raw else None
-        except (nacl.exceptions.ValueError, nacl.exceptions.TypeError):
-            out[table] = None
-    return out
+def verify_key(text: object) -> nacl.signing.VerifyKey | None:
+    """The Ed25519 verify key in ``text`` (32 bytes of base64), or None."""
+    raw = b64(text, 32)
+    if raw is None:
+        return None
+    try:
+        return nacl.signing.VerifyKey(raw)
+    except (nacl.exceptions.ValueError, nacl.exceptions.TypeError):
+        return None

@@ -1,10 +1,11 @@
 """Replay the log and recompute every figure of every bulletin, with arithmetic of our own.
 
 Per (table, contest) we keep the actas the log has shown so far and each one's
-status: its status on arrival (acta leaf), changed by event leaves. At a
-bulletin's cut, each table gives one row of counters per contest; rows are
-added into the table's centre, then every node into its parent, deepest
-first. From those sums come every published figure.
+status: its status on arrival (acta leaf), changed by event leaves (election,
+keys and bulletin leaves count nothing). At a bulletin's cut, each table
+gives one row of counters per contest; rows are added into the table's
+centre, then every node into its parent, deepest first. From those sums come
+every published figure.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ class Replay:
                     self._arrive(record)
                 elif record["kind"] == "event":
                     self._event(record)
+                # election, keys and bulletin leaves change no count: the geography and the keys are
+                # checked against them in anchors.py, bulletins in chain.py
             self.position += 1
         self.reached = max(self.reached, to)
 

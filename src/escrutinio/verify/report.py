@@ -11,6 +11,7 @@ KINDS = {
     "source": "reading the published data",
     "geography": "the published geography",
     "log": "the log and its signed tree heads",
+    "keys": "table keys: published against the log",
     "bulletin": "bulletins: hashes, chain and contents",
     "acta": "actas: log against published actas",
     "signature": "acta signatures",
@@ -24,6 +25,7 @@ KINDS = {
 class Report:
     source: str
     election: str = ""
+    trusted: str = ""  # what the observer recorded on the night and gave the verifier to hold to
     problems: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     counts: dict[str, int] = field(default_factory=dict)
 
@@ -53,6 +55,8 @@ class Report:
                      f"{c('leaves', 0):,} log leaves, {c('signatures', 0):,} acta signatures, "
                      f"{c('bulletins', 0):,} bulletins ({c('areas', 0):,} area and centre entries, "
                      f"{c('figures', 0):,} contest results recomputed)")
+        if self.trusted:
+            lines.append(f"held to what was recorded on the night: {self.trusted}")
         for kind, title in KINDS.items():
             found = self.problems[kind]
             if kind == "source" and not found:

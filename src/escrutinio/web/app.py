@@ -15,9 +15,10 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, log_api, models, operations, pages, problems, published_api
+from . import api, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .live import Broker
+from .timeline_live import TimelineHub
 
 HERE = Path(__file__).parent
 
@@ -26,16 +27,18 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     settings = settings or load_settings()
     store = store or services.open_store(settings.database_url)
     broker = Broker(store, settings.live_poll_seconds, settings.sse_queue_size)
+    timeline = TimelineHub(store, settings.live_poll_seconds, settings.sse_queue_size)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        task = asyncio.create_task(broker.watch())
+        tasks = [asyncio.create_task(broker.watch()), asyncio.create_task(timeline.watch())]
         try:
             yield
         finally:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+            for task in tasks:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
 
     app = FastAPI(title="escrutinio", version="1", lifespan=lifespan,
                   description="Results of the election: bulletins at every area, tables and their actas, "
@@ -44,6 +47,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.broker = broker
+    app.state.timeline = timeline
+    app.state.comment_limiter = RateLimiter(timeline_api.COMMENTS_PER_MINUTE / 60, timeline_api.COMMENTS_PER_MINUTE)
     app.state.pages = pages.Pages(store, settings)
     problems.install(app)
     _limit_rate(app, settings, store)
@@ -52,6 +57,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(log_api.router)
     app.include_router(published_api.router)
     app.include_router(operations.router)
+    app.include_router(timeline_api.router)
+    app.include_router(timeline_pages.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)

@@ -67,6 +67,22 @@ MESSAGES = {
         "yes": "sí", "no": "no",
         "There is no page at this address: the area, table or bulletin may not exist.":
             "No hay ninguna página en esta dirección: puede que el área, la mesa o el boletín no existan.",
+        # the live coverage timeline
+        "Live coverage": "Cobertura en vivo", "Key events": "Momentos clave", "Key event": "Momento clave",
+        "Pinned": "Fijada", "updated at": "actualizada a las", "What changed": "Qué cambió",
+        "action_posted": "publicada", "action_edited": "corregida", "action_pinned": "fijada arriba",
+        "action_unpinned": "ya no fijada", "action_deleted": "retirada", "Reason": "Motivo",
+        "This entry was withdrawn": "Esta entrada fue retirada", "at": "a las",
+        "new_updates_one": "{n} actualización nueva", "new_updates_many": "{n} actualizaciones nuevas",
+        "show_new_one": "Mostrar {n} actualización nueva", "show_new_many": "Mostrar {n} actualizaciones nuevas",
+        "Comments": "Comentarios", "Comment": "Comentar", "Your name": "Tu nombre",
+        "Your comment": "Tu comentario", "Send": "Enviar",
+        "comment_help": "Un editor lee cada comentario antes de mostrarlo.",
+        "comment_pending": "Gracias. Tu comentario se mostrará cuando un editor lo apruebe.",
+        "No entries yet.": "Aún no hay entradas.", "Full coverage": "Toda la cobertura",
+        "Atom feed": "Canal Atom", "by": "por", "tables counted": "mesas escrutadas",
+        "removed": "quitado", "added": "añadido", "Entries": "Entradas", "Entry": "Entrada",
+        "Timeline": "En vivo", "Bulletin published": "Boletín publicado",
     },
     "en": {"status_annulled": "annulled",
            "verify_acta_help": "The inclusion proof (RFC 9162) links this acta to the log root that each bulletin "
@@ -75,7 +91,13 @@ MESSAGES = {
                             "imported data only). A real night requires signed actas.",
            "status_counted": "counted", "status_quarantined": "quarantined", "status_conflict": "conflict",
            "status_not_received": "not received", "status_set_aside": "set aside",
-           "status_conflicting": "conflicting", "not_received": "not received"},
+           "status_conflicting": "conflicting", "not_received": "not received",
+           "action_posted": "posted", "action_edited": "corrected", "action_pinned": "pinned",
+           "action_unpinned": "unpinned", "action_deleted": "withdrawn",
+           "new_updates_one": "{n} new update", "new_updates_many": "{n} new updates",
+           "show_new_one": "Show {n} new update", "show_new_many": "Show {n} new updates",
+           "comment_help": "An editor reads every comment before it is shown.",
+           "comment_pending": "Thank you. Your comment will be shown once an editor approves it."},
 }
 
 

@@ -9,6 +9,8 @@ per acta, in order, each with the status it would have had alone.
 
 from __future__ import annotations
 
+import asyncio
+
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
@@ -38,8 +40,9 @@ async def post_actas(request: Request):
     except RecursionError:
         return problem(400, "body is not valid JSON (nested too deeply)", request.url.path)
     if isinstance(data, dict) and set(data) == {"actas"} and isinstance(data["actas"], list):
-        return _batch(request, data["actas"], operator_name(who))
-    return _single(request, data, operator_name(who))
+        # Storing waits on the database (and the log's write lock): off the event loop, so reads go on.
+        return await asyncio.to_thread(_batch, request, data["actas"], operator_name(who))
+    return await asyncio.to_thread(_single, request, data, operator_name(who))
 
 
 async def _read_limited(request: Request, limit: int) -> bytes | None:

@@ -31,7 +31,7 @@ def head(request: Request):
 
 
 @router.get("/proof", responses={404: PROBLEM, 503: PROBLEM})
-def inclusion(request: Request, kind: str = Query(..., pattern="^(acta|event|bulletin)$"),
+def inclusion(request: Request, kind: str = Query(..., pattern="^(election|keys|acta|event|bulletin)$"),
               ref: Whole = Query(..., ge=0, le=2**62),
               size: Whole = Query(0, ge=0, le=2**62, description="0: the whole log")):
     """Proof that the leaf of an acta (ref: acta id), event or bulletin (ref: number) is in the tree of

@@ -14,6 +14,7 @@ from ..publish.svgmap import MapRegion, available_maps, load_map, option_palette
 from ..services import results
 from .api import MAX_NUMBER
 from .i18n import LANGUAGES, Language
+from .timeline_pages import aside as timeline_aside
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -101,7 +102,7 @@ def home(request: Request):
     bulletin = pages.latest()
     lang = pages.language(request)
     return pages.render(request, "home.html", bulletin=bulletin, json_twin="/api/v1/bulletins/latest", live=True,
-                        map_svg=pages.map_svg(bulletin, lang),
+                        map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
                         area=bulletin.body["areas"][0] if bulletin else None,
                         children=_children(bulletin, bulletin.body["areas"][0]["code"]) if bulletin else [])
 

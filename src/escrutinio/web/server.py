@@ -24,21 +24,22 @@ class _Server(uvicorn.Server):
     would wait for every reader to close their browser.
     """
 
-    def __init__(self, config: uvicorn.Config, broker: Broker):
+    def __init__(self, config: uvicorn.Config, *brokers: Broker):
         super().__init__(config)
-        self.broker = broker
+        self.brokers = brokers
 
     def handle_exit(self, sig, frame) -> None:
         super().handle_exit(sig, frame)
         with contextlib.suppress(RuntimeError):  # no event loop running: no stream to end
-            asyncio.get_running_loop().call_soon_threadsafe(self.broker.close)
+            for broker in self.brokers:
+                asyncio.get_running_loop().call_soon_threadsafe(broker.close)
 
 
 def run(settings: Settings, store=None) -> None:
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             timeout_graceful_shutdown=SHUTDOWN_SECONDS)
-    server = _Server(config, app.state.broker)
+    server = _Server(config, app.state.broker, app.state.timeline)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
     if not server.started:

@@ -17,6 +17,7 @@ from ..election import init_election
 from ..intake import Outcome, ingest_records
 from ..keys import generate_keys, register_keys, sign_record
 from ..resolve import resolve_conflict
+from . import coverage
 from .generate import Night, generate
 
 WINDOW = dt.timedelta(minutes=5)
@@ -49,6 +50,7 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     events = _timeline(night, lambda record: sign_record(election, record, private[record["table"]]))
     clock = _Clock(events[0][0], speed)
     report = ReplayReport(election, [], {}, 0)
+    written: dict[str, int] = {}  # the coverage's entries by name
     for at, kind, payload in events:
         clock.wait_until(at)
         if kind == "actas":
@@ -59,6 +61,8 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
                 on_batch(at, outcomes)
         elif kind == "resolve":
             report.resolutions += _resolve(store, payload, at)
+        elif kind == "coverage":
+            coverage.play(store, payload, written)
         else:
             bulletin = publish_bulletin(store, now=at)
             report.bulletins.append(bulletin)
@@ -68,7 +72,7 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
 
 
 def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datetime, str, object]]:
-    """Acta windows, resolutions and bulletins in night order.
+    """Acta windows, resolutions, bulletins and the coverage's entries in night order.
 
     Windows are cut at every bulletin time too, so a bulletin holds exactly
     the actas that arrived by its cut-off.
@@ -83,6 +87,7 @@ def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datet
     events = [(at, 0, "actas", records) for at, records in windows.items()]
     events += [(r.at, 1, "resolve", r) for r in night.resolutions]
     events += [(at, 2, "bulletin", None) for at in cuts]
+    events += [(item.at.astimezone(dt.timezone.utc), 3, "coverage", item) for item in coverage.COVERAGE]
     events.sort(key=lambda e: (e[0], e[1]))
     return [(at, kind, payload) for at, _, kind, payload in events]
 

@@ -1,0 +1,103 @@
+"""What the log fixes before any acta: the geography (election leaf) and the table keys (keys leaves).
+
+Position 0 of the log is {"kind": "election", "geography_sha256": …}: the SHA-256 of the canonical JSON
+of the published geography. Every registration of table keys is a leaf {"kind": "keys", "tables":
+{table: base64 public key, …}}; an acta's signature is checked with the key its table had in the log
+before the acta's own leaf, so a key registered or replaced later cannot vouch for it.
+"""
+
+from __future__ import annotations
+
+import bisect
+
+import nacl.signing
+
+from .common import b64, canonical, sha256_hex, verify_key
+from .geography import Tree
+from .report import Report
+
+
+def check_election_leaf(report: Report, records: list[dict | None], geography: dict) -> None:
+    """The first leaf is the election leaf, the only one, and it names the published geography's hash."""
+    mine = sha256_hex(canonical(geography))
+    first = records[0] if records else None
+    if not records:
+        report.add("log", "the log is empty: it has no election leaf at position 0")
+    elif first is None or first.get("kind") != "election":
+        what = "unreadable" if first is None else f"of kind {first.get('kind')!r}"
+        report.add("log", f"log leaf 0 is {what}, not the election leaf that fixes the geography")
+    else:
+        if set(first) != {"kind", "geography_sha256"}:
+            report.add("log", f"log leaf 0: the election leaf has fields {', '.join(sorted(first))}, not just "
+                              "kind and geography_sha256")
+        logged = first.get("geography_sha256")
+        if logged != mine:
+            report.add("geography", f"the published geography does not match the one logged at position 0: its "
+                                    f"SHA-256 is {mine}, the election leaf says {logged}")
+    for position, record in enumerate(records):
+        if position and record and record.get("kind") == "election":
+            report.add("log", f"log leaf {position:,} is a second election leaf (only position 0 may be one)")
+
+
+class KeyLog:
+    """Each table's public keys in the order the log registered them."""
+
+    def __init__(self, report: Report, tree: Tree, records: list[dict | None]):
+        self.report = report
+        # table -> positions of its keys leaves, and the key (None if unusable) at each
+        self.positions: dict[str, list[int]] = {}
+        self.keys: dict[str, list[tuple[str, nacl.signing.VerifyKey | None]]] = {}
+        leaves = 0
+        for position, record in enumerate(records):
+            if record and record.get("kind") == "keys":
+                leaves += 1
+                self._leaf(tree, position, record)
+        report.count("keys leaves", leaves)
+
+    def _leaf(self, tree: Tree, position: int, record: dict) -> None:
+        tables = record.get("tables")
+        if set(record) != {"kind", "tables"} or not isinstance(tables, dict) or not tables:
+            self.report.add("log", f"log leaf {position:,}: a keys leaf must be {{\"kind\": \"keys\", \"tables\": "
+                                   "{table: key, …}} with at least one table")
+        for table, text in (tables.items() if isinstance(tables, dict) else ()):
+            if table not in tree.tables:
+                self.report.add("keys", f"table {table}: log leaf {position:,} registers a key for it, but it is not "
+                                        "a table of the geography")
+            key = verify_key(text)
+            if key is None:
+                self.report.add("keys", f"table {table}: the key log leaf {position:,} registers for it is not 32 "
+                                        "bytes of base64")
+            self.positions.setdefault(table, []).append(position)
+            self.keys.setdefault(table, []).append((text, key))
+
+    def at(self, table: object, position: int) -> tuple[int, nacl.signing.VerifyKey | None] | None:
+        """(leaf, key) of the last key the log registered for ``table`` before ``position``; None if none."""
+        positions = self.positions.get(table) if isinstance(table, str) else None
+        if not positions:
+            return None
+        index = bisect.bisect_left(positions, position) - 1
+        if index < 0:
+            return None
+        return positions[index], self.keys[table][index][1]
+
+    def latest(self) -> dict[str, tuple[int, str]]:
+        """Table -> (leaf, key text) of the last key the log registered for it."""
+        return {table: (positions[-1], self.keys[table][-1][0]) for table, positions in self.positions.items()}
+
+    def compare_published(self, published: dict[str, str]) -> None:
+        """The published keys are exactly the last ones the log registered, table by table."""
+        logged = self.latest()
+        for table in sorted(set(published) | set(logged), key=str):
+            theirs = published.get(table)
+            if table not in logged:
+                self.report.add("keys", f"table {table}: key {theirs} is published, but no keys leaf of the log "
+                                        "registers it")
+                continue
+            position, text = logged[table]
+            if table not in published:
+                self.report.add("keys", f"table {table}: the log registers key {text} for it (leaf {position:,}), "
+                                        "but no key is published")
+            elif (b64(theirs, 32) or theirs) != (b64(text, 32) or text):
+                self.report.add("keys", f"table {table}: the published key is {theirs}, but the last key the log "
+                                        f"registers for it (leaf {position:,}) is {text}")
+

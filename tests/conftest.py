@@ -9,10 +9,14 @@ fail instead.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -105,3 +109,51 @@ def demo_night(tmp_path_factory) -> Path:
     assert done.returncode == 0, done.stderr
     assert (where / "escrutinio.db").exists()
     return where
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def cli_env(**extra: str) -> dict:
+    """The environment for running `escrutinio` as a user would (no database URL inherited)."""
+    env = {k: v for k, v in os.environ.items() if k != "ESCRUTINIO_DATABASE_URL"}
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str) -> Iterator[str]:
+    """`escrutinio serve` on ``db_url`` in its own process on a free loopback port; yields its base URL."""
+    import httpx
+
+    port = free_port()
+    log = cwd / f"serve-{port}.log"
+    with log.open("w") as out:
+        server = subprocess.Popen([sys.executable, "-m", "escrutinio.cli", "serve", "--db", db_url,
+                                   "--port", str(port)], cwd=cwd, env=cli_env(**env),
+                                  stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                pytest.fail(f"escrutinio serve exited with {server.returncode}:\n{log.read_text()}")
+            try:
+                if httpx.get(f"{base}{ready}", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"escrutinio serve did not answer at {base} within 30 s:\n{log.read_text()}")
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.terminate()
+        try:
+            server.wait(10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+
+from .conftest import cli_env, served
 
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -55,16 +56,6 @@ def _percent(text: str) -> str:
 
 # -- the server and the browser ---------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _cli_env() -> dict:
-    return {k: v for k, v in os.environ.items() if k != "ESCRUTINIO_DATABASE_URL"}
-
-
 @pytest.fixture(scope="module")
 def db_of_night(demo_night) -> str:
     return f"sqlite:///{demo_night / 'escrutinio.db'}"
@@ -73,34 +64,8 @@ def db_of_night(demo_night) -> str:
 @pytest.fixture(scope="module")
 def site(demo_night, db_of_night):
     """The base URL of `escrutinio serve` running in its own process on the demo night."""
-    port = _free_port()
-    log = demo_night / f"serve-{port}.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "escrutinio.cli", "serve", "--db", db_of_night,
-                                   "--port", str(port)], cwd=demo_night, env=_cli_env(),
-                                  stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"escrutinio serve exited with {server.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}/api/v1/bulletins", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"escrutinio serve did not answer at {base} within 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with served(db_of_night, demo_night) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="session", autouse=True)  # session: before the session's demo_night
@@ -282,7 +247,7 @@ def test_new_bulletin_appears_live_without_reload(context, page, demo_night, db_
     time.sleep(0.3)  # let both event streams connect before the bulletin appears
 
     published = subprocess.run([sys.executable, "-m", "escrutinio.cli", "bulletin", "publish", "--db", db_of_night],
-                               cwd=demo_night, env=_cli_env(), capture_output=True, text=True, timeout=120)
+                               cwd=demo_night, env=cli_env(), capture_output=True, text=True, timeout=120)
     returned = time.monotonic()
     assert published.returncode == 0, published.stderr
     new = before + 1

@@ -27,8 +27,9 @@ import pytest
 from escrutinio.services import init_election, open_store
 from escrutinio.services.tokens import create_token
 
+from .conftest import cli_env, served
 from .factory import small_election
-from .test_browser import CHROMIUM, CHROMIUM_ARGS, _cli_env, _free_port, _unavailable, shoot
+from .test_browser import CHROMIUM, CHROMIUM_ARGS, _unavailable, shoot
 
 try:
     from playwright.sync_api import expect, sync_playwright
@@ -63,34 +64,8 @@ def night(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="module")
 def site(night) -> str:
-    port = _free_port()
-    log = night["where"] / f"serve-{port}.log"
-    with log.open("w") as out:
-        server = subprocess.Popen([sys.executable, "-m", "escrutinio.cli", "serve", "--db", night["url"],
-                                   "--port", str(port)], cwd=night["where"], env=_cli_env(),
-                                  stdout=out, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                pytest.fail(f"escrutinio serve exited with {server.returncode}:\n{log.read_text()}")
-            try:
-                if httpx.get(f"{base}{API}", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"escrutinio serve did not answer at {base} within 30 s:\n{log.read_text()}")
-            time.sleep(0.1)
+    with served(night["url"], night["where"], ready=API) as base:
         yield base
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
 
 
 @pytest.fixture(scope="module")
@@ -164,7 +139,7 @@ def test_two_readers_follow_posts_corrections_and_bulletins_live(browser, site, 
         again = httpx.put(f"{site}{API}/bulletins/1", headers=night["editor"], timeout=10)
         assert again.status_code == 200
         cli = subprocess.run([sys.executable, "-m", "escrutinio.cli", "timeline", "bulletin", "1", "--db",
-                              night["url"]], cwd=night["where"], env=_cli_env(), capture_output=True, text=True,
+                              night["url"]], cwd=night["where"], env=cli_env(), capture_output=True, text=True,
                              timeout=60)
         assert cli.returncode == 0, cli.stderr
         assert cli.stdout.strip() == f"Bulletin 1 is entry {again.json()['id']}."

@@ -26,7 +26,6 @@ import os
 import queue
 import random
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -45,6 +44,8 @@ from escrutinio.services import init_election, open_store, publish_bulletin
 from escrutinio.services.keys import generate_keys, register_keys, sign_record
 from escrutinio.services.tokens import create_token
 from escrutinio.store import schema
+
+from .conftest import free_port
 
 TABLES = 2_000           # × 2 contests = 4,000 slots
 CLIENTS = 8
@@ -142,12 +143,6 @@ def requests_of(items: list[Item], rng: random.Random) -> list[tuple[bool, list[
 
 
 # -- the server ---------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 class Server:
     def __init__(self, db_url: str, port: int, log: Path):

@@ -121,7 +121,9 @@ class Store(TimelineTables):
     def set_table_keys(self, conn: Connection, keys: dict[str, bytes], now: dt.datetime) -> None:
         """Register (or replace) the public keys of the given tables."""
         ids = self.ids
-        conn.execute(schema.table_key.delete().where(schema.table_key.c.table_id.in_([ids.table[t] for t in keys])))
+        # In chunks: one IN list of every table of a large country exceeds SQLite's limit on variables.
+        for chunk in _chunks([ids.table[t] for t in keys], 500):
+            conn.execute(schema.table_key.delete().where(schema.table_key.c.table_id.in_(chunk)))
         conn.execute(schema.table_key.insert(), [{"table_id": ids.table[t], "public_key": key,
                                                   "registered_at": utc(now)} for t, key in keys.items()])
         self._keys = None

@@ -157,3 +157,11 @@ def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+def asgi_get_scope(path: str, query: str = "", headers: list[tuple[bytes, bytes]] = ()) -> dict:
+    """The ASGI scope of a plain GET, for driving a never-ending stream (SSE) by hand."""
+    return {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+            "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
+            "root_path": "", "headers": [(b"host", b"testserver"), *headers],
+            "client": ("testclient", 50000), "server": ("testserver", 80)}

@@ -24,6 +24,7 @@ from escrutinio.services.tokens import create_token, revoke_token
 from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
 
+from .conftest import asgi_get_scope
 from .factory import acta
 
 API = "/api/v1"
@@ -516,11 +517,7 @@ async def _first_events(app, wanted: int, timeout: float) -> tuple[dict, str]:
             if b"".join(chunks).count(b"event: bulletin") >= wanted:
                 done.set()
 
-    scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-             "scheme": "http", "path": f"{API}/events", "raw_path": f"{API}/events".encode(),
-             "query_string": b"", "root_path": "", "headers": [(b"host", b"testserver")],
-             "client": ("testclient", 50000), "server": ("testserver", 80)}
-    call = asyncio.ensure_future(app(scope, receive, send))
+    call = asyncio.ensure_future(app(asgi_get_scope(f"{API}/events"), receive, send))
     try:
         await asyncio.wait_for(done.wait(), timeout)
     finally:

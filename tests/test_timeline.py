@@ -25,6 +25,7 @@ from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
 from escrutinio.web.timeline_live import TimelineHub
 
+from .conftest import asgi_get_scope
 from .factory import acta
 
 API = "/api/v1/timeline"
@@ -395,11 +396,7 @@ def _sse_events(app, query: str, headers: list, until, timeout: float = 10) -> l
                 done.set()
 
     async def run():
-        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-                 "scheme": "http", "path": f"{API}/events", "raw_path": f"{API}/events".encode(),
-                 "query_string": query.encode(), "root_path": "", "headers": [(b"host", b"testserver"), *headers],
-                 "client": ("testclient", 50000), "server": ("testserver", 80)}
-        call = asyncio.ensure_future(app(scope, receive, send))
+        call = asyncio.ensure_future(app(asgi_get_scope(f"{API}/events", query, headers), receive, send))
         try:
             await asyncio.wait_for(done.wait(), timeout)
         finally:

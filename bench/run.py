@@ -11,12 +11,15 @@ child process of its own so its peak memory (VmHWM) is its own:
 - raw Ed25519 verification (PyNaCl, one core) of those very actas, in the ingest process, just
   before it ingests them — the physical limit the ingest is compared with;
 - ingest through the Python API (read_actas -> services.ingest_records, batches of 1,000, each
-  accepted acta then set in an in-memory Tally), one worker, then --workers processes at once on
-  disjoint parts into the same database;
+  batch also bringing an in-memory Tally up to date), one worker, then --workers processes at once
+  on disjoint parts into the same database;
 - ingest over HTTP (`escrutinio serve`, POST /api/v1/actas, batches of 500);
-- the full bulletin with every table counted: build_bulletin (median of --repeat), the pure
-  roll-up (ContestTally.recompute), the area figures alone, and the JSON encoding apart;
-  one acta's update of every level (Tally.set: median and p99);
+- the full bulletin with every table counted: build_bulletin from the per-table counters (every
+  level rolled up first) and from the live tally (median of --repeat), the pure roll-up
+  (ContestTally.recompute), one area's figures rendered; one acta's update of every level
+  (Tally.set: median and p99);
+- with --publish: services.publish_bulletin end to end (first, next, next in a new process) and
+  the static export (escrutinio bulletin export);
 - the same roll-up by DuckDB (in process, GROUP BY ROLLUP) and by PostgreSQL (COPY into a
   schema of its own, dropped afterwards), over the same per-table rows.
 
@@ -123,7 +126,7 @@ def log(message: str) -> None:
 
 
 def measure_size(n: int, args, base: Path) -> dict:
-    from stages import copy_database
+    from stages import copy_database, part_path
 
     workdir = base / f"t{n}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -156,8 +159,6 @@ def measure_size(n: int, args, base: Path) -> dict:
         log(f"{n:,} tables: ingest through the Python API, {args.workers} workers at once")
         db = workdir / f"api-{args.workers}.db"
         copy_database(template, db)
-        from stages import part_path
-
         workers = run_workers([{"db": str(db), "part": str(part_path(workdir, i, args.workers)),
                                 "batch": API_BATCH, "verify_limit": args.verify_sample // args.workers}
                                for i in range(args.workers)])
@@ -173,6 +174,24 @@ def measure_size(n: int, args, base: Path) -> dict:
                        "results": {k: sum(w["results"].get(k, 0) for w in workers)
                                    for k in {k for w in workers for k in w["results"]}}}
         db.unlink()
+
+    if args.workers > 1 and not args.skip_postgres:
+        log(f"{n:,} tables: ingest through the Python API into PostgreSQL, {args.workers} workers at once")
+        fig["pg_prepare"] = run_child("prepare_postgres", {"tables": n, "sample": sample, "dsn": args.dsn})
+        try:
+            workers = run_workers([{"url": fig["pg_prepare"]["url"],
+                                    "part": str(part_path(workdir, i, args.workers)), "batch": API_BATCH,
+                                    "verify_limit": args.verify_sample // args.workers}
+                                   for i in range(args.workers)])
+        finally:
+            run_child("drop_postgres", {"dsn": args.dsn, "database": fig["pg_prepare"]["database"]})
+        span = max(w["end"] for w in workers) - min(w["start"] for w in workers)
+        fig["pgN"] = {"workers": workers, "actas": sum(w["actas"] for w in workers), "wall_s": span,
+                      "actas_per_s": sum(w["actas"] for w in workers) / span,
+                      "rss_mib": max(w["rss_mib"] for w in workers), "loadavg_after": load_average(),
+                      "store_share": sum(w["store_s"] for w in workers) / sum(w["wall_s"] for w in workers),
+                      "results": {k: sum(w["results"].get(k, 0) for w in workers)
+                                  for k in {k for w in workers for k in w["results"]}}}
 
     if not args.skip_http:
         log(f"{n:,} tables: ingest over HTTP ({args.workers} connection(s))")
@@ -248,22 +267,26 @@ def rows_of(fig: dict) -> list[tuple[str, str, float | None]]:
         ("raw Ed25519 verify, 1 core, per CPU-second", "/s", raw_cpu),
         ("  ratio ingest API 1 worker / raw verify", "x", ratio(api1, raw)),
         ("  ratio of the two per CPU-second", "x", ratio(api1_cpu, raw_cpu)),
-        ("  share of ingest time in Tally.set", "x", ratio(get("api1", "tally_s"), get("api1", "wall_s"))),
+        ("  share of ingest time in the tally (Tally.set_many)", "x", ratio(get("api1", "tally_s"), get("api1", "wall_s"))),
         ("  share in _store_batch (holds the write lock)", "x", ratio(get("api1", "store_s"), get("api1", "wall_s"))),
         (f"raw Ed25519 verify, {workers or 'N'} processes", "/s", get("apiN", "raw_verify_per_s")),
         (f"ingest API, {workers or 'N'} workers", "actas/s", apin),
         (f"  ratio ingest API {workers or 'N'} workers / raw verify 1 core", "x", ratio(apin, raw)),
+        (f"ingest API into PostgreSQL, {workers or 'N'} workers", "actas/s", get("pgN", "actas_per_s")),
+        ("  share of their time holding the write lock", "x", get("pgN", "store_share")),
+        ("  init_election on PostgreSQL", "s", get("pg_prepare", "init_s")),
         ("ingest HTTP", "actas/s", http_rate),
         ("ingest HTTP, per server CPU-second", "actas/s", http_cpu),
         ("  ratio ingest HTTP / raw verify", "x", ratio(http_rate, raw)),
-        ("full bulletin (build_bulletin, with its hash)", "s", bulletin),
-        ("  area figures alone (no hash)", "s", get("bulletin", "areas_s")),
-        ("  canonical JSON of the bulletin", "s", get("bulletin", "encode_s")),
-        ("  bulletin JSON size", "MiB", get("bulletin", "encoded_mib")),
-        ("  zlib of the bulletin (as stored)", "s", get("bulletin", "compress_s")),
-        ("roll-up escrutinio (recompute, numpy)", "s", rollup),
-        ("prototype: roll-up level by level (reduceat)", "s", get("bulletin", "level_rollup_s")),
-        ("prototype: columnar bulletin (roll-up+figures+hash)", "s", get("bulletin", "columnar_bulletin_s")),
+        ("full bulletin from table counters (roll-up + bulletin)", "s", bulletin),
+        ("full bulletin from the live tally (publish's path)", "s", get("bulletin", "bulletin_live_s")),
+        ("  bulletin head (canonical JSON)", "KiB", get("bulletin", "head_kib")),
+        ("  bulletin counters (every node, every contest)", "MiB", get("bulletin", "counters_mib")),
+        ("  zlib level 1 of the counters (as stored)", "s", get("bulletin", "compress_s")),
+        ("  zlib'd counters size", "MiB", get("bulletin", "compressed_mib")),
+        ("every figure of one area, rendered on request", "us", get("bulletin", "render_us")),
+        ("roll-up escrutinio (recompute, level by level)", "s", rollup),
+        ("node list compile (Nodes(election), with its hash)", "s", get("bulletin", "nodes_compile_s")),
         ("roll-up DuckDB (GROUP BY ROLLUP)", "s", duck),
         ("roll-up DuckDB, 1 thread", "s", duck1),
         ("roll-up PostgreSQL (GROUP BY ROLLUP)", "s", pg),
@@ -272,10 +295,15 @@ def rows_of(fig: dict) -> list[tuple[str, str, float | None]]:
         ("  ratio roll-up escrutinio / DuckDB", "x", ratio(rollup, duck)),
         ("  ratio roll-up escrutinio / PostgreSQL", "x", ratio(rollup, pg)),
         ("  ratio full bulletin / PostgreSQL roll-up", "x", ratio(bulletin, pg)),
-        ("  ratio prototype roll-up / DuckDB", "x", ratio(get("bulletin", "level_rollup_s"), duck)),
-        ("  ratio prototype columnar bulletin / DuckDB", "x", ratio(get("bulletin", "columnar_bulletin_s"), duck)),
-        ("publish_bulletin, every table counted (--publish)", "s", get("publish", "publish_s")),
-        ("  of which current_tally (store -> Tally)", "s", get("publish", "current_tally_s")),
+        ("publish_bulletin, every table counted, first in its process (--publish)", "s",
+         get("publish", "publish_s")),
+        ("  current_tally alone (every acta read from the store)", "s", get("publish", "current_tally_s")),
+        ("publish_bulletin, the next one (100 actas annulled since)", "s", get("publish", "publish_next_s")),
+        ("publish_bulletin, the next one in a new process (100 more)", "s", get("publish", "publish_restart_s")),
+        ("static export: head, counters, node list, CSV per level", "s", get("publish", "export_s")),
+        ("static export with a JSON file per area and centre", "s", get("publish", "export_areas_s")),
+        ("  files written", "", get("publish", "export_files")),
+        ("  size of the files", "MiB", get("publish", "export_mib")),
         ("one acta update, every level (median)", "us", get("bulletin", "update_median_us")),
         ("one acta update, every level (p99)", "us", get("bulletin", "update_p99_us")),
         ("Tally.load of every table (fill)", "s", get("bulletin", "fill_s")),
@@ -314,6 +342,8 @@ def fmt(value, unit: str) -> str:
         return f"{value * 1000:.1f} ms" if value < 1 else f"{value:.2f} s"
     if unit == "us":
         return f"{value:.1f} µs"
+    if unit == "KiB":
+        return f"{value:,.1f} KiB"
     if unit == "MiB":
         return f"{value:,.0f} MiB" if value >= 10 else f"{value:.2f} MiB"
     if isinstance(value, float):
@@ -356,11 +386,9 @@ def print_report(figs: list[dict], out=sys.stdout) -> None:
                                        ("postgres", "matches_escrutinio", "PostgreSQL roll-up equals escrutinio's"),
                                        ("bulletin", "incremental_matches_rollup",
                                         "Tally.set updates equal a full recompute"),
-                                       ("bulletin", "level_rollup_matches", "prototype roll-up equals recompute"),
-                                       ("bulletin", "columnar_matches",
-                                        "prototype figures equal area_figures on sampled nodes"))]
+                                       )]
     for f in figs:
-        for stage in ("api1", "apiN", "http"):
+        for stage in ("api1", "apiN", "pgN", "http"):
             if stage in f:
                 got = f[stage]["results"]
                 checks.append((f["tables"], f"{stage} outcomes {got}", set(got) == {"accepted"}))
@@ -388,17 +416,18 @@ def targets(figs: list[dict]) -> list[str]:
             rate = f["apiN"]["actas_per_s"]
             lines.append(f"{n:>9,} tables: ingest with {len(f['apiN']['workers'])} workers {rate:,.0f}/s "
                          f"(target ≥ {TARGET_TWO_CORES:,}): {verdict(rate >= TARGET_TWO_CORES)}")
+        if "pgN" in f:
+            rate = f["pgN"]["actas_per_s"]
+            lines.append(f"{n:>9,} tables: (PostgreSQL, not the target's store) ingest with "
+                         f"{len(f['pgN']['workers'])} workers {rate:,.0f}/s")
         b, duck = f["bulletin"]["bulletin_s"], f["duckdb"]["rollup_s"]
         goal = " (target ≤ 1 s at 1M)" if n >= 1_000_000 else ""
-        lines.append(f"{n:>9,} tables: full bulletin {b:.3f} s{goal}; DuckDB roll-up {duck:.3f} s; "
+        lines.append(f"{n:>9,} tables: full bulletin from table counters {b:.3f} s{goal} "
+                     f"(from the live tally {f['bulletin']['bulletin_live_s']:.3f} s); DuckDB roll-up {duck:.3f} s; "
                      f"faster than DuckDB: {verdict(b < duck)}"
                      + (f"; ≤ 1 s: {verdict(b <= TARGET_BULLETIN_S)}" if n >= 1_000_000 else ""))
         lines.append(f"{n:>9,} tables: pure roll-up {f['bulletin']['rollup_s']:.3f} s vs DuckDB {duck:.3f} s: "
                      f"{verdict(f['bulletin']['rollup_s'] < duck)}")
-        c = f["bulletin"]["columnar_bulletin_s"]
-        lines.append(f"{n:>9,} tables: (prototype, not escrutinio today) columnar bulletin {c:.3f} s: faster than "
-                     f"DuckDB: {verdict(c < duck)}" + (f"; ≤ 1 s: {verdict(c <= TARGET_BULLETIN_S)}"
-                                                       if n >= 1_000_000 else ""))
         u = f["bulletin"]["update_median_us"]
         lines.append(f"{n:>9,} tables: one acta updates every level in {u:.1f} µs median "
                      f"(target ≤ {TARGET_UPDATE_US:.0f}): {verdict(u <= TARGET_UPDATE_US)}")

@@ -21,6 +21,7 @@ import subprocess
 import sys
 import threading
 import time
+import zlib
 from pathlib import Path
 
 from synth import CONTESTS, acta_record, counted_actas, counted_rows, shape, synthetic_election
@@ -81,9 +82,8 @@ def part_path(workdir: Path, part: int, parts: int) -> Path:
 # -- prepare: the election, its store, its keys and the signed actas ------------------------------------------
 
 def prepare(p: dict) -> dict:
-    from escrutinio.intake import signatures
     from escrutinio.services import init_election, open_store
-    from escrutinio.services.keys import register_keys, sign_record
+    from escrutinio.services.keys import sign_record
 
     n, workdir, sample = p["tables"], Path(p["workdir"]), p["sample"]
     out: dict = {}
@@ -101,8 +101,7 @@ def prepare(p: dict) -> dict:
     out["init_s"] = time.perf_counter() - start
 
     # Actas for a random sample of tables, both contests of each, in random table order.
-    rng = random.Random(SEED + n)
-    chosen = rng.sample(range(n), min(n, (sample + 1) // 2))
+    rng, chosen = _chosen(n, sample)
     records = [acta_record(election, election.tables[t], contest, rng) for t in chosen for contest in CONTESTS]
     records = records[:sample]
 
@@ -110,21 +109,11 @@ def prepare(p: dict) -> dict:
     # repeated), the others one shared public key (deriving a million keys would take minutes and
     # change nothing measured: the store and the verifier hold one key per table either way).
     start = time.perf_counter()
-    private = {election.tables[t].code: signatures.new_private_key(f"{SEED}\n{election.tables[t].code}".encode())
-               for t in chosen}
-    filler = signatures.public_key(signatures.new_private_key(b"bench filler"))
-    public = {t.code: filler for t in election.tables}
-    public.update({code: signatures.public_key(key) for code, key in private.items()})
+    private, public = _keys(election, chosen)
     out["keys_s"] = time.perf_counter() - start
-    # In chunks: one register_keys call of more than ~250,000 tables fails on SQLite ("too many SQL
-    # variables": Store.set_table_keys deletes the old keys with one IN list). Chunks of a multiple of
-    # KEYS_PER_LEAF log exactly the same keys leaves as one call would.
     start = time.perf_counter()
-    codes = list(public)
-    for i in range(0, len(codes), KEYS_CHUNK):
-        register_keys(store, {code: public[code] for code in codes[i:i + KEYS_CHUNK]})
+    out["register_keys_calls"] = _register(store, public)
     out["register_keys_s"] = time.perf_counter() - start
-    out["register_keys_calls"] = -(-len(codes) // KEYS_CHUNK)
 
     start = time.perf_counter()
     signed = [sign_record(election, r, private[r["table"]]) for r in records]
@@ -143,6 +132,73 @@ def prepare(p: dict) -> dict:
     return out
 
 
+def _chosen(n: int, sample: int) -> tuple[random.Random, list[int]]:
+    """The tables the sample of actas comes from, and the generator the actas are then drawn with."""
+    rng = random.Random(SEED + n)
+    return rng, rng.sample(range(n), min(n, (sample + 1) // 2))
+
+
+def _keys(election, chosen: list[int]) -> tuple[dict[str, bytes], dict[str, bytes]]:
+    """Every table gets a key: the sampled ones their own (derived from the seed, so the run can be
+    repeated), the others one shared public key (deriving a million keys would take minutes and
+    change nothing measured: the store and the verifier hold one key per table either way)."""
+    from escrutinio.intake import signatures
+
+    private = {election.tables[t].code: signatures.new_private_key(f"{SEED}\n{election.tables[t].code}".encode())
+               for t in chosen}
+    filler = signatures.public_key(signatures.new_private_key(b"bench filler"))
+    public = {t.code: filler for t in election.tables}
+    public.update({code: signatures.public_key(key) for code, key in private.items()})
+    return private, public
+
+
+def _register(store, public: dict[str, bytes]) -> int:
+    """Register every key, in chunks: one register_keys call of more than ~250,000 tables fails on
+    SQLite ("too many SQL variables"). Chunks of a multiple of KEYS_PER_LEAF log exactly the same keys
+    leaves as one call would. Returns the number of calls."""
+    from escrutinio.services.keys import register_keys
+
+    codes = list(public)
+    for i in range(0, len(codes), KEYS_CHUNK):
+        register_keys(store, {code: public[code] for code in codes[i:i + KEYS_CHUNK]})
+    return -(-len(codes) // KEYS_CHUNK)
+
+
+def prepare_postgres(p: dict) -> dict:
+    """A fresh PostgreSQL database with the same election and keys as prepare's SQLite template."""
+    import psycopg
+    import sqlalchemy as sa
+
+    from escrutinio.services import init_election, open_store
+
+    n, sample, name = p["tables"], p["sample"], f"escrutinio_bench_{os.getpid()}"
+    with psycopg.connect(p["dsn"], autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    where = psycopg.conninfo.conninfo_to_dict(p["dsn"])
+    url = sa.engine.URL.create("postgresql+psycopg", username=where.get("user"), password=where.get("password"),
+                               host=where.get("host"), port=int(where.get("port", 5432)), database=name)
+    out: dict = {"database": name, "url": url.render_as_string(hide_password=False)}
+    election = synthetic_election(n, SEED)
+    store = open_store(out["url"])
+    start = time.perf_counter()
+    init_election(store, election)
+    out["init_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    _register(store, _keys(election, _chosen(n, sample)[1])[1])
+    out["register_keys_s"] = time.perf_counter() - start
+    store.close()
+    out["rss_mib"] = peak_rss_mib()
+    return out
+
+
+def drop_postgres(p: dict) -> dict:
+    import psycopg
+
+    with psycopg.connect(p["dsn"], autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {p['database']} WITH (FORCE)")
+    return {}
+
+
 # -- ingest through the Python API -------------------------------------------------------------------------
 
 def _acta_of(data: dict) -> Acta:
@@ -153,9 +209,7 @@ def _acta_of(data: dict) -> Acta:
 
 
 def raw_verify_items(path: Path, election, public: dict[str, bytes], limit: int) -> list:
-    """(verify key, signed bytes, signature) of the actas in ``path``: what the library checks per acta."""
-    import nacl.signing
-
+    """(public key, signed bytes, signature) of the actas in ``path``: what the library checks per acta."""
     from escrutinio.domain.rules import check_acta
     from escrutinio.intake import signatures
 
@@ -164,7 +218,7 @@ def raw_verify_items(path: Path, election, public: dict[str, bytes], limit: int)
         for line in handle:
             data = json.loads(line)
             acta = check_acta(election, data).acta
-            items.append((nacl.signing.VerifyKey(public[acta.table]), signatures.signing_payload(election, acta),
+            items.append((public[acta.table], signatures.signing_payload(election, acta),
                           signatures.decode(data["signature"], 64)))
             if len(items) >= limit:
                 break
@@ -172,11 +226,15 @@ def raw_verify_items(path: Path, election, public: dict[str, bytes], limit: int)
 
 
 def raw_verify_rate(items: list) -> tuple[float, float]:
-    """Verifications a second, one core, PyNaCl (libsodium) as escrutinio calls it: per second of
+    """Verifications a second, one core, with the very libsodium call escrutinio's Verifier makes
+    (PyNaCl's crypto_sign_open: what VerifyKey.verify calls, without its checks): per second of
     wall time, and per second of this process's CPU time."""
+    import nacl.bindings
+
+    open_signed = nacl.bindings.crypto_sign_open
     cpu, start = time.process_time(), time.perf_counter()
     for key, payload, signature in items:
-        key.verify(payload, signature)
+        open_signed(signature + payload, key)
     wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     return len(items) / wall, len(items) / cpu if cpu > 0 else float("nan")
 
@@ -191,15 +249,15 @@ def _wait(word: str) -> None:
 
 def ingest(p: dict) -> dict:
     """One worker: ingest its part of the signed actas in batches through services.ingest_records."""
-    from escrutinio.domain.tally import SlotState, Tally
+    from escrutinio.domain.tally import Tally
     from escrutinio.intake.actas import read_actas
     from escrutinio.services import ingest_records, open_store
     from escrutinio.services import intake as intake_service
 
     out: dict = {}
-    db, path, batch_size = Path(p["db"]), Path(p["part"]), p["batch"]
+    path, batch_size = Path(p["part"]), p["batch"]
     start = time.perf_counter()
-    store = open_store(sqlite_url(db), migrate=False)
+    store = open_store(p.get("url") or sqlite_url(Path(p["db"])), migrate=False)
     election = store.election()
     out["load_election_s"] = time.perf_counter() - start
     start = time.perf_counter()
@@ -231,8 +289,20 @@ def ingest(p: dict) -> dict:
 
     intake_service._store_batch = timed_store_batch
 
+    # Time spent bringing the tally up to date (ingest_records calls it once per batch).
+    tally_s = [0.0]
+    set_many = tally.set_many
+
+    def timed_set_many(states) -> None:
+        start = time.perf_counter()
+        try:
+            set_many(states)
+        finally:
+            tally_s[0] += time.perf_counter() - start
+
+    tally.set_many = timed_set_many
+
     results: dict[str, int] = {}
-    tally_s = 0.0
     profile = cProfile.Profile() if p.get("profile") else None
     cpu0, wall0, epoch0 = time.process_time(), time.perf_counter(), time.time()
     if profile:
@@ -240,14 +310,8 @@ def ingest(p: dict) -> dict:
     batch: list = []
 
     def flush() -> None:
-        nonlocal tally_s
-        outcomes = ingest_records(store, batch)
-        t = time.perf_counter()
-        for record, outcome in zip(batch, outcomes):
+        for outcome in ingest_records(store, batch, tally=tally):
             results[outcome.result] = results.get(outcome.result, 0) + 1
-            if outcome.result == "accepted":
-                tally.set(outcome.table, outcome.contest, SlotState(counted=_acta_of(record.data), received=True))
-        tally_s += time.perf_counter() - t
         batch.clear()
 
     for record in read_actas(path):
@@ -260,7 +324,7 @@ def ingest(p: dict) -> dict:
         profile.disable()
     wall = time.perf_counter() - wall0
     out.update(cpu_s=time.process_time() - cpu0, wall_s=wall, start=epoch0, end=epoch0 + wall,
-               actas=sum(results.values()), results=results, tally_s=tally_s, store_s=store_s[0])
+               actas=sum(results.values()), results=results, tally_s=tally_s[0], store_s=store_s[0])
     intake_service._store_batch = store_batch
     out["actas_per_s"] = out["actas"] / wall
     if profile:
@@ -279,22 +343,23 @@ def ingest(p: dict) -> dict:
 COMPONENTS = (
     ("parse: read_actas (JSON lines -> records)", "intake/actas.py", "read_actas"),
     ("ingest_records (everything below)", "services/intake.py", "ingest_records"),
+    ("  before the lock: _Batch.check (rules, signature, encoding)", "services/intake.py", "check"),
     ("  rules: check_acta", "domain/rules.py", "check_acta"),
     ("  signature: _signature_problem", "services/intake.py", "_signature_problem"),
     ("    libsodium crypto_sign_open", "~", "<built-in method _sodium.crypto_sign_open>"),
-    ("    signing_payload (canonical JSON)", "intake/signatures.py", "signing_payload"),
+    ("    ActaJson.text (the three encodings)", "domain/canonical.py", "text"),
     ("    base64 decode of the signature", "intake/signatures.py", "decode"),
     ("  store: _store_batch (one transaction)", "services/intake.py", "_store_batch"),
     ("    slot_actas (actas already held)", "store/store.py", "slot_actas"),
-    ("    _plan (digest of each acta)", "services/intake.py", "_plan"),
-    ("    add_actas (INSERT ... RETURNING)", "store/store.py", "add_actas"),
+    ("    _plan (duplicate / conflict)", "services/intake.py", "_plan"),
+    ("    insert_actas (executemany)", "store/store.py", "insert_actas"),
     ("    add_events", "store/store.py", "add_events"),
-    ("    log.acta_leaf (canonical JSON + hash)", "services/log.py", "acta_leaf"),
+    ("    log.acta_leaf (JSON + hash)", "services/log.py", "acta_leaf"),
     ("    append_log (INSERT)", "store/store.py", "append_log"),
     ("    sqlite3 commit (fsync)", "~", "<method 'commit' of 'sqlite3.Connection' objects>"),
     ("  all json.dumps (any caller)", "json/__init__.py", "dumps"),
     ("  all SQLAlchemy execute", "sqlalchemy/engine/base.py", "execute"),
-    ("tally: Tally.set of each accepted acta", "domain/tally.py", "set"),
+    ("tally: Tally.set_many per batch", "domain/tally.py", "set_many"),
 )
 
 
@@ -413,8 +478,7 @@ def http(p: dict) -> dict:
 def bulletin(p: dict) -> dict:
     import numpy as np
 
-    from escrutinio.domain import bulletin as bulletin_module
-    from escrutinio.domain.bulletin import build_bulletin
+    from escrutinio.domain.bulletin import Nodes, build_bulletin
     from escrutinio.domain.canonical import canonical_json
     from escrutinio.domain.tally import SlotState, Tally
 
@@ -436,54 +500,44 @@ def bulletin(p: dict) -> dict:
         out["fill_s"] += time.perf_counter() - start
         del items
 
+    start = time.perf_counter()
+    nodes = Nodes(election)
+    nodes.digest  # the node list's SHA-256: once per election, like compiling the tally
+    out["nodes_compile_s"] = time.perf_counter() - start
+
     out["rollup_s"], out["rollup_runs"] = median_time(
         lambda: [ct.recompute() for ct in tally.contests.values()], repeat)
-    out["areas_s"], out["areas_runs"] = median_time(lambda: bulletin_module._areas(election, tally), repeat)
-
-    # The prototype (bench/columnar.py): roll-up level by level, every figure as numpy columns, one hash.
-    from columnar import LevelRollUp, agrees, columnar_figures, columnar_hash
-
-    start = time.perf_counter()
-    level = LevelRollUp(tally.geography)
-    out["level_rollup_compile_s"] = time.perf_counter() - start
-    out["level_rollup_s"], out["level_rollup_runs"] = median_time(
-        lambda: [level(ct.table_rows) for ct in tally.contests.values()], repeat)
-    out["level_rollup_matches"] = all(np.array_equal(level(ct.table_rows), ct.node_rows)
-                                      for ct in tally.contests.values())
-    rule = election.percent_rule
-
-    def columnar_bulletin() -> None:
-        for ct in tally.contests.values():
-            ct.node_rows = level(ct.table_rows)
-        columnar_hash(columnar_figures(tally, rule))
-
-    out["columnar_bulletin_s"], out["columnar_bulletin_runs"] = median_time(columnar_bulletin, repeat)
-    out["columnar_figures_s"], _ = median_time(lambda: columnar_figures(tally, rule), repeat)
-    sample_rng = random.Random(SEED)
-    size = tally.geography.size
-    nodes = sorted({0, size - 1, *sample_rng.sample(range(size), min(size, 300))})
-    out["columnar_matches"] = agrees(columnar_figures(tally, rule), tally, rule, nodes)
-    out["columnar_checked_nodes"] = len(nodes)
-
     built: list = []
 
-    def build() -> None:
-        built.clear()  # let the previous body go before the next is made
-        built.append(build_bulletin(election, tally, 1, CUT_OFF, None))
+    def live() -> None:
+        built.clear()
+        built.append(build_bulletin(election, tally, 1, CUT_OFF, None, nodes=nodes))
 
-    out["bulletin_s"], out["bulletin_runs"] = median_time(build, repeat)
-    body = built[0].body
-    out["nodes"] = len(body["areas"])
-    start = time.perf_counter()
-    encoded = canonical_json(body)
-    out["encode_s"] = time.perf_counter() - start
-    out["encoded_mib"] = len(encoded) / 2**20
-    import zlib
+    def from_tables() -> None:
+        for ct in tally.contests.values():
+            ct.recompute()
+        live()
 
+    # The full bulletin as publish_bulletin makes it: from the tally kept up to date act by acta.
+    out["bulletin_live_s"], out["bulletin_live_runs"] = median_time(live, repeat)
+    # The same from the per-table counters alone: every level rolled up first (what DuckDB is given).
+    out["bulletin_s"], out["bulletin_runs"] = median_time(from_tables, repeat)
+    bulletin = built[0]
+    out["nodes"] = len(bulletin.nodes)
+    out["head_kib"] = len(canonical_json(bulletin.body)) / 1024
+    counters = b"".join(bulletin.counter_bytes(code) for code in bulletin.counters)
+    out["counters_mib"] = len(counters) / 2**20
     start = time.perf_counter()
-    out["compressed_mib"] = len(zlib.compress(encoded, 6)) / 2**20
+    out["compressed_mib"] = len(zlib.compress(counters, 1)) / 2**20
     out["compress_s"] = time.perf_counter() - start
-    del encoded, body, built[:]
+    del counters
+    # Every figure of one area, as the API and the pages render it on request.
+    sample = random.Random(SEED).sample(range(len(bulletin.nodes)), min(len(bulletin.nodes), 2000))
+    start = time.perf_counter()
+    for node in sample:
+        bulletin.entry(node)
+    out["render_us"] = (time.perf_counter() - start) / len(sample) * 1e6
+    del bulletin, built[:]
 
     # One new acta: Tally.set on random tables (each a different acta, so every level really changes).
     rng = random.Random(SEED)
@@ -661,7 +715,7 @@ def _slice_actas(election, contest, rows, lo: int, hi: int) -> list[Acta]:
 
 def publish(p: dict) -> dict:
     """services.publish_bulletin, end to end, in a fresh process (as an operator's command would run it)."""
-    from escrutinio.services import current_tally, open_store, publish_bulletin
+    from escrutinio.services import annul_acta, current_tally, open_store, publish_bulletin
 
     store = open_store(sqlite_url(Path(p["db"])), migrate=False)
     out: dict = {}
@@ -671,14 +725,44 @@ def publish(p: dict) -> dict:
     start = time.perf_counter()
     current_tally(store)
     out["current_tally_s"] = time.perf_counter() - start
+    # The first publication of a process reads every acta; the next ones only what changed since.
     start = time.perf_counter()
     published = publish_bulletin(store)
     out["publish_s"] = time.perf_counter() - start
-    out["nodes"] = len(published.body["areas"])
+    out["nodes"] = len(published.nodes)
+    victims = [r.id for _, r in zip(range(100), store.actas())]
+    for acta_id in victims:
+        annul_acta(store, acta_id, "benchmark: a changed acta", "bench")
+    start = time.perf_counter()
+    published = publish_bulletin(store)
+    out["publish_next_s"] = time.perf_counter() - start
+    out["publish_next_changed"] = len(victims)
+    # As a new process would (escrutinio bulletin publish): from the counters stored with the last bulletin.
+    from escrutinio.services import bulletins
+
+    for acta_id in [r.id for _, r in zip(range(200), store.actas())][100:]:
+        annul_acta(store, acta_id, "benchmark: a changed acta", "bench")
+    bulletins._live.clear()
+    start = time.perf_counter()
+    publish_bulletin(store)
+    out["publish_restart_s"] = time.perf_counter() - start
+    # Static files for a CDN (escrutinio bulletin export): the head, counters, node list and CSVs, then
+    # one JSON document per area and centre.
+    from escrutinio.services import export_bulletin
+
+    site = Path(p["db"]).with_suffix(".site")
+    start = time.perf_counter()
+    export_bulletin(store, site, areas=False)
+    out["export_s"] = time.perf_counter() - start
+    start = time.perf_counter()
+    done = export_bulletin(store, site, areas=True)
+    out["export_areas_s"] = time.perf_counter() - start
+    out["export_files"], out["export_mib"] = done.files, done.bytes / 2**20
+    shutil.rmtree(site, ignore_errors=True)
     store.close()
     out["rss_mib"] = peak_rss_mib()
     return out
 
 
-STAGES = {"prepare": prepare, "ingest": ingest, "http": http, "fill_store": fill_store, "publish": publish,
+STAGES = {"prepare": prepare, "prepare_postgres": prepare_postgres, "drop_postgres": drop_postgres, "ingest": ingest, "http": http, "fill_store": fill_store, "publish": publish,
           "bulletin": bulletin, "duckdb": duckdb_stage, "postgres": postgres_stage}

@@ -294,7 +294,42 @@ def test_full_bulletin_hashes_to_the_bulletin_hash(client, night):
     assert listed == night.hash
     body = response.json()
     assert body["number"] == 1 and body["previous_hash"] is None
-    assert {a["code"] for a in body["areas"]} == set(PARENTS)
+    assert body["nodes"]["count"] == len(PARENTS)
+
+
+def test_nodes_and_counters_are_what_the_head_names(client, night):
+    """An observer can rebuild every figure from the head, the node list and the counters alone."""
+    head = client.get(f"{API}/bulletins/1/full").json()
+    listing = client.get(f"{API}/nodes")
+    assert hashlib.sha256(listing.content).hexdigest() == head["nodes"]["sha256"]
+    nodes = listing.json()
+    assert {n["code"]: n["parent"] for n in nodes} == PARENTS
+    assert nodes[0]["parent"] is None  # the root first, parents before children
+    seen = set()
+    for node in nodes:
+        assert node["parent"] is None or node["parent"] in seen
+        seen.add(node["code"])
+    for contest in ("Q", "R"):
+        response = client.get(f"{API}/bulletins/1/counters/{contest}")
+        assert response.headers["content-type"] == "application/octet-stream"
+        data = response.content
+        assert hashlib.sha256(data).hexdigest() == head["counters"]["sha256"][contest]
+        columns = head["counters"]["columns"][contest]
+        assert len(data) == 8 * len(columns) * len(nodes)
+        values = [int.from_bytes(data[i:i + 8], "little", signed=True) for i in range(0, len(data), 8)]
+        rows = {n["code"]: dict(zip(columns, values[i * len(columns):(i + 1) * len(columns)]))
+                for i, n in enumerate(nodes)}
+        # The counters agree with the figures the API shows for every area.
+        for code in PARENTS:
+            shown = client.get(f"{API}/bulletins/1/areas/{code}").json()["area"]["results"].get(contest)
+            if shown is None:
+                assert rows[code]["expected"] == 0
+                continue
+            assert [o["votes"] for o in shown["options"]] == [rows[code][o["code"]] for o in shown["options"]]
+            assert (shown["ballots_cast"], shown["tables"]["counted"], shown["registered_all"]) == (
+                rows[code]["ballots_cast"], rows[code]["counted"], rows[code]["registered_all"])
+    missing = client.get(f"{API}/bulletins/1/counters/NOPE")
+    assert missing.status_code == 404 and "NOPE" in missing.json()["detail"]
 
 
 # -- CSV -----------------------------------------------------------------------

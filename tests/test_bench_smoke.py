@@ -13,12 +13,15 @@ ROWS = (
     "ingest API, 1 worker",
     "ratio ingest API 1 worker / raw verify",
     "ingest API, 2 workers",
-    "full bulletin (build_bulletin, with its hash)",
-    "roll-up escrutinio (recompute, numpy)",
+    "full bulletin from table counters (roll-up + bulletin)",
+    "full bulletin from the live tally (publish's path)",
+    "roll-up escrutinio (recompute, level by level)",
     "roll-up DuckDB (GROUP BY ROLLUP)",
     "ratio full bulletin / DuckDB roll-up",
     "one acta update, every level (median)",
     "peak RSS bulletin + roll-up",
+    "publish_bulletin, the next one in a new process (100 more)",
+    "static export with a JSON file per area and centre",
     "growth between sizes",
     "targets",
 )
@@ -27,7 +30,7 @@ ROWS = (
 def test_bench_runs_at_a_tiny_size(tmp_path):
     done = subprocess.run(
         [sys.executable, str(ROOT / "bench" / "run.py"), "--tables", "300", "600", "--ingest-sample", "200",
-         "--skip-http", "--skip-postgres", "--repeat", "1", "--updates", "200", "--workdir", str(tmp_path)],
+         "--skip-http", "--skip-postgres", "--publish", "--repeat", "1", "--updates", "200", "--workdir", str(tmp_path)],
         capture_output=True, text=True, timeout=600, cwd=ROOT)
     assert done.returncode == 0, done.stderr[-3000:]
     for row in ROWS:

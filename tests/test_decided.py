@@ -75,8 +75,8 @@ def _bulletin(extra: int, states: dict) -> dict:
     tally = Tally(election)
     for (table, contest), state in states.items():
         tally.set(table, contest, state)
-    body = build_bulletin(election, tally, 1, CUT_OFF, None).body
-    return {a["code"]: a["results"] for a in body["areas"]}
+    bulletin = build_bulletin(election, tally, 1, CUT_OFF, None)
+    return {a["code"]: a["results"] for a in bulletin.entries()}
 
 
 def _remaining(area: str, counted: set[str], extra: int) -> int:

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from escrutinio.services import get_bulletin, open_store
+
 from .conftest import escrutinio
 
 CNE_FIRST_BULLETIN = {
@@ -72,14 +74,19 @@ def test_last_bulletin_has_every_table_counted(night):
 
 
 def test_demo_geography_is_shaped_like_venezuela(night):
-    full = json.loads(escrutinio(night, "bulletin", "show", "1", "--full").stdout)
-    areas = full["areas"]
-    states = [a for a in areas if a["level"] == "estado"]
+    head = json.loads(escrutinio(night, "bulletin", "show", "1", "--full").stdout)
+    store = open_store(f"sqlite:///{night / 'escrutinio.db'}", migrate=False)
+    try:
+        bulletin = get_bulletin(store, 1)
+        states = bulletin.at_level("estado")
+        nodes = store.nodes()
+    finally:
+        store.close()
+    assert head["nodes"]["count"] == len(nodes)
     assert len(states) == 24
     assert {"Zulia", "Distrito Capital", "Miranda", "Delta Amacuro", "Amazonas"} <= {a["name"] for a in states}
-    centres = [a for a in areas if a["kind"] == "centre"]
-    assert 9_000 <= len(centres) <= 13_000
-    expected = areas[0]["results"]["A"]["tables"]["expected"]
+    assert 9_000 <= nodes.kinds.count("centre") <= 13_000
+    expected = bulletin.root["results"]["A"]["tables"]["expected"]
     assert 30_000 <= expected <= 35_000
 
 

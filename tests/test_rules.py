@@ -30,7 +30,7 @@ def state(store):
     """Everything a rule could have touched: actas, their events and the figures of every area."""
     held = [(r.id, r.acta, r.status, r.reasons) for r in store.actas()]
     events = {r[0]: store.acta_events(r[0]) for r in held}
-    return held, events, publish_bulletin(store).body["areas"]
+    return held, events, list(publish_bulletin(store).entries())
 
 
 def figures(store, area, contest="Q"):

@@ -225,7 +225,7 @@ def test_static_figures(night):
 def test_bulletin_areas_add_up(night):
     election, final, sets = night
     bulletin = build_bulletin(election, incremental(election, sets), 1, CUT_OFF, None)
-    areas = {a["code"]: a for a in bulletin.body["areas"]}
+    areas = {a["code"]: a for a in bulletin.entries()}
     assert set(areas) == set(node_codes(election))
     kids = children_of(election)
     beneath = tables_beneath(election)

@@ -244,29 +244,66 @@ def test_a_deleted_acta_is_named(night):
     assert report.of("figure") == [] and report.of("log") == []
 
 
-def test_an_edited_bulletin_is_named(night):
-    store, _ = night
+def _bulletin_row(store, number: int) -> tuple[dict, list]:
+    """Bulletin NUMBER's head and its counters as stored: per contest, (columns, rows as lists)."""
     with store.engine.connect() as conn:
-        body = json.loads(zlib.decompress(conn.execute(
-            sa.select(schema.bulletin.c.body).where(schema.bulletin.c.number == 2)).scalar_one()))
-    country = body["areas"][0]
-    assert country["code"] == "X"
-    votes = country["results"]["Q"]["options"][0]
-    assert votes["code"] == "YES"
-    published, votes["votes"] = votes["votes"], votes["votes"] + 1000
-    data = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
-    _update(store, schema.bulletin.update().where(schema.bulletin.c.number == 2)
-            .values(body=zlib.compress(data, 6)))
+        row = conn.execute(sa.select(schema.bulletin).where(schema.bulletin.c.number == number)).one()
+    head, data, matrices = json.loads(zlib.decompress(row.body)), row.counters, []
+    for contest in head["contests"]:
+        stream = zlib.decompressobj()
+        raw, data = stream.decompress(data), stream.unused_data
+        width = len(head["counters"]["columns"][contest["code"]])
+        values = [int.from_bytes(raw[i:i + 8], "little", signed=True) for i in range(0, len(raw), 8)]
+        matrices.append([values[i:i + width] for i in range(0, len(values), width)])
+    return head, matrices
+
+
+def _counter_bytes(rows: list) -> bytes:
+    return b"".join(v.to_bytes(8, "little", signed=True) for row in rows for v in row)
+
+
+def test_an_edited_bulletin_is_named(night):
+    """Votes added at the country in bulletin 2's counters, and its head's digest made to match."""
+    store, _ = night
+    head, matrices = _bulletin_row(store, 2)
+    assert [c["code"] for c in head["contests"]] == ["Q", "R"]
+    q_columns = head["counters"]["columns"]["Q"]
+    assert q_columns[0] == "YES"
+    published = matrices[0][0][0]  # contest Q, node 0 (the country), column YES
+    matrices[0][0][0] += 1000
+    head["counters"]["sha256"]["Q"] = hashlib.sha256(_counter_bytes(matrices[0])).hexdigest()
+    data = json.dumps(head, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    _update(store, schema.bulletin.update().where(schema.bulletin.c.number == 2).values(
+        body=zlib.compress(data, 6), counters=b"".join(zlib.compress(_counter_bytes(m)) for m in matrices)))
     report = _report(store)
     assert not report.ok
     [listed] = [b for b in store.bulletin_heads() if b["number"] == 2]
     assert report.of("bulletin")[0] == (f"bulletin 2: the SHA-256 of its body is {hashlib.sha256(data).hexdigest()}, "
                                         f"but the published hash is {listed['hash']}")
-    assert report.of("figure") == [f"bulletin 2, area X (Country), contest Q, figure options.YES.votes: published "
-                                   f"{published + 1000}, recomputed {published}"]
+    figures = report.of("figure")
+    assert figures[0] == (f"bulletin 2, area X (Country), contest Q, counter YES: published {published + 1000:,}, "
+                          f"recomputed {published:,}")
+    # The site shows figures made from those counters: they are recomputed too, and differ.
+    assert (f"bulletin 2 as shown, area X (Country), contest Q, figure options.YES.votes: published "
+            f"{published + 1000}, recomputed {published}") in figures
+    assert not any(f.startswith(("bulletin 1", "bulletin 3")) for f in figures)
     # Bulletin 3 still names the true hash of bulletin 2, and the log's leaf does too.
     assert any(p.startswith("bulletin 3: previous_hash is ") for p in report.of("bulletin"))
     assert any(p.startswith("bulletin 2: the log leaf at position ") for p in report.of("log"))
+
+
+def test_counters_that_do_not_match_their_head_are_named(night):
+    store, _ = night
+    head, matrices = _bulletin_row(store, 1)
+    matrices[1][-1][0] += 1  # contest R, the last node, its first column
+    _update(store, schema.bulletin.update().where(schema.bulletin.c.number == 1).values(
+        counters=b"".join(zlib.compress(_counter_bytes(m)) for m in matrices)))
+    report = _report(store)
+    digest = hashlib.sha256(_counter_bytes(matrices[1])).hexdigest()
+    assert report.of("figure")[0] == (f"bulletin 1, contest R: the SHA-256 of its counters is {digest}, but its "
+                                      f"head says {head['counters']['sha256']['R']}")
+    assert len([f for f in report.of("figure") if ", counter " in f]) == 1
+    assert report.of("bulletin") == [] and report.of("log") == []
 
 
 def test_a_changed_log_leaf_breaks_the_roots(night):
@@ -316,7 +353,7 @@ def test_a_changed_register_shows_in_every_bulletin(night):
     store, _ = night
     _update(store, schema.polling_table.update().where(schema.polling_table.c.code == "T6").values(registered=81))
     report = _report(store)
-    assert "bulletin 1, centre C-S1 (Library), contest Q, figure registered_all: published 580, recomputed 581" \
+    assert "bulletin 1, centre C-S1 (Library), contest Q, counter registered_all: published 580, recomputed 581" \
         in report.of("figure")
     assert report.of("acta") == [] and report.of("log") == []
 

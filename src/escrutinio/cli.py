@@ -176,7 +176,7 @@ def bulletin_publish(db_url: str) -> None:
 @click.argument("number", type=int, required=False)
 @click.option("--area", "area_code", help="Area or centre code (default: the whole country).")
 @click.option("--json", "as_json", is_flag=True, help="The bulletin's header and the area's figures as JSON.")
-@click.option("--full", is_flag=True, help="The whole bulletin as canonical JSON (its SHA-256 is the hash).")
+@click.option("--full", is_flag=True, help="The bulletin's head as canonical JSON (its SHA-256 is the hash).")
 @db_option
 def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full: bool, db_url: str) -> None:
     """Show bulletin NUMBER (default: the latest) as a table, or as JSON."""
@@ -186,14 +186,36 @@ def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full
 
         click.echo(canonical_json(shown.body).decode())
         return
-    area = shown.area(area_code) if area_code else shown.body["areas"][0]
+    area = shown.area(area_code) if area_code else shown.root
     if area is None:
         raise NotFound("area", area_code)
     if as_json:
-        head = {k: v for k, v in shown.body.items() if k != "areas"}
-        click.echo(json.dumps({**head, "hash": shown.hash, "area": area}, ensure_ascii=False, indent=2))
+        click.echo(json.dumps({**shown.body, "hash": shown.hash, "area": area}, ensure_ascii=False, indent=2))
         return
     click.echo(render_bulletin(shown, area["code"]), nl=False)
+
+
+@bulletin.command("export")
+@click.argument("number", type=int, required=False)
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write into (made if missing); upload it as it is to a web server, object store or CDN.")
+@click.option("--areas/--no-areas", default=True, show_default=True,
+              help="Also write one JSON file per area and centre (their figures and their children's).")
+@db_option
+def bulletin_export(number: int | None, out: Path, areas: bool, db_url: str) -> None:
+    """Write bulletin NUMBER (default: the latest) as static files.
+
+    The head (its SHA-256 is the bulletin's hash), the counters of each contest, the node list, a CSV
+    per level and, with --areas, one JSON file per area as the API gives it; bulletins.json and
+    latest.json are rewritten. Files of a published bulletin never change: serve them with a long
+    cache lifetime. The layout is in docs/scaling.md.
+    """
+    store = _store(db_url)
+    shown = services.get_bulletin(store, number)
+    with click.progressbar(length=len(store.nodes()) if areas else 0, label="areas and centres",
+                           file=sys.stderr) as bar:
+        done = services.export_bulletin(store, out, shown.number, areas=areas, progress=bar.update)
+    click.echo(f"Bulletin {done.number}: {done.files:,} files, {done.bytes / 1e6:,.1f} MB in {out}")
 
 
 @bulletin.command("list")
@@ -272,7 +294,7 @@ def demo(serve: bool, speed: str | None, replace: bool, host: str | None, port: 
 
 def _replay(store, pace: float | None) -> None:
     def announce(published) -> None:
-        area = published.body["areas"][0]
+        area = published.root
         t = next(iter(area["results"].values()))["tables"]
         click.echo(f"Bulletin {published.number} at {published.body['cut_off_local'][:16]}: "
                    f"{t['counted']:,} of {t['expected']:,} tables counted")

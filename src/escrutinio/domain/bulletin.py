@@ -1,29 +1,97 @@
 """Bulletins: numbered, immutable, hash-chained snapshots of every area.
 
-A bulletin's body is plain JSON; its hash is the SHA-256 of the body's
-canonical encoding, and the body names the hash of the bulletin before it,
-so changing any published number breaks the chain from there on.
+A bulletin is a small JSON *head* and, per contest, one matrix of counters:
+a row of 64-bit integers for every area and centre (the nodes, numbered
+breadth-first from the root), one column per counter. Every published
+figure (valid votes, percentages, turnout, abstention, *decided*) is a
+function of one row and the percent rule, computed by ``figures``.
+
+The head names the SHA-256 of each matrix (little-endian, row by row) and
+of the list of nodes; the bulletin's hash is the SHA-256 of the head's
+canonical JSON, and the head names the hash of the bulletin before it, so
+changing any published number breaks the chain from there on. Building
+one is a copy of the tally's counters and one hash per contest: no
+per-area work, whatever the size of the country.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from functools import cached_property
 from zoneinfo import ZoneInfo
+
+import numpy as np
 
 from .canonical import canonical_json, sha256_hex
 from .model import Election
 from .percent import PercentRule
-from .tally import ContestTally, Tally
+from .tally import TAIL, ContestTally, Tally, breadth_first
 
-FORMAT = "escrutinio-bulletin/1"
+FORMAT = "escrutinio-bulletin/2"
+# After a contest's options and the tally's TAIL counters, three per-node columns.
+FIXED = ("expected", "registered_all", "remaining_max")
+ENCODING = "int64 little-endian, one row per node in the order of the node list, columns as named"
 
 
-@dataclass(frozen=True)
+def counter_columns(option_codes: tuple[str, ...] | list[str]) -> list[str]:
+    return [*option_codes, *TAIL, *FIXED]
+
+
+class Nodes:
+    """Every area and centre of an election in bulletin order, with what the pages show of each."""
+
+    def __init__(self, election: Election):
+        self.codes = breadth_first(election)
+        self.index = {code: i for i, code in enumerate(self.codes)}
+        info = {a.code: (a.name, "area", election.levels[a.level], a.parent) for a in election.areas}
+        info.update({c.code: (c.name, "centre", "centre", c.area) for c in election.centres})
+        self.names, self.kinds, self.levels, self.parents = (list(column) for column in
+                                                             zip(*(info[code] for code in self.codes)))
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def listing(self) -> list[dict]:
+        """The node list as published (its SHA-256 is in every bulletin's head)."""
+        return [{"code": code, "name": name, "kind": kind, "level": level, "parent": parent}
+                for code, name, kind, level, parent in zip(self.codes, self.names, self.kinds, self.levels,
+                                                           self.parents)]
+
+    @cached_property
+    def digest(self) -> str:
+        return sha256_hex(canonical_json(self.listing()))
+
+    @cached_property
+    def _children(self) -> dict[str, list[int]]:
+        kids: dict[str, list[int]] = {}
+        for node, parent in enumerate(self.parents):
+            if parent is not None:
+                kids.setdefault(parent, []).append(node)
+        return kids
+
+    def children(self, code: str) -> list[int]:
+        return self._children.get(code, [])
+
+    def at_level(self, level: str) -> list[int]:
+        return [i for i, name in enumerate(self.levels) if name == level]
+
+
+@dataclass(frozen=True, eq=False)
 class Bulletin:
     number: int
-    body: dict
+    body: dict  # the head
     hash: str
+    counters: dict[str, np.ndarray] = field(repr=False)
+    nodes: Nodes = field(repr=False)
+
+    def __eq__(self, other: object) -> bool:
+        return (isinstance(other, Bulletin) and (self.number, self.hash, self.body) == (other.number, other.hash,
+                                                                                           other.body)
+                and self.counters.keys() == other.counters.keys()
+                and all(np.array_equal(m, other.counters[c]) for c, m in self.counters.items()))
 
     @property
     def previous_hash(self) -> str | None:
@@ -33,26 +101,58 @@ class Bulletin:
     def cut_off(self) -> dt.datetime:
         return dt.datetime.fromisoformat(self.body["cut_off"])
 
+    @cached_property
+    def rule(self) -> PercentRule:
+        return PercentRule(self.body["percent_rule"]["method"], self.body["percent_rule"]["decimals"])
+
+    def counter_bytes(self, contest: str) -> bytes:
+        return self.counters[contest].astype("<i8", copy=False).tobytes()
+
+    def entry(self, node: int) -> dict:
+        """One node as the API and the pages show it: who it is, and every figure of each contest."""
+        nodes = self.nodes
+        results = {}
+        for contest in self.body["contests"]:
+            row = self.counters[contest["code"]][node].tolist()
+            if row[-len(FIXED)]:  # tables expected beneath this node
+                results[contest["code"]] = figures([o["code"] for o in contest["options"]], row, self.rule)
+        return {"code": nodes.codes[node], "name": nodes.names[node], "kind": nodes.kinds[node],
+                "level": nodes.levels[node], "parent": nodes.parents[node], "results": results}
+
     def area(self, code: str) -> dict | None:
-        return next((a for a in self.body["areas"] if a["code"] == code), None)
+        node = self.nodes.index.get(code)
+        return None if node is None else self.entry(node)
 
-    @classmethod
-    def from_body(cls, body: dict) -> Bulletin:
-        return cls(body["number"], body, bulletin_hash(body))
+    @property
+    def root(self) -> dict:
+        return self.entry(0)
+
+    def children(self, code: str) -> list[dict]:
+        return [self.entry(node) for node in self.nodes.children(code)]
+
+    def at_level(self, level: str) -> list[dict]:
+        return [self.entry(node) for node in self.nodes.at_level(level)]
+
+    def entries(self) -> Iterator[dict]:
+        return (self.entry(node) for node in range(len(self.nodes)))
 
 
-def bulletin_hash(body: dict) -> str:
-    return sha256_hex(canonical_json(body))
+def bulletin_hash(head: dict) -> str:
+    return sha256_hex(canonical_json(head))
 
 
 def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.datetime,
-                   previous_hash: str | None, log: dict | None = None) -> Bulletin:
+                   previous_hash: str | None, log: dict | None = None, nodes: Nodes | None = None) -> Bulletin:
     """Snapshot every area and centre of ``tally`` as bulletin ``number``."""
     if cut_off.tzinfo is None:
         raise ValueError("cut_off must be an aware datetime")
+    nodes = nodes or Nodes(election)
+    if nodes.codes != tally.geography.codes:
+        raise ValueError("the node list does not follow the tally's geography")
     rule = election.percent_rule
     local = cut_off.astimezone(ZoneInfo(election.time_zone))
-    body = {
+    counters = {code: snapshot(ct) for code, ct in tally.contests.items()}
+    head = {
         "format": FORMAT,
         "number": number,
         "previous_hash": previous_hash,
@@ -65,48 +165,46 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
         "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
                       "options": [{"code": o.code, "name": o.name} for o in c.options]}
                      for c in election.contests],
-        "areas": _areas(election, tally),
+        "nodes": {"count": len(nodes), "sha256": nodes.digest},
+        "counters": {"encoding": ENCODING,
+                     "columns": {code: counter_columns(ct.contest.option_codes)
+                                 for code, ct in tally.contests.items()},
+                     "sha256": {code: hashlib.sha256(matrix.astype("<i8", copy=False)).hexdigest()
+                                for code, matrix in counters.items()}},
     }
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.
-        body["log"] = log
-    return Bulletin(number, body, bulletin_hash(body))
+        head["log"] = log
+    return Bulletin(number, head, bulletin_hash(head), counters, nodes)
 
 
-def _areas(election: Election, tally: Tally) -> list[dict]:
-    geo = tally.geography
-    names = {a.code: (a.name, election.levels[a.level]) for a in election.areas}
-    names.update({c.code: (c.name, "centre") for c in election.centres})
-    remaining = {code: ct.remaining_capacity() for code, ct in tally.contests.items()}
-    swing = {code: ct.conflict_swing() for code, ct in tally.contests.items()}
-    areas = []
-    for node, code in enumerate(geo.codes):
-        parent = int(geo.parent[node])
-        name, level = names[code]
-        results = {c: area_figures(ct, node, election.percent_rule, int(remaining[c][node]), int(swing[c][node]))
-                   for c, ct in tally.contests.items() if ct.expected[node] > 0}
-        areas.append({"code": code, "name": name, "kind": geo.kinds[node], "level": level,
-                      "parent": geo.codes[parent] if parent >= 0 else None, "results": results})
-    return areas
+def snapshot(ct: ContestTally) -> np.ndarray:
+    """The contest's counters at every node, with the FIXED columns after them."""
+    width = ct.node_rows.shape[1]
+    out = np.empty((ct.node_rows.shape[0], width + len(FIXED)), dtype=np.int64)
+    out[:, :width] = ct.node_rows
+    out[:, width] = ct.expected
+    out[:, width + 1] = ct.registered_all
+    out[:, width + 2] = ct.remaining_capacity()
+    return out
 
 
-def area_figures(ct: ContestTally, node: int, rule: PercentRule, remaining_max: int,
-                 conflict_swing: int = 0) -> dict:
-    """Every published figure of one contest at one node."""
-    row = ct.node_rows[node].tolist()
-    col = ct.col
-    options = [(code, row[i]) for i, code in enumerate(ct.contest.option_codes)]
+def figures(option_codes: list[str], row: list[int], rule: PercentRule) -> dict:
+    """Every published figure of one contest at one node, from its row of counters."""
+    col = {name: i for i, name in enumerate(counter_columns(option_codes))}
+    options = [(code, row[i]) for i, code in enumerate(option_codes)]
     valid = sum(n for _, n in options)
     cast = row[col["ballots_cast"]]
     reg_counted = row[col["registered_counted"]]
-    reg_all = int(ct.registered_all[node])
+    reg_all = row[col["registered_all"]]
+    null, blank = row[col["null"]], row[col["blank"]]
     return {
         "options": [{"code": code, "votes": n, "percent": rule.format(n, valid)} for code, n in options],
         "valid": valid,
-        "null": row[col["null"]],
-        "null_percent": rule.format(row[col["null"]], cast),
-        "blank": row[col["blank"]],
-        "blank_percent": rule.format(row[col["blank"]], cast),
+        "null": null,
+        "null_percent": rule.format(null, cast),
+        "blank": blank,
+        "blank_percent": rule.format(blank, cast),
         "ballots_cast": cast,
         "registered_counted": reg_counted,
         "registered_all": reg_all,
@@ -117,10 +215,10 @@ def area_figures(ct: ContestTally, node: int, rule: PercentRule, remaining_max: 
                        "counted_tables": rule.format(reg_counted - cast, reg_counted),
                        "voters_whole_register": reg_all - cast,
                        "voters_counted_tables": reg_counted - cast},
-        "tables": {"expected": int(ct.expected[node]), "received": row[col["received"]],
+        "tables": {"expected": row[col["expected"]], "received": row[col["received"]],
                    "counted": row[col["counted"]], "quarantined": row[col["quarantined"]],
                    "conflict": row[col["conflict"]]},
-        "decided": decided(options, remaining_max, conflict_swing),
+        "decided": decided(options, row[col["remaining_max"]], 2 * row[col["capacity_in_conflict"]]),
     }
 
 
@@ -143,15 +241,22 @@ def decided(options: list[tuple[str, int]], remaining_max: int, conflict_swing: 
 
 def diff_bulletins(old: Bulletin, new: Bulletin, codes: set[str] | None = None) -> list[dict]:
     """Every figure that differs between two bulletins, per area and contest."""
-    before = {a["code"]: a for a in old.body["areas"]}
+    moved: set[int] = set()
+    for code, after in new.counters.items():
+        before = old.counters.get(code)
+        if before is None or before.shape != after.shape:
+            moved.update(range(len(after)))
+        else:
+            moved.update(np.flatnonzero((before != after).any(axis=1)).tolist())
     changes = []
-    for area in new.body["areas"]:
-        if codes is not None and area["code"] not in codes:
+    for node in sorted(moved):
+        code = new.nodes.codes[node]
+        if codes is not None and code not in codes:
             continue
-        previous = before.get(area["code"], {"results": {}})
-        for contest, figures in area["results"].items():
-            for path, a, b in _changed(previous["results"].get(contest, {}), figures):
-                changes.append({"area": area["code"], "name": area["name"], "contest": contest,
+        was = old.entry(node)["results"] if node < len(old.nodes) else {}
+        for contest, now in new.entry(node)["results"].items():
+            for path, a, b in _changed(was.get(contest, {}), now):
+                changes.append({"area": code, "name": new.nodes.names[node], "contest": contest,
                                 "figure": path, "old": a, "new": b})
     return changes
 

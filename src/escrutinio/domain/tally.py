@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .model import Acta, Contest, Election
+from .model import CONFLICTING, COUNTED, QUARANTINED, Acta, Contest, Election
 
 # Counter columns after the option columns, in this order.
 TAIL = ("null", "blank", "ballots_cast", "registered_counted",
@@ -30,40 +30,89 @@ class SlotState:
     conflict: bool = False
 
 
+def slot_state(held: list) -> SlotState:
+    """What a (table, contest) slot holds, from its actas (anything with ``.status`` and ``.acta``)."""
+    statuses = [r.status for r in held]
+    counted = held[statuses.index(COUNTED)].acta if COUNTED in statuses else None
+    return SlotState(counted, bool(held), QUARANTINED in statuses, CONFLICTING in statuses)
+
+
+def breadth_first(election: Election) -> list[str]:
+    """Every area and centre code, breadth first from the root; each node's children in definition order."""
+    children = election.children
+    order = [election.root.code]
+    for code in order:  # the list grows while it is walked
+        areas, centres, _ = children[code]
+        order += [a.code for a in areas] + [c.code for c in centres]
+    return order
+
+
 class Geography:
-    """The tree of areas and centres as index arrays."""
+    """The tree of areas and centres as index arrays.
+
+    Nodes are numbered breadth-first from the root, each node's children
+    (areas, then centres) in definition order: the children of a node are
+    consecutive, and so are the nodes of one depth, which lets the roll-up
+    sum one level into the next with ``np.add.reduceat`` over slices.
+    """
 
     def __init__(self, election: Election):
-        areas = sorted(election.areas, key=lambda a: a.level)
-        self.codes: list[str] = [a.code for a in areas] + [c.code for c in election.centres]
-        self.kinds: list[str] = ["area"] * len(areas) + ["centre"] * len(election.centres)
-        self.index: dict[str, int] = {code: i for i, code in enumerate(self.codes)}
-        parent = [self.index[a.parent] if a.parent else -1 for a in areas]
-        parent += [self.index[c.area] for c in election.centres]
-        self.parent = np.array(parent, dtype=np.int64)
+        order = breadth_first(election)
+        centre_codes = {c.code for c in election.centres}
+        self.codes: list[str] = order
+        self.kinds: list[str] = ["centre" if code in centre_codes else "area" for code in order]
+        self.index: dict[str, int] = {code: i for i, code in enumerate(order)}
+        parents = {a.code: a.parent for a in election.areas} | {c.code: c.area for c in election.centres}
+        self.parent = np.array([self.index[parents[code]] if parents[code] else -1 for code in order],
+                               dtype=np.int64)
+        depth = [0] * len(order)
+        for node, parent in enumerate(self.parent.tolist()):
+            depth[node] = depth[parent] + 1 if parent >= 0 else 0  # parents come first
+        self.depth = np.array(depth, dtype=np.int64)
         self.size = len(self.codes)
         self.table_index: dict[str, int] = {t.code: i for i, t in enumerate(election.tables)}
+        centre_of_table = np.array([self.index[t.centre] for t in election.tables], dtype=np.int64)
         chains = self._chains()
-        self.ancestors: list[np.ndarray] = [chains[self.index[t.centre]] for t in election.tables]
-        depth = max((len(c) for c in self.ancestors), default=0)
+        self.ancestors: list[np.ndarray] = [chains[c] for c in centre_of_table.tolist()]
+        depth = int(self.depth.max()) + 1 if self.size else 0
         # ancestor_matrix[k, t]: the k-th ancestor of table t, or `size` (a scratch row) past its root.
         self.ancestor_matrix = np.full((depth, len(self.ancestors)), self.size, dtype=np.int64)
         for t, chain in enumerate(self.ancestors):
             self.ancestor_matrix[: len(chain), t] = chain
+        self._plan_roll_up(centre_of_table)
 
     def _chains(self) -> list[np.ndarray]:
-        """For every node, itself and its ancestors up to the root (in any node order)."""
-        parents = self.parent.tolist()
-        chains: dict[int, list[int]] = {}
-        for start in range(self.size):
-            path, node = [], start
-            while node >= 0 and node not in chains:
-                path.append(node)
-                node = parents[node]
-            above = chains[node] if node >= 0 else []
-            for i, member in enumerate(path):
-                chains[member] = path[i:] + above
-        return [np.array(chains[n], dtype=np.int64) for n in range(self.size)]
+        """For every node, itself and its ancestors up to the root (parents come before children)."""
+        chains: list[np.ndarray] = []
+        for node, parent in enumerate(self.parent.tolist()):
+            above = chains[parent] if parent >= 0 else np.empty(0, dtype=np.int64)
+            chains.append(np.concatenate(([node], above)))
+        return chains
+
+    def _plan_roll_up(self, centre_of_table: np.ndarray) -> None:
+        # Tables grouped by centre (a permutation only if the definition does not list them so).
+        self._table_order = np.argsort(centre_of_table, kind="stable")
+        if np.array_equal(self._table_order, np.arange(len(centre_of_table))):
+            self._table_order = None
+        grouped = centre_of_table if self._table_order is None else centre_of_table[self._table_order]
+        self._table_groups, self._table_starts = np.unique(grouped, return_index=True)
+        # Per depth, deepest first: the slice of its nodes, their distinct parents and where each begins.
+        self._levels = []
+        for d in range(int(self.depth.max()) if self.size else 0, 0, -1):
+            at = np.flatnonzero(self.depth == d)
+            lo, hi = int(at[0]), int(at[-1]) + 1
+            groups, starts = np.unique(self.parent[lo:hi], return_index=True)
+            self._levels.append((lo, hi, groups, starts))
+
+    def roll_up(self, values: np.ndarray) -> np.ndarray:
+        """Sum per-table values (1-D or rows, in table order) into every node."""
+        totals = np.zeros((self.size,) + values.shape[1:], dtype=np.int64)
+        if len(values):
+            rows = values if self._table_order is None else values[self._table_order]
+            totals[self._table_groups] = np.add.reduceat(rows, self._table_starts, axis=0)
+        for lo, hi, groups, starts in self._levels:
+            totals[groups] += np.add.reduceat(totals[lo:hi], starts, axis=0)
+        return totals
 
     def children(self) -> dict[int, list[int]]:
         kids: dict[int, list[int]] = {}
@@ -87,9 +136,9 @@ class ContestTally:
         self._extra = extra
         self.table_rows = np.zeros((n_tables, len(self.columns)), dtype=np.int64)
         self.node_rows = np.zeros((geography.size, len(self.columns)), dtype=np.int64)
-        self.expected = _roll_up(geography, self.on_ballot.astype(np.int64))
-        self.registered_all = _roll_up(geography, np.where(self.on_ballot, self.registered, 0))
-        self.capacity_all = _roll_up(geography, np.where(self.on_ballot, self.registered + extra, 0))
+        self.expected = geography.roll_up(self.on_ballot.astype(np.int64))
+        self.registered_all = geography.roll_up(np.where(self.on_ballot, self.registered, 0))
+        self.capacity_all = geography.roll_up(np.where(self.on_ballot, self.registered + extra, 0))
         self._geo = geography
 
     def row_for(self, table: int, state: SlotState) -> np.ndarray:
@@ -101,6 +150,17 @@ class ContestTally:
         if delta.any():
             self.node_rows[self._geo.ancestors[table]] += delta
             self.table_rows[table] = row
+
+    def set_many(self, items: list[tuple[int, SlotState]]) -> None:
+        """``set`` of many tables (each once) in a few vector operations: every ancestor gets its tables' changes."""
+        if not items:
+            return
+        tables = np.array([t for t, _ in items], dtype=np.int64)
+        rows = self._rows(tables, [s for _, s in items])
+        delta = rows - self.table_rows[tables]
+        self.table_rows[tables] = rows
+        chains = [self._geo.ancestors[t] for t, _ in items]
+        np.add.at(self.node_rows, np.concatenate(chains), np.repeat(delta, [len(c) for c in chains], axis=0))
 
     def fill(self, items: list[tuple[int, SlotState]]) -> None:
         """Set many tables' rows at once, then roll up every node again."""
@@ -115,10 +175,7 @@ class ContestTally:
         rows = np.zeros((len(states), len(self.columns)), dtype=np.int64)
         counted = np.array([s.counted is not None for s in states], dtype=bool)
         if counted.any():
-            rows[counted, : len(codes) + 3] = [
-                [dict(s.counted.votes).get(code, 0) for code in codes]
-                + [s.counted.null, s.counted.blank, s.counted.ballots_cast]
-                for s in states if s.counted is not None]
+            rows[counted, : len(codes) + 3] = [_counts(s.counted, codes) for s in states if s.counted is not None]
         conflict = np.array([s.conflict for s in states], dtype=bool)
         rows[:, c["registered_counted"]] = np.where(counted, self.registered[tables], 0)
         rows[:, c["counted"]] = counted
@@ -130,7 +187,7 @@ class ContestTally:
 
     def recompute(self) -> None:
         """Roll every table row up again from scratch (after bulk loading)."""
-        self.node_rows = _roll_up(self._geo, self.table_rows)
+        self.node_rows = self._geo.roll_up(self.table_rows)
 
     def remaining_capacity(self) -> np.ndarray:
         """Per node: ballots still possible at tables not counted (registered + allowed extra)."""
@@ -148,6 +205,12 @@ class ContestTally:
         return 2 * self.node_rows[:, self.col["capacity_in_conflict"]]
 
 
+def _counts(acta: Acta, codes: tuple[str, ...]) -> list[int]:
+    """An acta's counts in counter-row order: votes by option code, then null, blank, ballots cast."""
+    votes = dict(acta.votes)
+    return [votes.get(code, 0) for code in codes] + [acta.null, acta.blank, acta.ballots_cast]
+
+
 class Tally:
     """Counters for every contest of an election."""
 
@@ -159,19 +222,43 @@ class Tally:
     def set(self, table: str, contest: str, state: SlotState) -> None:
         self.contests[contest].set(self.geography.table_index[table], state)
 
+    def set_many(self, states: dict[tuple[str, str], SlotState]) -> None:
+        """``set`` of many slots, one vector update per contest."""
+        for code, items in self._by_contest(states).items():
+            self.contests[code].set_many(items)
+
     def load(self, states: dict[tuple[str, str], SlotState]) -> None:
         """Set many slots at once (on a fresh tally, or replacing those slots), then roll up once."""
-        index = self.geography.table_index
-        by_contest: dict[str, list[tuple[int, SlotState]]] = {code: [] for code in self.contests}
-        for (table, contest), state in states.items():
-            by_contest[contest].append((index[table], state))
-        for code, items in by_contest.items():
+        for code, items in self._by_contest(states).items():
             self.contests[code].fill(items)
 
+    def _by_contest(self, states: dict[tuple[str, str], SlotState]) -> dict[str, list[tuple[int, SlotState]]]:
+        index = self.geography.table_index
+        grouped: dict[str, list[tuple[int, SlotState]]] = {code: [] for code in self.contests}
+        for (table, contest), state in states.items():
+            grouped[contest].append((index[table], state))
+        return grouped
 
-def _roll_up(geography: Geography, values: np.ndarray) -> np.ndarray:
-    """Sum per-table values (1-D or rows) into every ancestor node."""
-    totals = np.zeros((geography.size + 1,) + values.shape[1:], dtype=np.int64)
-    for level in geography.ancestor_matrix:
-        np.add.at(totals, level, values)
-    return totals[:-1]
+    def table_bytes(self) -> bytes:
+        """Every contest's per-table counters (int64 little-endian, in contest order): enough to rebuild it."""
+        return b"".join(ct.table_rows.astype("<i8", copy=False).tobytes() for ct in self.contests.values())
+
+    def restore(self, data: bytes) -> None:
+        """Take the per-table counters of ``table_bytes`` back, and roll every node up from them."""
+        rows = [ct.table_rows.shape for ct in self.contests.values()]
+        if len(data) != 8 * sum(r * c for r, c in rows):
+            raise ValueError("these counters are not of this election's tables and contests")
+        offset = 0
+        for ct, (r, c) in zip(self.contests.values(), rows):
+            ct.table_rows = np.frombuffer(data, dtype="<i8", count=r * c, offset=offset).reshape(r, c).astype(np.int64)
+            offset += 8 * r * c
+            ct.recompute()
+
+    def check_roll_up(self) -> None:
+        """Raise if any node's counters differ from the sum of the tables beneath it (a fresh roll-up)."""
+        for code, ct in self.contests.items():
+            fresh = self.geography.roll_up(ct.table_rows)
+            if not np.array_equal(fresh, ct.node_rows):
+                node = int(np.flatnonzero((fresh != ct.node_rows).any(axis=1))[0])
+                raise RuntimeError(f"contest {code}: the counters kept for {self.geography.codes[node]} differ "
+                                   "from the sum of its tables")

@@ -152,9 +152,11 @@ def word_diff(old: str, new: str) -> list[tuple[str, str]]:
     return [run for run in runs if run[1]]
 
 
-def bulletin_headline(body: dict) -> dict:
-    """The figures a bulletin entry shows: per contest at the whole country, the options and progress."""
-    country = body["areas"][0]
+def bulletin_headline(body: dict, country: dict) -> dict:
+    """The figures a bulletin entry shows: per contest at the whole country, the options and progress.
+
+    ``body`` is the bulletin's head, ``country`` its entry for the root area.
+    """
     contests = []
     for contest in body["contests"]:
         figures = country["results"].get(contest["code"])

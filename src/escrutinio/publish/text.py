@@ -19,7 +19,7 @@ def _p(value: str | None) -> str:
 
 def render_bulletin(bulletin: Bulletin, area_code: str | None = None) -> str:
     body = bulletin.body
-    area = bulletin.area(area_code) if area_code else body["areas"][0]
+    area = bulletin.area(area_code) if area_code else bulletin.root
     cut = dt.datetime.fromisoformat(body["cut_off_local"])
     lines = [
         f"{body['election']['name']}",

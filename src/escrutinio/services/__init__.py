@@ -8,6 +8,7 @@ from . import adapt, keys, log, published, timeline, tokens
 from .bulletins import compare_bulletins, current_tally, get_bulletin, list_bulletins, publish_bulletin
 from .demo import run_demo
 from .election import DEFAULT_URL, init_election, open_store
+from .export import export_bulletin
 from .intake import IngestReport, Outcome, ingest_files, ingest_records
 from .resolve import annul_acta, resolve_conflict
 
@@ -18,6 +19,7 @@ __all__ = [
     "annul_acta",
     "compare_bulletins",
     "current_tally",
+    "export_bulletin",
     "get_bulletin",
     "ingest_files",
     "ingest_records",

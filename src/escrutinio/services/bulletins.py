@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+import weakref
+from dataclasses import dataclass
 
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
-from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord
-from ..domain.tally import SlotState, Tally
+from ..domain.model import CONFLICTING, QUARANTINED
+from ..domain.tally import SlotState, Tally, slot_state
 from ..store import Connection, Store
 from . import log, timeline
 from .clock import now_utc
 
 
-def slot_states(records: list[ActaRecord]) -> dict[tuple[str, str], SlotState]:
-    """What each (table, contest) holds, from all its stored actas."""
-    grouped: dict[tuple[str, str], list[ActaRecord]] = {}
-    for record in records:
-        grouped.setdefault((record.acta.table, record.acta.contest), []).append(record)
-    return {slot: slot_state(held) for slot, held in grouped.items()}
-
-
-def slot_state(held: list[ActaRecord]) -> SlotState:
-    counted = next((r.acta for r in held if r.status == COUNTED), None)
-    return SlotState(counted=counted, received=bool(held),
-                     quarantined=any(r.status == QUARANTINED for r in held),
-                     conflict=any(r.status == CONFLICTING for r in held))
-
-
 def current_tally(store: Store, conn: Connection | None = None) -> Tally:
-    """A tally of every acta in the store, as it stands."""
+    """A tally of every acta in the store, as it stands (read whole)."""
     grouped: dict[tuple[str, str], list] = {}
     for table, contest, status, acta in store.acta_states(conn):
         slot = grouped.setdefault((table, contest), [None, False, False])
@@ -42,6 +30,48 @@ def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     return tally
 
 
+@dataclass
+class _Live:
+    election: object
+    tally: Tally
+    marks: tuple[int, int]
+
+
+_live: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def live_tally(store: Store, conn: Connection) -> tuple[Tally, tuple[int, int]]:
+    """The store's tally, and the marks (last acta id, last event id) it has read up to.
+
+    Kept in memory between calls; a process that has none yet starts from the counters the last
+    bulletin was built from (or reads every acta, if there is no bulletin), then reads only the
+    slots changed since. Call it inside ``store.log_writing()`` (every acta and every decision is
+    written under that lock), so that what it returns is exactly what the log holds at that moment.
+    """
+    marks = store.acta_marks(conn)
+    kept = _live.get(store)
+    if kept is None or kept.election is not store.election():
+        kept = _live[store] = _start(store, conn, marks)
+    slots = store.changed_slots(conn, *kept.marks)
+    kept.tally.set_many({slot: slot_state(held) for slot, held in store.slot_actas(conn, sorted(slots)).items()})
+    kept.marks = marks
+    return kept.tally, marks
+
+
+def _start(store: Store, conn: Connection, marks: tuple[int, int]) -> _Live:
+    saved = store.last_tally(conn)
+    if saved is not None:
+        header, _, data = saved.partition(b"\n")
+        tally = Tally(store.election())
+        tally.restore(data)
+        return _Live(store.election(), tally, tuple(json.loads(header)["marks"]))
+    return _Live(store.election(), current_tally(store, conn), marks)
+
+
+def _saved(tally: Tally, marks: tuple[int, int]) -> bytes:
+    return json.dumps({"marks": list(marks)}).encode() + b"\n" + tally.table_bytes()
+
+
 def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
     """Snapshot the store as the next numbered bulletin, chained to the last one."""
     when = now or now_utc()
@@ -49,9 +79,11 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
         head = store.last_bulletin_head(conn)
         number, previous = (head[0] + 1, head[1]) if head else (1, None)
         tree_head = log.signed_tree_head(store, conn, when)
-        bulletin = build_bulletin(store.election(), current_tally(store, conn), number, when, previous,
-                                  log=tree_head)
-        store.add_bulletin(conn, bulletin, when)
+        tally, marks = live_tally(store, conn)
+        tally.check_roll_up()
+        bulletin = build_bulletin(store.election(), tally, number, when, previous, log=tree_head,
+                                  nodes=store.nodes())
+        store.add_bulletin(conn, bulletin, when, tally=_saved(tally, marks))
         store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)], when)
         timeline.bulletin_entry(store, conn, bulletin, when)
     return bulletin

@@ -35,10 +35,11 @@ def area_view(store: Store, code: str, bulletin: Bulletin | None) -> dict:
     election = store.election()
     item = node(election, code)
     areas, centres, tables = election.children[code]
-    figures = {a["code"]: a["results"] for a in bulletin.body["areas"]} if bulletin else {}
+    figures = {a["code"]: a["results"] for a in bulletin.children(code)} if bulletin else {}
     children = [{**_ref(election, child), "results": figures.get(child.code, {})} for child in areas + centres]
+    here = bulletin.area(code) if bulletin else None
     view = {**_ref(election, item), "breadcrumbs": breadcrumbs(election, code),
-            "results": figures.get(code, {}), "children": children, "tables": []}
+            "results": here["results"] if here else {}, "children": children, "tables": []}
     if tables:
         statuses = table_statuses(store, [t.code for t in tables])
         view["tables"] = [{"code": t.code, "registered": t.registered, "contests": list(t.contests),

@@ -123,7 +123,7 @@ def bulletin_entry(store: Store, conn: Connection, bulletin: Bulletin, now: dt.d
         return found
     entry_id = store.add_entry(conn, {"kind": BULLETIN, "body": "", "pinned": False, "author": SYSTEM,
                                       "posted_at": now, "bulletin_number": bulletin.number,
-                                      "data": bulletin_headline(bulletin.body)})
+                                      "data": bulletin_headline(bulletin.body, bulletin.root)})
     store.add_change(conn, entry_id, {"at": now, "action": POSTED, "editor": SYSTEM})
     return store.entry(entry_id, conn)
 

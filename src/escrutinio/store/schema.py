@@ -98,7 +98,11 @@ bulletin = Table(
     Column("published_at", DateTime(timezone=True), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
     Column("previous_hash", String(64), nullable=True),
-    Column("body", LargeBinary, nullable=False),  # zlib-compressed canonical JSON
+    Column("body", LargeBinary, nullable=False),  # zlib-compressed canonical JSON of the head
+    # zlib of each contest's counter matrix (int64 little-endian), in the head's contest order.
+    Column("counters", LargeBinary, nullable=True),
+    # The per-table counters the bulletin was built from, so that the next one starts from them.
+    Column("tally", LargeBinary, nullable=True),
 )
 
 table_key = Table(

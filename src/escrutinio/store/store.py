@@ -15,12 +15,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.bulletin import Bulletin
+from ..domain.bulletin import FORMAT, Bulletin, Nodes
 from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteConflict
-from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Election
+from ..domain.canonical import ActaJson
+from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, schema
 from .timeline import TimelineTables
 
@@ -40,6 +42,8 @@ class Store(TimelineTables):
         self._ids: election_io.Ids | None = None
         self._keys: dict[str, bytes] | None = None
         self._bulletins: dict[int, Bulletin] = {}
+        self._nodes: Nodes | None = None
+        self._table_codes: dict[int, str] | None = None
 
     def close(self) -> None:
         self.engine.dispose()
@@ -109,6 +113,7 @@ class Store(TimelineTables):
                 raise NotInitialised("this database holds no election: run `escrutinio init DEFINITION` first")
             with self.engine.connect() as conn:
                 self._election, self._ids = election_io.load(conn)
+            self._nodes, self._table_codes = None, None
         return self._election
 
     @property
@@ -146,10 +151,14 @@ class Store(TimelineTables):
         found: dict[tuple[str, str], list[ActaRecord]] = {slot: [] for slot in slots}
         table_ids = sorted({t for t, _ in wanted})
         for chunk in _chunks(table_ids, 500):
-            rows = conn.execute(sa.select(schema.acta).where(schema.acta.c.table_id.in_(chunk))
-                                .order_by(schema.acta.c.id))
-            for row in rows:
-                if (row.table_id, row.contest_id) in wanted:
+            # First only the ids, as plain values (the ids are ints, written into the query): most
+            # actas of these tables are for other slots, and most slots are still empty.
+            listed = conn.exec_driver_sql(f"SELECT id, table_id, contest_id FROM acta "
+                                          f"WHERE table_id IN ({', '.join(map(str, chunk))})")
+            held = sorted(acta_id for acta_id, table, contest in listed if (table, contest) in wanted)
+            for part in _chunks(held, 500):
+                for row in conn.execute(sa.select(schema.acta).where(schema.acta.c.id.in_(part))
+                                        .order_by(schema.acta.c.id)):
                     record = self._record(row)
                     found[(record.acta.table, record.acta.contest)].append(record)
         return found
@@ -157,16 +166,30 @@ class Store(TimelineTables):
     def add_actas(self, conn: Connection,
                   rows: list[tuple[Acta, str, str, tuple[str, ...], str, dt.datetime, bytes | None]]) -> list[int]:
         """Insert (acta, digest, status, reasons, source, received_at, signature) rows; their ids, in order."""
+        return self.insert_actas(conn, [(a.table, a.contest, key, json.dumps(a.as_dict(), sort_keys=True), status,
+                                         reasons_json(reasons), source, at, signature)
+                                        for a, key, status, reasons, source, at, signature in rows])
+
+    def insert_actas(self, conn: Connection,
+                     rows: list[tuple[str, str, str, str, str, str, str, dt.datetime, bytes | None]]) -> list[int]:
+        """Insert (table, contest, digest, content, status, reasons, source, received_at, signature) rows, the
+        content and reasons as their stored JSON text already (``content_json``, ``reasons_json``); their ids,
+        in order.
+
+        The ids are chosen here as the database would (max + 1 on SQLite, the id sequence on PostgreSQL):
+        the caller holds the log's write lock (``log_writing``), so no other writer adds actas meanwhile.
+        """
         if not rows:
             return []
         ids = self.ids
-        params = [{"table_id": ids.table[a.table], "contest_id": ids.contest[a.contest], "digest": key,
-                   "content": json.dumps(a.as_dict(), sort_keys=True), "status": status,
-                   "reasons": json.dumps(list(reasons), ensure_ascii=False), "source": source,
-                   "received_at": utc(at), "signature": signature}
-                  for a, key, status, reasons, source, at, signature in rows]
-        statement = schema.acta.insert().returning(schema.acta.c.id, sort_by_parameter_order=True)
-        return [row.id for row in conn.execute(statement, params)]
+        table, contest = ids.table, ids.contest
+        at = _Binder(conn, schema.acta.c.received_at)
+        new = _new_ids(conn, schema.acta, len(rows))
+        _insert(conn, schema.acta, ("id", "table_id", "contest_id", "digest", "content", "status", "reasons",
+                                    "source", "received_at", "signature"),
+                [(i, table[t], contest[c], key, content, status, reasons, source, at(when), signature)
+                 for i, (t, c, key, content, status, reasons, source, when, signature) in zip(new, rows)])
+        return new
 
     def acta(self, acta_id: int, conn: Connection | None = None) -> ActaRecord:
         with self._reading(conn) as reading:
@@ -185,9 +208,9 @@ class Store(TimelineTables):
 
     def add_events(self, conn: Connection, events: list[ActaEvent]) -> None:
         if events:
-            conn.execute(schema.acta_event.insert(), [
-                {"acta_id": e.acta_id, "at": utc(e.at), "action": e.action, "operator": e.operator,
-                 "reason": e.reason} for e in events])
+            at = _Binder(conn, schema.acta_event.c.at)
+            _insert(conn, schema.acta_event, ("acta_id", "at", "action", "operator", "reason"),
+                    [(e.acta_id, at(e.at), e.action, e.operator, e.reason) for e in events])
 
     def actas(self, conn: Connection | None = None, table: str | None = None) -> Iterator[ActaRecord]:
         query = sa.select(schema.acta).order_by(schema.acta.c.id)
@@ -233,6 +256,23 @@ class Store(TimelineTables):
         return ActaRecord(row.id, self._acta(row.content), row.digest, row.status, tuple(json.loads(row.reasons)),
                           row.source, utc(row.received_at), signature)
 
+    def acta_marks(self, conn: Connection) -> tuple[int, int]:
+        """The last acta id and the last acta event id: where a reader of changes has got to."""
+        last_acta = conn.execute(sa.select(sa.func.max(schema.acta.c.id))).scalar_one()
+        last_event = conn.execute(sa.select(sa.func.max(schema.acta_event.c.id))).scalar_one()
+        return last_acta or 0, last_event or 0
+
+    def changed_slots(self, conn: Connection, acta_after: int, event_after: int) -> set[tuple[str, str]]:
+        """(table, contest) slots with an acta stored, or an acta event, after the given marks."""
+        a, e = schema.acta.c, schema.acta_event.c
+        touched = sa.select(e.acta_id).where(e.id > event_after)
+        query = sa.select(a.table_id, a.contest_id).where(sa.or_(a.id > acta_after, a.id.in_(touched))).distinct()
+        if self._table_codes is None:
+            self._table_codes = {v: k for k, v in self.ids.table.items()}
+        table_code = self._table_codes
+        contest_code = {v: k for k, v in self.ids.contest.items()}
+        return {(table_code[t], contest_code[c]) for t, c in conn.execute(query)}
+
     # -- the log ------------------------------------------------------------
 
     def append_log(self, conn: Connection, leaves: list[tuple[str, int, bytes, bytes]], now: dt.datetime) -> int:
@@ -240,9 +280,9 @@ class Store(TimelineTables):
         last = conn.execute(sa.select(sa.func.max(schema.log_leaf.c.position))).scalar_one()
         start = 0 if last is None else last + 1
         if leaves:
-            conn.execute(schema.log_leaf.insert(), [
-                {"position": start + i, "kind": kind, "ref": ref, "data": data, "leaf_hash": digest,
-                 "appended_at": utc(now)} for i, (kind, ref, data, digest) in enumerate(leaves)])
+            at = _Binder(conn, schema.log_leaf.c.appended_at)(now)
+            _insert(conn, schema.log_leaf, ("position", "kind", "ref", "data", "leaf_hash", "appended_at"),
+                    [(start + i, kind, ref, data, digest, at) for i, (kind, ref, data, digest) in enumerate(leaves)])
         return start
 
     def log_hashes(self, start: int = 0, conn: Connection | None = None) -> list[bytes]:
@@ -300,13 +340,30 @@ class Store(TimelineTables):
 
     # -- bulletins ----------------------------------------------------------
 
-    def add_bulletin(self, conn: Connection, bulletin: Bulletin, published_at: dt.datetime) -> None:
+    def add_bulletin(self, conn: Connection, bulletin: Bulletin, published_at: dt.datetime,
+                     tally: bytes | None = None) -> None:
+        """Store a bulletin; ``tally``: the per-table counters it was built from (see last_tally)."""
         from ..domain.canonical import canonical_json
 
+        counters = b"".join(zlib.compress(bulletin.counter_bytes(c["code"]), 1) for c in bulletin.body["contests"])
         conn.execute(schema.bulletin.insert().values(
             number=bulletin.number, cut_off=utc(bulletin.cut_off), published_at=utc(published_at),
             hash=bulletin.hash, previous_hash=bulletin.previous_hash,
-            body=zlib.compress(canonical_json(bulletin.body), 6)))
+            body=zlib.compress(canonical_json(bulletin.body), 6), counters=counters,
+            tally=zlib.compress(tally, 1) if tally is not None else None))
+
+    def last_tally(self, conn: Connection) -> bytes | None:
+        """The per-table counters the last bulletin was built from, as add_bulletin was given them."""
+        b = schema.bulletin.c
+        data = conn.execute(sa.select(b.tally).order_by(b.number.desc()).limit(1)).scalar()
+        return zlib.decompress(data) if data is not None else None
+
+    def nodes(self) -> Nodes:
+        """The election's areas and centres in bulletin order (read once)."""
+        election = self.election()
+        if self._nodes is None:
+            self._nodes = Nodes(election)
+        return self._nodes
 
     def last_bulletin_head(self, conn: Connection | None = None) -> tuple[int, str] | None:
         query = sa.select(schema.bulletin.c.number, schema.bulletin.c.hash) \
@@ -325,7 +382,11 @@ class Store(TimelineTables):
             row = c.execute(query).first()
         if row is None:
             raise NotFound("bulletin", number)
-        found = Bulletin(row.number, json.loads(zlib.decompress(row.body)), row.hash)
+        head = json.loads(zlib.decompress(row.body))
+        if head.get("format") != FORMAT or row.counters is None:
+            raise NotFound("bulletin", f"{number} in format {FORMAT} (it was published in {head.get('format')} "
+                                       "by an earlier version; publish the night again in a new store)")
+        found = Bulletin(row.number, head, row.hash, _counters(head, row.counters, len(self.nodes())), self.nodes())
         self._bulletins[number] = found
         while len(self._bulletins) > BULLETINS_KEPT:
             self._bulletins.pop(next(iter(self._bulletins)))
@@ -345,6 +406,59 @@ class Store(TimelineTables):
             return
         with self.engine.connect() as fresh:
             yield fresh
+
+
+def _counters(head: dict, data: bytes, rows: int) -> dict:
+    """The contests' counter matrices, from the zlib streams written one after the other."""
+    out = {}
+    for contest in head["contests"]:
+        stream = zlib.decompressobj()
+        raw = stream.decompress(data)
+        data = stream.unused_data
+        columns = len(head["counters"]["columns"][contest["code"]])
+        out[contest["code"]] = np.frombuffer(raw, dtype="<i8").reshape(rows, columns)
+    return out
+
+
+def content_json(contest: Contest) -> ActaJson:
+    """The stored content of ``contest``'s actas: ``json.dumps(acta.as_dict(), sort_keys=True)``."""
+    return ActaJson(contest, ascii=True, separators=(", ", ": "))
+
+
+def reasons_json(reasons: tuple[str, ...]) -> str:
+    """The stored quarantine reasons of an acta."""
+    return json.dumps(list(reasons), ensure_ascii=False) if reasons else "[]"
+
+
+def _new_ids(conn: Connection, table: sa.Table, n: int) -> list[int]:
+    """``n`` new ids of ``table``, increasing, as its inserts would take them (no other writer at work)."""
+    if conn.dialect.name == "postgresql":
+        rows = conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                    "FROM generate_series(1, %s)", (n,))
+        return sorted(i for (i,) in rows)
+    last = conn.execute(sa.select(sa.func.max(table.c.id))).scalar_one() or 0
+    return list(range(last + 1, last + 1 + n))
+
+
+def _insert(conn: Connection, table: sa.Table, columns: tuple[str, ...], rows: list[tuple]) -> None:
+    """One executemany of plain DB-API values: SQLAlchemy's per-row work was most of an ingest's inserts."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    conn.exec_driver_sql(f"INSERT INTO {table.name} ({', '.join(columns)}) "
+                         f"VALUES ({', '.join([mark] * len(columns))})", rows)
+
+
+class _Binder:
+    """A column's values as its SQLAlchemy type would send them to the database (UTC first, for times)."""
+
+    def __init__(self, conn: Connection, column: sa.Column):
+        self._process = column.type.dialect_impl(conn.dialect).bind_processor(conn.dialect) or (lambda v: v)
+        self._done: dict = {}
+
+    def __call__(self, value: dt.datetime) -> object:
+        found = self._done.get(value)
+        if found is None:
+            found = self._done[value] = self._process(utc(value))
+        return found
 
 
 def _chunks(items: list, size: int) -> Iterator[list]:

@@ -105,7 +105,13 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
         placed.add(size)
         if tree.usable:
             replay.advance(size)
-            replay.check_bulletin(item.get("number"), body)
+            number = item.get("number")
+            try:
+                shown = source.bulletin_shown(number)
+            except Exception as exc:  # noqa: BLE001 - reported; the counters are still checked
+                report.add("source", f"bulletin {number}: cannot read the figures the site shows ({exc})")
+                shown = None
+            replay.check_bulletin(number, body, lambda contest: source.bulletin_counters(number, contest), shown)
     chain.check_expected(listed)
     stray_bulletin_leaves(report, records, placed)
     replay.advance(len(records))

@@ -13,7 +13,7 @@ from .common import TREE_HEAD_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
-FORMAT = "escrutinio-bulletin/1"
+FORMAT = "escrutinio-bulletin/2"
 KINDS = ("election", "keys", "acta", "event", "bulletin")
 
 
@@ -86,6 +86,7 @@ class BulletinChain:
         self.expect = {n: str(h).lower() for n, h in (expect or {}).items()}
         self.hashes: dict[int, str] = {}
         self.tree = tree
+        self.nodes_digest = sha256_hex(canonical(tree.listing()))
         self.records = records
         self.merkle = merkle
         self.previous: str | None = None
@@ -148,6 +149,10 @@ class BulletinChain:
                                  f"election's {t.abstention_basis!r}")
         if body.get("contests") != t.contest_list:
             self.problem(number, "its contests and options differ from the published geography's")
+        nodes = body.get("nodes") or {}
+        if t.usable and (nodes.get("count"), nodes.get("sha256")) != (len(t.order), self.nodes_digest):
+            self.problem(number, f"its node list ({nodes.get('count')} nodes, SHA-256 {nodes.get('sha256')}) is not "
+                                 f"the geography's in bulletin order ({len(t.order)} nodes, {self.nodes_digest})")
         cut_off = body.get("cut_off")
         if not isinstance(cut_off, str) or (self.cut_off is not None and cut_off < self.cut_off):
             self.problem(number, f"cut-off {cut_off} is earlier than the previous bulletin's {self.cut_off}")

@@ -38,6 +38,7 @@ class Tree:
             self.tables[t["code"]] = (t["centre"], t["registered"], tuple(t["contests"]))
         self.usable = self._check(report)
         self.rollup = self._rollup_order() if self.usable else []
+        self.order = self._breadth_first(geography) if self.usable else []
 
     def _add_node(self, report: Report, code: str, node: tuple) -> None:
         if code in self.nodes:
@@ -94,6 +95,25 @@ class Tree:
         below = [code for code in self.nodes if self.nodes[code][3] is not None]
         below.sort(key=lambda code: -depth[code])
         return [(code, self.nodes[code][3]) for code in below]
+
+    def _breadth_first(self, geography: dict) -> list[str]:
+        """The bulletins' node order: the root, then level by level, each node's child areas and then its
+        child centres in the order the geography lists them."""
+        kids: dict[str, list[str]] = {}
+        for a in geography["areas"]:
+            if a["parent"] is not None:
+                kids.setdefault(a["parent"], []).append(a["code"])
+        for c in geography["centres"]:
+            kids.setdefault(c["area"], []).append(c["code"])
+        order = [code for code, node in self.nodes.items() if node[3] is None]
+        for code in order:
+            order += kids.get(code, [])
+        return order
+
+    def listing(self) -> list[dict]:
+        """The node list a bulletin's head names the SHA-256 of."""
+        return [{"code": code, "name": self.nodes[code][0], "kind": self.nodes[code][1],
+                 "level": self.nodes[code][2], "parent": self.nodes[code][3]} for code in self.order]
 
     def label(self, code: str) -> str:
         node = self.nodes.get(code)

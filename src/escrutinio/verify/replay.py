@@ -11,8 +11,11 @@ every published figure.
 from __future__ import annotations
 
 import json
+import sys
+from array import array
 
 from .actas import label
+from .common import sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -213,31 +216,71 @@ class Replay:
                         "lead": top - second, "remaining_max": remaining, "conflict_swing": swing},
         }
 
-    def check_bulletin(self, number: int, body: dict) -> None:
-        """Every area's and centre's figures in ``body`` against our own, as the log stands now."""
-        tree, report = self.tree, self.report
+    def check_bulletin(self, number: int, body: dict, counters, shown: dict | None) -> None:
+        """The bulletin's counters at every node against our own sums, as the log stands now; then the
+        figures the site shows (``shown``: the whole country and its children) against our arithmetic.
+
+        ``counters(contest)`` gives the bytes of one contest's counter matrix.
+        """
         where = f"bulletin {number}"
         sums = self.sums(where)
-        entries = body.get("areas") if isinstance(body.get("areas"), list) else []
-        seen = set()
-        for entry in entries:
-            code = entry.get("code") if isinstance(entry, dict) else None
-            if code not in tree.nodes:
-                report.add("figure", f"{where}: publishes area {code!r}, which is not in the geography")
+        declared = body.get("counters") if isinstance(body.get("counters"), dict) else {}
+        for contest in self.tree.contests:
+            rows = self._published_rows(where, contest, declared, counters)
+            if rows is None:
                 continue
-            if code in seen:
-                report.add("figure", f"{where}: publishes {tree.label(code)} twice")
-            seen.add(code)
-            report.count("areas")
-            name, kind, level, parent = tree.nodes[code]
-            for key, want in (("name", name), ("kind", kind), ("level", level), ("parent", parent)):
-                if entry.get(key) != want:
-                    report.add("figure", f"{where}, {tree.label(code)}: {key} is {_show(entry.get(key))}, the "
-                                         f"geography says {_show(want)}")
-            self._compare(where, code, entry.get("results") or {}, sums)
-        for code in tree.nodes:
-            if code not in seen:
-                report.add("figure", f"{where}: {tree.label(code)} is missing")
+            self.report.count("counter rows", len(rows))
+            for code, published in zip(self.tree.order, rows):
+                mine = self.row(contest, code, sums)
+                if published != mine:
+                    for name, theirs, ours in zip(self.columns(contest), published, mine):
+                        if theirs != ours:
+                            self.report.add("figure", f"{where}, {self.tree.label(code)}, contest {contest}, counter "
+                                                      f"{name}: published {theirs:,}, recomputed {ours:,}")
+        for entry in [(shown or {}).get("area"), *((shown or {}).get("children") or [])]:
+            code = entry.get("code") if isinstance(entry, dict) else None
+            if code not in self.tree.nodes:
+                self.report.add("figure", f"{where}: the site shows area {code!r}, which is not in the geography")
+                continue
+            self._compare(f"{where} as shown", code, entry.get("results") or {}, sums)
+
+    def columns(self, contest: str) -> list[str]:
+        return [*self.tree.options[contest], "null", "blank", "ballots_cast", "registered_counted", "counted",
+                "received", "quarantined", "conflict", "capacity_in_conflict", "expected", "registered_all",
+                "remaining_max"]
+
+    def row(self, contest: str, code: str, sums: dict) -> list[int]:
+        """Our counters of one node, in the bulletin's columns."""
+        static = self.static[contest].get(code) or [0, 0, 0]
+        row = sums[contest].get(code) or [0] * (len(self.tree.options[contest]) + 9)
+        k = len(self.tree.options[contest])
+        remaining = static[2] - (row[k + REG_COUNTED] + self.tree.extra * row[k + COUNTED])
+        return row + [static[0], static[1], remaining]
+
+    def _published_rows(self, where: str, contest: str, declared: dict, counters) -> list[list[int]] | None:
+        names = self.columns(contest)
+        if (declared.get("columns") or {}).get(contest) != names:
+            self.report.add("figure", f"{where}, contest {contest}: its counter columns are "
+                                      f"{(declared.get('columns') or {}).get(contest)}, not {names}")
+            return None
+        try:
+            data = counters(contest)
+        except Exception as exc:  # noqa: BLE001 - reported; the other contests are checked
+            self.report.add("source", f"{where}, contest {contest}: cannot read its counters ({exc})")
+            return None
+        digest = sha256_hex(data)
+        if digest != (declared.get("sha256") or {}).get(contest):
+            self.report.add("figure", f"{where}, contest {contest}: the SHA-256 of its counters is {digest}, but "
+                                      f"its head says {(declared.get('sha256') or {}).get(contest)}")
+        width, count = len(names), len(self.tree.order)
+        if len(data) != 8 * width * count:
+            self.report.add("figure", f"{where}, contest {contest}: its counters are {len(data):,} bytes, not "
+                                      f"{count:,} nodes × {width} columns × 8")
+            return None
+        values = array("q", data)
+        if sys.byteorder == "big":
+            values.byteswap()
+        return [values[i * width:(i + 1) * width].tolist() for i in range(count)]
 
     def _compare(self, where: str, code: str, published: dict, sums: dict) -> None:
         tree, report = self.tree, self.report

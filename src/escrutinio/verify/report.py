@@ -53,8 +53,8 @@ class Report:
             lines.append(f"election: {self.election}")
         lines.append(f"checked: {c('actas', 0):,} published actas, {c('log actas', 0):,} actas in the log, "
                      f"{c('leaves', 0):,} log leaves, {c('signatures', 0):,} acta signatures, "
-                     f"{c('bulletins', 0):,} bulletins ({c('areas', 0):,} area and centre entries, "
-                     f"{c('figures', 0):,} contest results recomputed)")
+                     f"{c('bulletins', 0):,} bulletins ({c('counter rows', 0):,} counter rows of areas and centres "
+                     f"and {c('figures', 0):,} contest results as shown, recomputed)")
         if self.trusted:
             lines.append(f"held to what was recorded on the night: {self.trusted}")
         for kind, title in KINDS.items():

@@ -1,8 +1,9 @@
 """Where the published documents come from: a results site over HTTP, or a database.
 
-Both give the same plain JSON documents (see escrutinio.services.published):
+Both give the same documents (see escrutinio.services.published and docs/api.md):
 the geography, the tables' public keys, the actas, the log's leaves, the
-bulletins' numbers and hashes, and each bulletin's whole body as bytes.
+bulletins' numbers and hashes, each bulletin's head and counters as bytes,
+and the figures the site shows for the whole country and its first level.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ class SourceError(Exception):
 
 
 class HttpSource:
-    """A results site: GET {base}/api/v1/published/… and /api/v1/bulletins/{n}/full."""
+    """A results site: GET {base}/api/v1/published/… and /api/v1/bulletins/{n}/…"""
 
     def __init__(self, base_url: str, timeout: float = 120):
         self.base = base_url.rstrip("/")
@@ -65,6 +66,13 @@ class HttpSource:
     def bulletin_body(self, number: int) -> bytes:
         return self._get(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}/full")
 
+    def bulletin_counters(self, number: int, contest: str) -> bytes:
+        return self._get(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}/counters/"
+                         f"{urllib.parse.quote(contest, safe='')}")
+
+    def bulletin_shown(self, number: int) -> dict:
+        return self._json(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}")
+
     def close(self) -> None:
         pass
 
@@ -98,6 +106,13 @@ class DatabaseSource:
 
     def bulletin_body(self, number: int) -> bytes:
         return canonical(self._store.bulletin(number).body)
+
+    def bulletin_counters(self, number: int, contest: str) -> bytes:
+        return self._store.bulletin(number).counter_bytes(contest)
+
+    def bulletin_shown(self, number: int) -> dict:
+        found = self._store.bulletin(number)
+        return {"area": found.root, "children": found.children(found.root["code"])}
 
     def close(self) -> None:
         self._store.close()

@@ -10,6 +10,7 @@ from ..domain.canonical import canonical_json
 from ..domain.errors import NotFound
 from ..publish.csvout import bulletin_csv
 from ..services import results
+from ..services.export import bulletin_document
 from . import models
 from .models import Whole
 from .caching import cached
@@ -116,9 +117,31 @@ def bulletin_area(request: Request, number: Whole, code: str):
 
 @router.get("/bulletins/{number}/full", responses={200: {"content": {"application/json": {}}}, 404: PROBLEM})
 def bulletin_full(request: Request, number: Whole):
-    """The whole bulletin as canonical JSON: its SHA-256 is the bulletin's hash."""
+    """The bulletin's head as canonical JSON: its SHA-256 is the bulletin's hash. It names the SHA-256 of
+    the node list (/api/v1/nodes) and of each contest's counters (/api/v1/bulletins/NUMBER/counters/CONTEST)."""
     found = _bulletin(request, number)
     return cached(request, canonical_json(found.body), etag=found.hash, immutable=True, raw=True)
+
+
+@router.get("/bulletins/{number}/counters/{contest}",
+            responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}},
+                       404: PROBLEM})
+def bulletin_counters(request: Request, number: Whole, contest: str):
+    """One contest's counters at every node: 64-bit little-endian integers, one row per node of
+    /api/v1/nodes, the columns named in the head (docs/api.md). Immutable."""
+    found = _bulletin(request, number)
+    if contest not in found.counters:
+        raise NotFound("contest", contest)
+    return cached(request, found.counter_bytes(contest), etag=f"{found.hash}-{contest}", immutable=True, raw=True,
+                  media_type="application/octet-stream")
+
+
+@router.get("/nodes", responses={200: {"content": {"application/json": {}}}})
+def nodes(request: Request):
+    """Every area and centre in bulletin order, as canonical JSON: its SHA-256 is in every bulletin's head."""
+    listing = request.app.state.store.nodes()
+    return cached(request, canonical_json(listing.listing()), etag=listing.digest, max_age=60, raw=True)
 
 
 @router.get("/bulletins/{number}/csv", response_class=CSVResponse,
@@ -137,29 +160,22 @@ def bulletin_as_csv(request: Request, number: Whole, level: str | None = Query(N
 
 
 def _csv_areas(found, level: str | None, code: str | None) -> list[dict]:
-    entries = found.body["areas"]
     if level:
-        chosen = [a for a in entries if a["level"] == level]
+        chosen = found.at_level(level)
         if not chosen:
             raise NotFound("level", level)
         return chosen
-    root = code or entries[0]["code"]
-    chosen = [a for a in entries if a["code"] == root or a["parent"] == root]
-    if not chosen:
-        raise NotFound("area", root)
-    return chosen
+    entry = found.area(code) if code else found.root
+    if entry is None:
+        raise NotFound("area", code)
+    return [entry, *found.children(entry["code"])]
 
 
 def bulletin_out(request: Request, found, code: str | None) -> dict:
-    body = found.body
-    entry = found.area(code) if code else body["areas"][0]
+    entry = found.area(code) if code else found.root
     if entry is None:
         raise NotFound("area", code)
-    children = [a for a in body["areas"] if a["parent"] == entry["code"]]
-    return {"number": found.number, "hash": found.hash, "previous_hash": found.previous_hash,
-            "cut_off": body["cut_off"], "cut_off_local": body["cut_off_local"], "percent_rule": body["percent_rule"],
-            "abstention_basis": body["abstention_basis"], "contests": body["contests"], "area": entry,
-            "children": children, "full": str(request.url_for("bulletin_full", number=found.number).path)}
+    return bulletin_document(found, entry, str(request.url_for("bulletin_full", number=found.number).path))
 
 
 @router.get("/events", response_class=EventStreamResponse,

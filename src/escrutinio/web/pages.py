@@ -70,8 +70,8 @@ class Pages:
         palette = option_palette([o["code"] for o in contest["options"]])
         names = {o["code"]: o["name"] for o in contest["options"]}
         regions = []
-        for area in bulletin.body["areas"]:
-            if area["parent"] != election.root.code or contest["code"] not in area["results"]:
+        for area in bulletin.children(election.root.code):
+            if contest["code"] not in area["results"]:
                 continue
             regions.append(_region(area, contest["code"], palette, names, lang))
         title = f"{lang.t('Leading option')} — {contest['name']}"
@@ -103,12 +103,8 @@ def home(request: Request):
     lang = pages.language(request)
     return pages.render(request, "home.html", bulletin=bulletin, json_twin="/api/v1/bulletins/latest", live=True,
                         map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
-                        area=bulletin.body["areas"][0] if bulletin else None,
-                        children=_children(bulletin, bulletin.body["areas"][0]["code"]) if bulletin else [])
-
-
-def _children(bulletin, code: str) -> list[dict]:
-    return [a for a in bulletin.body["areas"] if a["parent"] == code]
+                        area=bulletin.root if bulletin else None,
+                        children=bulletin.children(bulletin.root["code"]) if bulletin else [])
 
 
 @router.get("/areas", response_class=HTMLResponse)
@@ -146,10 +142,10 @@ def bulletin_page(request: Request, number: int):
     if not 1 <= number <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
         raise NotFound("bulletin", number)
     bulletin = services.get_bulletin(pages.store, number)
-    area = bulletin.body["areas"][0]
+    area = bulletin.root
     changes = None
     if number > 1:
         changes = services.compare_bulletins(pages.store, number - 1, number, {area["code"]})
     return pages.render(request, "bulletin.html", bulletin=bulletin, area=area,
-                        children=_children(bulletin, area["code"]), changes=changes,
+                        children=bulletin.children(area["code"]), changes=changes,
                         json_twin=f"/api/v1/bulletins/{number}")

@@ -1,0 +1,88 @@
+"""Bulletins as static files: what a CDN or object store serves on the night, with no server behind it.
+
+Layout under the output folder (every path of a published bulletin is
+immutable; only ``bulletins.json`` and ``latest.json`` change):
+
+    nodes.json                               every area and centre in bulletin order (its SHA-256 is in each head)
+    bulletins.json                           every bulletin's number, cut-off, hash and previous hash
+    latest.json                              the latest bulletin at the whole country and its first level
+    bulletins/N/head.json                    the head: its SHA-256 is the bulletin's hash
+    bulletins/N/counters/CONTEST.i64         one contest's counters (64-bit little-endian, a row per node)
+    bulletins/N/areas/CODE.json              one area or centre and its children, as /api/v1/bulletins/N/areas/CODE
+    bulletins/N/csv/LEVEL.csv                every area of one level (or every centre), one row per contest
+
+Codes are written percent-encoded (``urllib.parse.quote``) in file names.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import quote
+
+from ..domain.bulletin import Bulletin
+from ..domain.canonical import canonical_json
+from ..publish.csvout import bulletin_csv
+from ..store import Store
+from .bulletins import get_bulletin
+
+
+@dataclass
+class Exported:
+    number: int
+    files: int = 0
+    bytes: int = 0
+
+
+def bulletin_document(bulletin: Bulletin, entry: dict, full: str) -> dict:
+    """One area of a bulletin with its children, as the API and the static files give it."""
+    body = bulletin.body
+    return {"number": bulletin.number, "hash": bulletin.hash, "previous_hash": bulletin.previous_hash,
+            "cut_off": body["cut_off"], "cut_off_local": body["cut_off_local"], "percent_rule": body["percent_rule"],
+            "abstention_basis": body["abstention_basis"], "contests": body["contests"], "area": entry,
+            "children": bulletin.children(entry["code"]), "full": full}
+
+
+def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas: bool = True,
+                    progress: Callable[[int], None] | None = None) -> Exported:
+    """Write bulletin ``number`` (default: the latest) and the indexes under ``out``."""
+    bulletin = get_bulletin(store, number)
+    done = Exported(bulletin.number)
+    here = out / "bulletins" / str(bulletin.number)
+
+    def write(path: Path, data: bytes) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_name(path.name + ".partial")
+        partial.write_bytes(data)
+        os.replace(partial, path)  # a reader never sees half a file
+        done.files += 1
+        done.bytes += len(data)
+
+    nodes = store.nodes()
+    write(out / "nodes.json", canonical_json(nodes.listing()))
+    write(here / "head.json", canonical_json(bulletin.body))
+    for contest in bulletin.body["contests"]:
+        write(here / "counters" / f"{quote(contest['code'], safe='')}.i64", bulletin.counter_bytes(contest["code"]))
+    for level in dict.fromkeys(nodes.levels):
+        write(here / "csv" / f"{quote(level, safe='')}.csv", bulletin_csv(bulletin, bulletin.at_level(level)).encode())
+    full = f"bulletins/{bulletin.number}/head.json"
+    if areas:
+        for node in range(len(nodes)):
+            entry = bulletin.entry(node)
+            write(here / "areas" / f"{quote(entry['code'], safe='')}.json",
+                  _json(bulletin_document(bulletin, entry, full)))
+            if progress:
+                progress(1)
+    heads = store.bulletin_heads()
+    write(out / "bulletins.json", _json([{**h, "cut_off": h["cut_off"].isoformat(),
+                                          "published_at": h["published_at"].isoformat()} for h in heads]))
+    if heads and heads[-1]["number"] == bulletin.number:
+        write(out / "latest.json", _json(bulletin_document(bulletin, bulletin.root, full)))
+    return done
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()

@@ -134,8 +134,10 @@ class ContestTally:
         self.registered = np.array([t.registered for t in election.tables], dtype=np.int64)
         extra = election.extra_voters_allowed
         self._extra = extra
-        self.table_rows = np.zeros((n_tables, len(self.columns)), dtype=np.int64)
-        self.node_rows = np.zeros((geography.size, len(self.columns)), dtype=np.int64)
+        # np.full writes every page now: np.zeros would leave them to be mapped on first write, one page
+        # fault per table during the night (about 10 µs each in a virtual machine: 65 µs an acta at 1M tables).
+        self.table_rows = np.full((n_tables, len(self.columns)), 0, dtype=np.int64)
+        self.node_rows = np.full((geography.size, len(self.columns)), 0, dtype=np.int64)
         self.expected = geography.roll_up(self.on_ballot.astype(np.int64))
         self.registered_all = geography.roll_up(np.where(self.on_ballot, self.registered, 0))
         self.capacity_all = geography.roll_up(np.where(self.on_ballot, self.registered + extra, 0))

@@ -265,8 +265,10 @@ class Store(TimelineTables):
     def changed_slots(self, conn: Connection, acta_after: int, event_after: int) -> set[tuple[str, str]]:
         """(table, contest) slots with an acta stored, or an acta event, after the given marks."""
         a, e = schema.acta.c, schema.acta_event.c
+        # Two index range scans (new actas; actas of new events), not one scan of every acta.
         touched = sa.select(e.acta_id).where(e.id > event_after)
-        query = sa.select(a.table_id, a.contest_id).where(sa.or_(a.id > acta_after, a.id.in_(touched))).distinct()
+        query = sa.union(sa.select(a.table_id, a.contest_id).where(a.id > acta_after),
+                         sa.select(a.table_id, a.contest_id).where(a.id.in_(touched)))
         if self._table_codes is None:
             self._table_codes = {v: k for k, v in self.ids.table.items()}
         table_code = self._table_codes

@@ -6,6 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+import sqlalchemy as sa
+
+from .conftest import PG_URL, REQUIRE_PG, _pg_problem
+
 ROOT = Path(__file__).resolve().parents[1]
 
 ROWS = (
@@ -38,3 +43,25 @@ def test_bench_runs_at_a_tiny_size(tmp_path):
     checks = done.stdout.split("checks:", 1)[1]
     assert "NO" not in checks.split(), checks
     assert checks.count("accepted") >= 4, checks
+
+
+def test_bench_runs_on_postgresql_at_a_tiny_size(tmp_path):
+    """The PostgreSQL stages too: the roll-up, and two workers ingesting into a database of their own."""
+    problem = _pg_problem()
+    if problem:
+        (pytest.fail if REQUIRE_PG else pytest.skip)(f"PostgreSQL not reachable at {PG_URL} ({problem})")
+    url = sa.engine.make_url(PG_URL)
+    dsn = " ".join(f"{key}={value}" for key, value in (("host", url.host), ("port", url.port or 5432),
+                                                          ("dbname", url.database), ("user", url.username),
+                                                          ("password", url.password)) if value)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--tables", "300", "--ingest-sample", "200",
+         "--skip-http", "--repeat", "1", "--updates", "200", "--dsn", dsn, "--workdir", str(tmp_path)],
+        capture_output=True, text=True, timeout=600, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    for row in ("ingest API into PostgreSQL, 2 workers", "roll-up PostgreSQL (GROUP BY ROLLUP)"):
+        assert row in done.stdout, f"missing row {row!r}"
+    checks = done.stdout.split("checks:", 1)[1]
+    assert "NO" not in checks.split(), checks
+    assert "pgN outcomes {'accepted': 200}: yes" in checks
+    assert "PostgreSQL roll-up equals escrutinio's: yes" in checks

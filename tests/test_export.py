@@ -46,3 +46,13 @@ def test_export_writes_what_the_api_serves(small_store, tmp_path):
     assert {line.split(",")[2] for line in district[1:]} == {"N1", "N2", "S1"}
     assert done.files == len(list((out / "bulletins/1").rglob("*"))) - 3 + 2  # minus 3 folders, plus 2 indexes
     assert not list(out.rglob("*.partial"))
+
+
+def test_file_names_are_the_codes_with_only_unsafe_characters_encoded():
+    from escrutinio.services.export import _file_name
+
+    assert _file_name("país") == "país"  # a server finds /csv/pa%C3%ADs.csv here, as for any UTF-8 name
+    assert _file_name("ZU-01/2") == "ZU-01%2F2"
+    assert _file_name("50%") == "50%25"
+    assert _file_name("..") == "%2E."
+    assert _file_name("a\\b") == "a%5Cb"

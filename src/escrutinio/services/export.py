@@ -11,7 +11,8 @@ immutable; only ``bulletins.json`` and ``latest.json`` change):
     bulletins/N/areas/CODE.json              one area or centre and its children, as /api/v1/bulletins/N/areas/CODE
     bulletins/N/csv/LEVEL.csv                every area of one level (or every centre), one row per contest
 
-Codes are written percent-encoded (``urllib.parse.quote``) in file names.
+File names are the codes as they are (UTF-8), with ``%``, ``/`` and ``\\`` (and a leading ``.``)
+percent-encoded, so that a web server maps the usual URL of a code to its file.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import quote
 
 from ..domain.bulletin import Bulletin
 from ..domain.canonical import canonical_json
@@ -65,14 +65,14 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
     write(out / "nodes.json", canonical_json(nodes.listing()))
     write(here / "head.json", canonical_json(bulletin.body))
     for contest in bulletin.body["contests"]:
-        write(here / "counters" / f"{quote(contest['code'], safe='')}.i64", bulletin.counter_bytes(contest["code"]))
+        write(here / "counters" / f"{_file_name(contest['code'])}.i64", bulletin.counter_bytes(contest["code"]))
     for level in dict.fromkeys(nodes.levels):
-        write(here / "csv" / f"{quote(level, safe='')}.csv", bulletin_csv(bulletin, bulletin.at_level(level)).encode())
+        write(here / "csv" / f"{_file_name(level)}.csv", bulletin_csv(bulletin, bulletin.at_level(level)).encode())
     full = f"bulletins/{bulletin.number}/head.json"
     if areas:
         for node in range(len(nodes)):
             entry = bulletin.entry(node)
-            write(here / "areas" / f"{quote(entry['code'], safe='')}.json",
+            write(here / "areas" / f"{_file_name(entry['code'])}.json",
                   _json(bulletin_document(bulletin, entry, full)))
             if progress:
                 progress(1)
@@ -82,6 +82,11 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
     if heads and heads[-1]["number"] == bulletin.number:
         write(out / "latest.json", _json(bulletin_document(bulletin, bulletin.root, full)))
     return done
+
+
+def _file_name(code: str) -> str:
+    name = code.replace("%", "%25").replace("/", "%2F").replace("\\", "%5C")
+    return "%2E" + name[1:] if name.startswith(".") else name
 
 
 def _json(value: object) -> bytes:

@@ -171,20 +171,36 @@ class ContestTally:
             self.table_rows[tables] = self._rows(tables, [s for _, s in items])
         self.recompute()
 
+    def fill_counts(self, items: list[tuple[int, list[int] | None, bool, bool]]) -> None:
+        """Like ``fill``, from (table, counts if counted, quarantined, conflict): counts are the votes in
+        ballot order, then null, blank and ballots cast (as Store.acta_counts reads them)."""
+        if items:
+            tables = np.array([t for t, _, _, _ in items], dtype=np.int64)
+            self.table_rows[tables] = self._rows_of(tables, [c for _, c, _, _ in items], [True] * len(items),
+                                                    [q for _, _, q, _ in items], [x for _, _, _, x in items])
+        self.recompute()
+
     def _rows(self, tables: np.ndarray, states: list[SlotState]) -> np.ndarray:
         """Counter rows for the given tables; votes are placed by option code."""
-        c, codes = self.col, self.contest.option_codes
-        rows = np.zeros((len(states), len(self.columns)), dtype=np.int64)
-        counted = np.array([s.counted is not None for s in states], dtype=bool)
+        codes = self.contest.option_codes
+        return self._rows_of(tables, [_counts(s.counted, codes) if s.counted is not None else None for s in states],
+                             [s.received for s in states], [s.quarantined for s in states],
+                             [s.conflict for s in states])
+
+    def _rows_of(self, tables: np.ndarray, counts: list[list[int] | None], received: list[bool],
+                 quarantined: list[bool], conflict: list[bool]) -> np.ndarray:
+        c = self.col
+        rows = np.zeros((len(counts), len(self.columns)), dtype=np.int64)
+        counted = np.array([n is not None for n in counts], dtype=bool)
         if counted.any():
-            rows[counted, : len(codes) + 3] = [_counts(s.counted, codes) for s in states if s.counted is not None]
-        conflict = np.array([s.conflict for s in states], dtype=bool)
+            rows[counted, : len(self.contest.option_codes) + 3] = [n for n in counts if n is not None]
+        in_conflict = np.array(conflict, dtype=bool)
         rows[:, c["registered_counted"]] = np.where(counted, self.registered[tables], 0)
         rows[:, c["counted"]] = counted
-        rows[:, c["received"]] = [s.received or s.counted is not None for s in states]
-        rows[:, c["quarantined"]] = [s.quarantined and s.counted is None for s in states]
-        rows[:, c["conflict"]] = conflict
-        rows[:, c["capacity_in_conflict"]] = np.where(counted & conflict, self.registered[tables] + self._extra, 0)
+        rows[:, c["received"]] = np.array(received, dtype=bool) | counted
+        rows[:, c["quarantined"]] = np.array(quarantined, dtype=bool) & ~counted
+        rows[:, c["conflict"]] = in_conflict
+        rows[:, c["capacity_in_conflict"]] = np.where(counted & in_conflict, self.registered[tables] + self._extra, 0)
         return rows
 
     def recompute(self) -> None:
@@ -233,6 +249,15 @@ class Tally:
         """Set many slots at once (on a fresh tally, or replacing those slots), then roll up once."""
         for code, items in self._by_contest(states).items():
             self.contests[code].fill(items)
+
+    def load_counts(self, slots: dict[tuple[str, str], tuple[list[int] | None, bool, bool]]) -> None:
+        """``load`` from (counts if counted, quarantined, conflict) per received slot (see fill_counts)."""
+        index = self.geography.table_index
+        grouped: dict[str, list] = {code: [] for code in self.contests}
+        for (table, contest), (counts, quarantined, conflict) in slots.items():
+            grouped[contest].append((index[table], counts, quarantined, conflict))
+        for code, items in grouped.items():
+            self.contests[code].fill_counts(items)
 
     def _by_contest(self, states: dict[tuple[str, str], SlotState]) -> dict[str, list[tuple[int, SlotState]]]:
         index = self.geography.table_index

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.model import CONFLICTING, QUARANTINED
-from ..domain.tally import SlotState, Tally, slot_state
+from ..domain.tally import Tally, slot_state
 from ..store import Connection, Store
 from . import log, timeline
 from .clock import now_utc
@@ -17,16 +17,15 @@ from .clock import now_utc
 
 def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     """A tally of every acta in the store, as it stands (read whole)."""
-    grouped: dict[tuple[str, str], list] = {}
-    for table, contest, status, acta in store.acta_states(conn):
-        slot = grouped.setdefault((table, contest), [None, False, False])
-        if acta is not None:
-            slot[0] = acta
+    slots: dict[tuple[str, str], list] = {}
+    for table, contest, status, counts in store.acta_counts(conn):
+        slot = slots.setdefault((table, contest), [None, False, False])
+        if counts is not None:
+            slot[0] = counts
         slot[1] |= status == QUARANTINED
         slot[2] |= status == CONFLICTING
     tally = Tally(store.election())
-    tally.load({key: SlotState(counted=counted, received=True, quarantined=quarantined, conflict=conflict)
-                for key, (counted, quarantined, conflict) in grouped.items()})
+    tally.load_counts(slots)
     return tally
 
 

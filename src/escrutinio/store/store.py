@@ -233,16 +233,23 @@ class Store(TimelineTables):
         with self._reading(conn) as c:
             return [ActaEvent(r.acta_id, utc(r.at), r.action, r.operator, r.reason) for r in c.execute(query)]
 
-    def acta_states(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str, Acta | None]]:
-        """(table, contest, status, acta if counted) for every stored acta, oldest first."""
+    def acta_counts(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str, list[int] | None]]:
+        """(table, contest, status, counts if counted) for every stored acta, oldest first: the votes in
+        ballot order, then null, blank and ballots cast. No object per acta (a national night holds
+        millions of them)."""
         table_code = {v: k for k, v in self.ids.table.items()}
         contest_code = {v: k for k, v in self.ids.contest.items()}
-        a = schema.acta.c
-        query = sa.select(a.table_id, a.contest_id, a.status, a.content).order_by(a.id)
+        order = {i: self.election().contest_by_code[code].option_codes for i, code in contest_code.items()}
         with self._reading(conn) as c:
-            for table_id, contest_id, status, content in c.execute(query):
-                acta = self._acta(content) if status == COUNTED else None
-                yield table_code[table_id], contest_code[contest_id], status, acta
+            for table_id, contest_id, status, content in c.exec_driver_sql(
+                    "SELECT table_id, contest_id, status, content FROM acta ORDER BY id"):
+                counts = None
+                if status == COUNTED:
+                    data = json.loads(content)
+                    votes = data["votes"]
+                    counts = [votes.get(code, 0) for code in order[contest_id]] + [data["null"], data["blank"],
+                                                                                   data["ballots_cast"]]
+                yield table_code[table_id], contest_code[contest_id], status, counts
 
     def _acta(self, content: str) -> Acta:
         data = json.loads(content)

@@ -78,7 +78,7 @@ def test_demo_geography_is_shaped_like_venezuela(night):
     store = open_store(f"sqlite:///{night / 'escrutinio.db'}", migrate=False)
     try:
         bulletin = get_bulletin(store, 1)
-        states = bulletin.at_level("estado")
+        states = list(bulletin.at_level("estado"))
         nodes = store.nodes()
     finally:
         store.close()

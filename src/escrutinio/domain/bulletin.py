@@ -130,8 +130,9 @@ class Bulletin:
     def children(self, code: str) -> list[dict]:
         return [self.entry(node) for node in self.nodes.children(code)]
 
-    def at_level(self, level: str) -> list[dict]:
-        return [self.entry(node) for node in self.nodes.at_level(level)]
+    def at_level(self, level: str) -> Iterator[dict]:
+        """Every node of one level (or every centre), one at a time: a million entries do not fit in memory."""
+        return (self.entry(node) for node in self.nodes.at_level(level))
 
     def entries(self) -> Iterator[dict]:
         return (self.entry(node) for node in range(len(self.nodes)))

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable
 
 from ..domain.bulletin import Bulletin
 
 FIGURES = ("valid", "null", "blank", "ballots_cast", "registered_counted", "registered_all")
 
 
-def bulletin_csv(bulletin: Bulletin, areas: list[dict]) -> str:
-    """``areas`` are bulletin area entries (e.g. one level, or an area and its children)."""
+def bulletin_csv(bulletin: Bulletin, areas: Iterable[dict]) -> str:
+    """``areas`` are bulletin area entries (e.g. one level, or an area and its children), read once."""
     contests = {c["code"]: c for c in bulletin.body["contests"]}
     options = [o["code"] for c in bulletin.body["contests"] for o in c["options"]]
     options = list(dict.fromkeys(options))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
@@ -159,12 +161,11 @@ def bulletin_as_csv(request: Request, number: Whole, level: str | None = Query(N
                   headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
-def _csv_areas(found, level: str | None, code: str | None) -> list[dict]:
+def _csv_areas(found, level: str | None, code: str | None) -> Iterable[dict]:
     if level:
-        chosen = found.at_level(level)
-        if not chosen:
+        if not found.nodes.at_level(level):
             raise NotFound("level", level)
-        return chosen
+        return found.at_level(level)
     entry = found.area(code) if code else found.root
     if entry is None:
         raise NotFound("area", code)

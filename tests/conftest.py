@@ -52,12 +52,8 @@ def _pg_problem() -> str | None:
     return _PG_PROBLEM
 
 
-@pytest.fixture(params=BACKENDS)
-def db_url(request, tmp_path):
-    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'escrutinio.db'}"
-        return
+def require_postgresql() -> None:
+    """Fail (CI: ESCRUTINIO_REQUIRE_POSTGRESQL=1) or skip the calling test if PostgreSQL is not reachable."""
     problem = _pg_problem()
     if problem:
         message = (f"PostgreSQL not reachable at {PG_URL} ({problem}); set ESCRUTINIO_TEST_POSTGRESQL_URL "
@@ -65,6 +61,15 @@ def db_url(request, tmp_path):
         if REQUIRE_PG:
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request, tmp_path):
+    """A URL of an empty database: a SQLite file, or a fresh PostgreSQL schema."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'escrutinio.db'}"
+        return
+    require_postgresql()
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(PG_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:

@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
-from .conftest import PG_URL, REQUIRE_PG, _pg_problem
+from .conftest import PG_URL, require_postgresql
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,9 +46,7 @@ def test_bench_runs_at_a_tiny_size(tmp_path):
 
 def test_bench_runs_on_postgresql_at_a_tiny_size(tmp_path):
     """The PostgreSQL stages too: the roll-up, and two workers ingesting into a database of their own."""
-    problem = _pg_problem()
-    if problem:
-        (pytest.fail if REQUIRE_PG else pytest.skip)(f"PostgreSQL not reachable at {PG_URL} ({problem})")
+    require_postgresql()
     url = sa.engine.make_url(PG_URL)
     dsn = " ".join(f"{key}={value}" for key, value in (("host", url.host), ("port", url.port or 5432),
                                                           ("dbname", url.database), ("user", url.username),

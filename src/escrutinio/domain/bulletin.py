@@ -61,8 +61,13 @@ class Nodes:
                                                            self.parents)]
 
     @cached_property
+    def canonical(self) -> bytes:
+        """The listing's canonical JSON, as published (made once: tens of MB for a national election)."""
+        return canonical_json(self.listing())
+
+    @cached_property
     def digest(self) -> str:
-        return sha256_hex(canonical_json(self.listing()))
+        return sha256_hex(self.canonical)
 
     @cached_property
     def _children(self) -> dict[str, list[int]]:

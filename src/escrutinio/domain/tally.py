@@ -10,11 +10,13 @@ updates every level in a handful of vector additions.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
 from .model import CONFLICTING, COUNTED, QUARANTINED, Acta, Contest, Election
 
+T = TypeVar("T")
 # Counter columns after the option columns, in this order.
 TAIL = ("null", "blank", "ballots_cast", "registered_counted",
         "counted", "received", "quarantined", "conflict", "capacity_in_conflict")
@@ -164,20 +166,14 @@ class ContestTally:
         chains = [self._geo.ancestors[t] for t, _ in items]
         np.add.at(self.node_rows, np.concatenate(chains), np.repeat(delta, [len(c) for c in chains], axis=0))
 
-    def fill(self, items: list[tuple[int, SlotState]]) -> None:
-        """Set many tables' rows at once, then roll up every node again."""
+    def fill(self, items: list[tuple[int, list[int] | None, bool, bool, bool]]) -> None:
+        """Set many tables' rows at once, then roll up every node again. Items are (table, counts if
+        counted, received, quarantined, conflict): counts are the votes in ballot order, then null,
+        blank and ballots cast (as Store.acta_counts reads them)."""
         if items:
-            tables = np.array([t for t, _ in items], dtype=np.int64)
-            self.table_rows[tables] = self._rows(tables, [s for _, s in items])
-        self.recompute()
-
-    def fill_counts(self, items: list[tuple[int, list[int] | None, bool, bool]]) -> None:
-        """Like ``fill``, from (table, counts if counted, quarantined, conflict): counts are the votes in
-        ballot order, then null, blank and ballots cast (as Store.acta_counts reads them)."""
-        if items:
-            tables = np.array([t for t, _, _, _ in items], dtype=np.int64)
-            self.table_rows[tables] = self._rows_of(tables, [c for _, c, _, _ in items], [True] * len(items),
-                                                    [q for _, _, q, _ in items], [x for _, _, _, x in items])
+            tables, counts, received, quarantined, conflict = (list(column) for column in zip(*items))
+            tables = np.array(tables, dtype=np.int64)
+            self.table_rows[tables] = self._rows_of(tables, counts, received, quarantined, conflict)
         self.recompute()
 
     def _rows(self, tables: np.ndarray, states: list[SlotState]) -> np.ndarray:
@@ -247,23 +243,23 @@ class Tally:
 
     def load(self, states: dict[tuple[str, str], SlotState]) -> None:
         """Set many slots at once (on a fresh tally, or replacing those slots), then roll up once."""
-        for code, items in self._by_contest(states).items():
-            self.contests[code].fill(items)
+        self.load_counts({(table, contest): (_counts(s.counted, self.contests[contest].contest.option_codes)
+                                             if s.counted is not None else None, s.received, s.quarantined,
+                                             s.conflict)
+                          for (table, contest), s in states.items()})
 
-    def load_counts(self, slots: dict[tuple[str, str], tuple[list[int] | None, bool, bool]]) -> None:
-        """``load`` from (counts if counted, quarantined, conflict) per received slot (see fill_counts)."""
-        index = self.geography.table_index
-        grouped: dict[str, list] = {code: [] for code in self.contests}
-        for (table, contest), (counts, quarantined, conflict) in slots.items():
-            grouped[contest].append((index[table], counts, quarantined, conflict))
-        for code, items in grouped.items():
-            self.contests[code].fill_counts(items)
+    def load_counts(self, slots: dict[tuple[str, str], tuple[list[int] | None, bool, bool, bool]]) -> None:
+        """``load`` from (counts if counted, received, quarantined, conflict) per slot (see ContestTally.fill)."""
+        for code, items in self._by_contest(slots).items():
+            if items:
+                self.contests[code].fill([(table, *state) for table, state in items])
 
-    def _by_contest(self, states: dict[tuple[str, str], SlotState]) -> dict[str, list[tuple[int, SlotState]]]:
+    def _by_contest(self, slots: dict[tuple[str, str], T]) -> dict[str, list[tuple[int, T]]]:
+        """Per contest code, (table index, what the slot gets) of the given slots."""
         index = self.geography.table_index
-        grouped: dict[str, list[tuple[int, SlotState]]] = {code: [] for code in self.contests}
-        for (table, contest), state in states.items():
-            grouped[contest].append((index[table], state))
+        grouped: dict[str, list[tuple[int, T]]] = {code: [] for code in self.contests}
+        for (table, contest), value in slots.items():
+            grouped[contest].append((index[table], value))
         return grouped
 
     def table_bytes(self) -> bytes:

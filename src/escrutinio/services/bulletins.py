@@ -19,11 +19,11 @@ def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     """A tally of every acta in the store, as it stands (read whole)."""
     slots: dict[tuple[str, str], list] = {}
     for table, contest, status, counts in store.acta_counts(conn):
-        slot = slots.setdefault((table, contest), [None, False, False])
-        if counts is not None:
+        slot = slots.setdefault((table, contest), [None, True, False, False])  # counts, received, quarantined,
+        if counts is not None:                                                  # conflict
             slot[0] = counts
-        slot[1] |= status == QUARANTINED
-        slot[2] |= status == CONFLICTING
+        slot[2] |= status == QUARANTINED
+        slot[3] |= status == CONFLICTING
     tally = Tally(store.election())
     tally.load_counts(slots)
     return tally

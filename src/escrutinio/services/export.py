@@ -62,7 +62,7 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
         done.bytes += len(data)
 
     nodes = store.nodes()
-    write(out / "nodes.json", canonical_json(nodes.listing()))
+    write(out / "nodes.json", nodes.canonical)
     write(here / "head.json", canonical_json(bulletin.body))
     for contest in bulletin.body["contests"]:
         write(here / "counters" / f"{_file_name(contest['code'])}.i64", bulletin.counter_bytes(contest["code"]))

@@ -136,7 +136,7 @@ class Store(TimelineTables):
     def table_keys(self, refresh: bool = False) -> dict[str, bytes]:
         """Public keys by table code (cached; ``refresh`` reads them again)."""
         if self._keys is None or refresh:
-            code = {v: k for k, v in self.ids.table.items()}
+            code = self._table_code()
             with self.engine.connect() as conn:
                 rows = conn.execute(sa.select(schema.table_key.c.table_id, schema.table_key.c.public_key))
                 self._keys = {code[table_id]: bytes(key) for table_id, key in rows}
@@ -237,8 +237,7 @@ class Store(TimelineTables):
         """(table, contest, status, counts if counted) for every stored acta, oldest first: the votes in
         ballot order, then null, blank and ballots cast. No object per acta (a national night holds
         millions of them)."""
-        table_code = {v: k for k, v in self.ids.table.items()}
-        contest_code = {v: k for k, v in self.ids.contest.items()}
+        table_code, contest_code = self._table_code(), {v: k for k, v in self.ids.contest.items()}
         order = {i: self.election().contest_by_code[code].option_codes for i, code in contest_code.items()}
         with self._reading(conn) as c:
             for table_id, contest_id, status, content in c.exec_driver_sql(
@@ -276,11 +275,15 @@ class Store(TimelineTables):
         touched = sa.select(e.acta_id).where(e.id > event_after)
         query = sa.union(sa.select(a.table_id, a.contest_id).where(a.id > acta_after),
                          sa.select(a.table_id, a.contest_id).where(a.id.in_(touched)))
+        table_code, contest_code = self._table_code(), {v: k for k, v in self.ids.contest.items()}
+        return {(table_code[t], contest_code[c]) for t, c in conn.execute(query)}
+
+    def _table_code(self) -> dict[int, str]:
+        """Table code by database id (made once per election: a national one has a million tables)."""
+        self.election()
         if self._table_codes is None:
             self._table_codes = {v: k for k, v in self.ids.table.items()}
-        table_code = self._table_codes
-        contest_code = {v: k for k, v in self.ids.contest.items()}
-        return {(table_code[t], contest_code[c]) for t, c in conn.execute(query)}
+        return self._table_codes
 
     # -- the log ------------------------------------------------------------
 

@@ -143,7 +143,7 @@ def bulletin_counters(request: Request, number: Whole, contest: str):
 def nodes(request: Request):
     """Every area and centre in bulletin order, as canonical JSON: its SHA-256 is in every bulletin's head."""
     listing = request.app.state.store.nodes()
-    return cached(request, canonical_json(listing.listing()), etag=listing.digest, max_age=60, raw=True)
+    return cached(request, listing.canonical, etag=listing.digest, max_age=60, raw=True)
 
 
 @router.get("/bulletins/{number}/csv", response_class=CSVResponse,

@@ -122,7 +122,7 @@ def test_the_layers_are_found_at_all():
             for _, target in imported(module, path, ast.parse(path.read_text(encoding="utf-8")))}
     assert ("escrutinio.store.store", "sqlalchemy") in seen
     assert ("escrutinio.store.store", "alembic.config") in seen  # imported inside a method
-    assert ("escrutinio.cli", "escrutinio.services") in seen      # `from . import services`
+    assert ("escrutinio.cli.night", "escrutinio.services") in seen  # `from .. import services`
     assert ("escrutinio.domain.bulletin", "escrutinio.domain.tally") in seen
 
 

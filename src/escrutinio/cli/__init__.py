@@ -1,0 +1,12 @@
+"""The `escrutinio` command: a thin shell over escrutinio.services.
+
+The root group and shared options are in ``base``; each command group in a module of its own,
+imported here so that every command is registered on ``main``.
+"""
+
+from __future__ import annotations
+
+from . import adapt, bulletins, keys, night, serving, timeline, tokens, verify  # noqa: F401 - registers commands
+from .base import main, reference_markdown
+
+__all__ = ["main", "reference_markdown"]

@@ -1,0 +1,64 @@
+"""Adapters: other systems' result files into escrutinio's own."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from .. import services
+from .base import main
+
+
+@main.group()
+def adapt() -> None:
+    """Turn other systems' result files into escrutinio's own files.
+
+    Each command writes an election definition (definition.toml, areas.csv,
+    centres.csv, tables.csv) and one acta CSV per input file into --out, for
+    `escrutinio init` and `escrutinio ingest`. Every problem of the input is
+    listed; rows with problems are left out and the command exits 1.
+    """
+
+
+out_option = click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+                          help="Directory to write into (created if needed; files of the same name are replaced).")
+
+
+@adapt.command("tse-br")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@out_option
+def adapt_tse_br(file: Path, out: Path) -> None:
+    """Brazil: TSE presidential results of one state, per section.
+
+    FILE is a per-section CSV as aggregated from the TSE by doccaz/urnas-br
+    (csv/resumo-<uf>.csv). See docs/formats/adapters.md.
+    """
+    _report_adapted(services.adapt.adapt_tse_br_file(file, out))
+
+
+@adapt.command("onegov-vote")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--canton", help="Canton code such as ZG (default: found from the municipality numbers).")
+@out_option
+def adapt_onegov_vote(files: tuple[Path, ...], canton: str | None, out: Path) -> None:
+    """Switzerland: OneGov vote exports, per municipality.
+
+    FILES are CSV exports of one and the same vote (say an intermediate and
+    the final one); the definition covers all their municipalities, and each
+    file gives its own acta file. See docs/formats/adapters.md.
+    """
+    _report_adapted(services.adapt.adapt_onegov_vote_files(list(files), out, canton=canton))
+
+
+def _report_adapted(adapted: services.adapt.Adapted) -> None:
+    for path in adapted.written:
+        click.echo(f"wrote {path}")
+    if not adapted.written:
+        click.echo("nothing written: the input could not be mapped")
+    for problem in adapted.problems:
+        click.echo(f"problem: {problem}")
+    if adapted.problems:
+        sys.exit(1)
+

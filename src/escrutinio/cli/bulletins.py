@@ -1,0 +1,102 @@
+"""Bulletins: publish, show, export, list, diff."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .. import services
+from ..domain.errors import NotFound
+from ..publish.text import render_bulletin, render_diff, render_list
+from .base import db_option, main, open_db
+
+
+@main.group()
+def bulletin() -> None:
+    """Publish, show, list and compare bulletins."""
+
+
+@bulletin.command("publish")
+@db_option
+def bulletin_publish(db_url: str) -> None:
+    """Publish the next bulletin: a snapshot of every area as of now."""
+    published = services.publish_bulletin(open_db(db_url))
+    click.echo(f"Published bulletin {published.number} ({published.hash}).")
+
+
+@bulletin.command("show")
+@click.argument("number", type=int, required=False)
+@click.option("--area", "area_code", help="Area or centre code (default: the whole country).")
+@click.option("--json", "as_json", is_flag=True, help="The bulletin's header and the area's figures as JSON.")
+@click.option("--full", is_flag=True, help="The bulletin's head as canonical JSON (its SHA-256 is the hash).")
+@db_option
+def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full: bool, db_url: str) -> None:
+    """Show bulletin NUMBER (default: the latest) as a table, or as JSON."""
+    shown = services.get_bulletin(open_db(db_url), number)
+    if full:
+        from ..domain.canonical import canonical_json
+
+        click.echo(canonical_json(shown.body).decode())
+        return
+    area = shown.area(area_code) if area_code else shown.root
+    if area is None:
+        raise NotFound("area", area_code)
+    if as_json:
+        click.echo(json.dumps({**shown.body, "hash": shown.hash, "area": area}, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_bulletin(shown, area["code"]), nl=False)
+
+
+@bulletin.command("export")
+@click.argument("number", type=int, required=False)
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder to write into (made if missing); upload it as it is to a web server, object store or CDN.")
+@click.option("--areas/--no-areas", default=True, show_default=True,
+              help="Also write one JSON file per area and centre (their figures and their children's).")
+@db_option
+def bulletin_export(number: int | None, out: Path, areas: bool, db_url: str) -> None:
+    """Write bulletin NUMBER (default: the latest) as static files.
+
+    The head (its SHA-256 is the bulletin's hash), the counters of each contest, the node list, a CSV
+    per level and, with --areas, one JSON file per area as the API gives it; bulletins.json and
+    latest.json are rewritten. Files of a published bulletin never change: serve them with a long
+    cache lifetime. The layout is in docs/scaling.md.
+    """
+    store = open_db(db_url)
+    shown = services.get_bulletin(store, number)
+    with click.progressbar(length=len(store.nodes()) if areas else 0, label="areas and centres",
+                           file=sys.stderr) as bar:
+        done = services.export_bulletin(store, out, shown.number, areas=areas, progress=bar.update)
+    click.echo(f"Bulletin {done.number}: {done.files:,} files, {done.bytes / 1e6:,.1f} MB in {out}")
+
+
+@bulletin.command("list")
+@db_option
+def bulletin_list(db_url: str) -> None:
+    """List published bulletins with their cut-off and hash."""
+    store = open_db(db_url)
+    click.echo(render_list(services.list_bulletins(store), store.election().time_zone), nl=False)
+
+
+@bulletin.command("diff")
+@click.argument("old", type=int)
+@click.argument("new", type=int)
+@click.option("--area", "areas", multiple=True, help="Only this area or centre (repeatable).")
+@click.option("--all-areas", is_flag=True, help="Every area and centre (default: the country and first level).")
+@db_option
+def bulletin_diff(old: int, new: int, areas: tuple[str, ...], all_areas: bool, db_url: str) -> None:
+    """Show what changed from bulletin OLD to bulletin NEW."""
+    store = open_db(db_url)
+    election = store.election()
+    if areas:
+        codes: set[str] | None = set(areas)
+    elif all_areas:
+        codes = None
+    else:
+        codes = {a.code for a in election.areas if a.level <= 1}
+    changes = services.compare_bulletins(store, old, new, codes)
+    click.echo(render_diff(store.bulletin(old), store.bulletin(new), changes), nl=False)
+

@@ -14,10 +14,15 @@ from ..publish.markdown import render_markdown
 from ..services.timeline import Timeline
 from .models import Strict
 
+# Patterns are checked by three regular-expression engines (Python's, pydantic's Rust one, and the
+# ECMAScript one of OpenAPI clients) that disagree on `\s` (U+0085 is whitespace to two of them): so
+# whitespace is spelled out as Python's str.isspace() knows it, the same set the domain's checks use.
+CONTROL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+SPACE = r"\t\n\r\x0b\x0c\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 # Some text that is not only spaces, without control characters (tabs and line breaks allowed).
-TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*[^\s\x00-\x08\x0b\x0c\x0e-\x1f\x7f][^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-OPTIONAL_TEXT = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
-WEB_ADDRESS = r"^https?://[^\s/?#]+[^\s]*$"
+TEXT = rf"^[^{CONTROL}]*[^{SPACE}{CONTROL}][^{CONTROL}]*$"
+OPTIONAL_TEXT = rf"^[^{CONTROL}]*$"
+WEB_ADDRESS = rf"^https?://[^{SPACE}{CONTROL}/?#]+[^{SPACE}{CONTROL}]*$"
 
 
 # -- what editors and readers send ----------------------------------------------------------------

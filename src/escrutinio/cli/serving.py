@@ -34,7 +34,7 @@ def demo(serve: bool, speed: str | None, replace: bool, host: str | None, port: 
     figures of the CNE's first bulletin. Later bulletins go on to every table.
     While serving, the site updates live as each bulletin is published.
     """
-    store = services.openopen_db(db_url, migrate=False)
+    store = services.open_store(db_url, migrate=False)
     if replace:
         store.reset()
     elif store.has_election():
@@ -56,7 +56,7 @@ def demo(serve: bool, speed: str | None, replace: bool, host: str | None, port: 
         threading.Timer(1.5, webbrowser.open, args=(address,)).start()
     from ..web.server import run
 
-    run(settings, services.openopen_db(db_url, migrate=False))
+    run(settings, services.open_store(db_url, migrate=False))
 
 
 def _replay(store, pace: float | None) -> None:

@@ -110,3 +110,10 @@ def test_demo_refuses_a_database_that_holds_an_election(night):
     again = escrutinio(night, "demo", "--no-serve")
     assert again.returncode == 1
     assert "already holds an election" in again.stderr
+
+
+def test_timeline_list_shows_each_bulletin_entry(night):
+    done = escrutinio(night, "timeline", "list")
+    assert done.returncode == 0, done.stderr
+    for number in range(1, 6):
+        assert f"bulletin {number}" in done.stdout

@@ -91,7 +91,7 @@ def timeline_bulletin(number: int, db_url: str) -> None:
 @db_option
 def timeline_list(db_url: str) -> None:
     """List entries, newest first, with their id, local time and state."""
-    from .publish.markdown import headline
+    from ..publish.markdown import headline
 
     store = open_db(db_url)
     zone = ZoneInfo(store.election().time_zone)

@@ -321,3 +321,43 @@ def test_an_unreadable_file_is_one_problem_not_one_per_dependent_row(tmp_path):
     found = places(problems_of(write(tmp_path, areas_csv="code,name\n")), tmp_path)
     assert ("areas.csv", 1, "level,parent") in found
     assert not any(name == "centres.csv" and field == "area" for name, _, field in found)
+
+
+# -- unknown keys and columns ---------------------------------------------------
+
+def test_a_mistyped_contest_key_is_a_problem_naming_the_nearest_known_key(tmp_path):
+    contests = CONTESTS.replace('name = "Bloque A"', 'name = "Bloque A"\nseat = 8')
+    [problem] = problems_of(write(tmp_path, contests=contests))
+    assert problem.field == "contest[1].seat"
+    assert problem.message == "`seat`: unknown key — did you mean `seats`?"
+
+
+def test_unknown_keys_everywhere_are_listed_with_the_other_problems(tmp_path):
+    head = HEAD.replace('locale = "es_VE"', 'locale = "es_VE"\ntimezone = "America/Caracas"')
+    contests = CONTESTS.replace('{ code = "NO", name = "No" }]\n\n', '{ code = "NO", name = "No", color = "red" }]\n\n', 1)
+    geography = GEOGRAPHY + 'centers = "centres.csv"\n'
+    found = problems_of(write(tmp_path, head=head + "\n[extra]\nx = 1\n", contests=contests, geography=geography,
+                              tables_csv=TABLES.replace("M3,C2,300,A", "M3,C9,300,A")))
+    by_field = {p.field: p.message for p in found}
+    assert by_field["election.timezone"] == "`timezone`: unknown key — did you mean `time_zone`?"
+    assert by_field["contest[1].options.color"] == "`color`: unknown key — did you mean `colour`?"
+    assert by_field["geography.centers"] == "`centers`: unknown key — did you mean `centres`?"
+    assert by_field["extra"].startswith("`extra`: unknown key")
+    assert "centre" in by_field  # the unknown centre C9 is still reported beside them
+
+
+def test_an_unknown_csv_column_is_a_problem_with_its_file(tmp_path):
+    centres = CENTRES.replace("code,name,area", "code,name,area,phone")
+    tables = TABLES.replace("code,centre,registered,contests", "code,centre,registred,contests,registered")
+    found = problems_of(write(tmp_path, centres_csv=centres.replace("LIB\n", "LIB,x\n"),
+                              tables_csv=tables.replace("M1,C1,500,", "M1,C1,0,,500")
+                              .replace("M2,C1,450,A;B", "M2,C1,0,A;B,450").replace("M3,C2,300,A", "M3,C2,0,A,300")))
+    messages = {(p.source.removeprefix(f"{tmp_path}/"), p.row, p.field): p.message for p in found}
+    assert messages == {("centres.csv", 1, "phone"): "`phone`: unknown column",
+                        ("tables.csv", 1, "registred"): "`registred`: unknown column — did you mean `registered`?"}
+
+
+def test_an_area_weight_column_is_known(tmp_path):
+    areas = AREAS.replace("code,name,level,parent", "code,name,level,parent,weight").replace("\n", ",\n")
+    areas = areas.replace("parent,weight,", "parent,weight")
+    assert load_definition(write(tmp_path, areas_csv=areas)).areas == EXPECTED.areas

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import difflib
 import tomllib
 from pathlib import Path
 from typing import NamedTuple
@@ -21,6 +22,19 @@ from ..domain.percent import METHODS, PercentRule
 AREA_COLUMNS = ("code", "name", "level", "parent")
 CENTRE_COLUMNS = ("code", "name", "area")
 TABLE_COLUMNS = ("code", "centre", "registered", "contests")
+# Optional columns: an area's weight in a majority of cantons (``double_majority``).
+AREA_OPTIONAL = ("weight",)
+
+# Every key the definition knows, per table: anything else is a problem (a mistyped key is never ignored).
+TOP_KEYS = ("election", "contest", "geography")
+ELECTION_KEYS = ("name", "date", "time_zone", "polls_open", "polls_close", "locale", "percent_rule",
+                 "percent_decimals", "abstention_basis", "extra_voters_allowed", "require_signatures", "keys")
+CONTEST_KEYS = ("code", "name", "blank", "options", "rule", "rule_level", "runoff_count", "threshold_percent",
+                "lead_percent", "lead_threshold_percent", "approval_percent", "quorum_percent",
+                "approval_quorum_percent", "kind", "group", "double_majority", "canton_level", "seats",
+                "seat_threshold_percent")
+OPTION_KEYS = ("code", "name", "party", "colour", "photo")
+GEOGRAPHY_KEYS = ("levels", "areas", "centres", "tables")
 
 
 class _Collector:
@@ -59,12 +73,27 @@ def load_definition(path: str | Path) -> Election:
     return election
 
 
+def _unknown_keys(table: dict, known: tuple[str, ...], prefix: str, src: str, found: _Collector,
+                  row: int | None = None) -> None:
+    """Every key of ``table`` that is not in ``known`` is a problem, naming the nearest known key."""
+    for key in table:
+        if key in known:
+            continue
+        near = difflib.get_close_matches(str(key), known, n=1, cutoff=0.6)
+        hint = f" — did you mean `{near[0]}`?" if near else ""
+        found.add(src, row, f"{prefix}{key}", f"`{key}`: unknown key{hint}",
+                  f"use {'`' + near[0] + '`' if near else 'one of: ' + ', '.join(known)}, or remove it "
+                  "(docs/formats/election.md lists every key)")
+
+
 def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     src = str(path)
+    _unknown_keys(data, TOP_KEYS, "", src, found)
     head = data.get("election")
     if not isinstance(head, dict):
         found.add(src, None, "election", "missing [election] table", "add an [election] table (see the template)")
         head = {}
+    _unknown_keys(head, ELECTION_KEYS, "election.", src, found)
     name = _string(head, "name", src, found)
     date = head.get("date")
     if not isinstance(date, dt.date) or isinstance(date, dt.datetime):
@@ -94,6 +123,7 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     if not isinstance(geography, dict):
         found.add(src, None, "geography", "missing [geography] table", "add a [geography] table (see the template)")
         return None
+    _unknown_keys(geography, GEOGRAPHY_KEYS, "geography.", src, found)
     levels = geography.get("levels")
     if not (isinstance(levels, list) and levels and all(isinstance(x, str) and x for x in levels)):
         found.add(src, None, "geography.levels", "levels must be a list of names, the whole country first",
@@ -101,7 +131,7 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
         return None
     base = path.parent
     # When a file cannot be read, checks against its contents would only repeat that one cause.
-    area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found)
+    area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found, AREA_OPTIONAL)
     centre_rows = _csv(base, geography, "centres", CENTRE_COLUMNS, src, found)
     table_rows = _csv(base, geography, "tables", TABLE_COLUMNS, src, found)
     for rows in (area_rows, centre_rows, table_rows):
@@ -178,6 +208,7 @@ def _contests(items: object, src: str, found: _Collector) -> list[Contest]:
         if not isinstance(item, dict):
             found.add(src, None, where, f"{item!r} is not a contest table", "write each contest as a [[contest]] table")
             continue
+        _unknown_keys(item, CONTEST_KEYS, f"{where}.", src, found)
         code, name = _text(item.get("code")), _text(item.get("name"))
         if not code or not name:
             found.add(src, None, where, "a contest needs a code and a name", "write code = \"A\" and name = \"…\"")
@@ -207,6 +238,8 @@ def _options(items: object, where: str, src: str, found: _Collector) -> list[Opt
         return []
     options, seen = [], set()
     for item in items:
+        if isinstance(item, dict):
+            _unknown_keys(item, OPTION_KEYS, f"{where}.", src, found)
         code = _text(item.get("code")) if isinstance(item, dict) else ""
         name = _text(item.get("name")) if isinstance(item, dict) else ""
         if code and _bad_code(code):
@@ -229,7 +262,7 @@ class _Rows(NamedTuple):
 
 
 def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: str,
-         found: _Collector) -> _Rows:
+         found: _Collector, optional: tuple[str, ...] = ()) -> _Rows:
     name = geography.get(key)
     if not isinstance(name, str):
         found.add(src, None, f"geography.{key}", f"missing file name for {key}", f'write {key} = "{key}.csv"')
@@ -243,6 +276,7 @@ def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: s
                 found.add(str(path), 1, ",".join(missing), f"missing column(s) {', '.join(missing)}",
                           f"the header must be: {','.join(columns)}")
                 return _Rows(str(path), [], False)
+            _unknown_columns(reader.fieldnames or [], columns + optional, str(path), found)
             # line_num, not a running count: blank lines are skipped but still lines of the file.
             # A short row's missing cells read as empty, for the checks below to name.
             rows = []
@@ -259,6 +293,15 @@ def _csv(base: Path, geography: dict, key: str, columns: tuple[str, ...], src: s
     except UnicodeDecodeError:
         found.add(str(path), None, "", "not UTF-8 text", "save the file as UTF-8 CSV")
     return _Rows(str(path), [], False)
+
+
+def _unknown_columns(header: list[str], known: tuple[str, ...], src: str, found: _Collector) -> None:
+    for column in header:
+        if column not in known:
+            near = difflib.get_close_matches(column, known, n=1, cutoff=0.6)
+            hint = f" — did you mean `{near[0]}`?" if near else ""
+            found.add(src, 1, column, f"`{column}`: unknown column{hint}",
+                      f"the header may hold only: {', '.join(known)}; rename or remove this column")
 
 
 def _areas(source: _Rows, levels: list[str], found: _Collector) -> dict[str, Area]:

@@ -12,7 +12,9 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── AlreadyInitialised   the database already holds an election
      ├── WriteConflict        a concurrent writer stored the same row first; retry
      ├── EntryRejected        a timeline entry or comment has problems (all listed)
-     └── TimelineConflict     a timeline entry or comment cannot change as asked
+     ├── TimelineConflict     a timeline entry or comment cannot change as asked
+     ├── ObservationRejected  an observer file, a report or a quick-count file has problems (all listed)
+     └── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
 """
 
 from __future__ import annotations
@@ -103,3 +105,11 @@ class EntryRejected(ProblemsError):
 
 class TimelineConflict(EscrutinioError):
     """A timeline entry or comment cannot change as asked (say, an edit of a deleted entry)."""
+
+
+class ObservationRejected(ProblemsError):
+    """An observer file, an observer's report or a quick-count file has problems; nothing was stored."""
+
+
+class QuickCountError(EscrutinioError):
+    """A quick-count sample, sample size or estimate cannot be made as asked (the message says why)."""

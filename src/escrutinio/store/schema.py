@@ -188,3 +188,31 @@ timeline_comment = Table(
     Column("moderator", Text, nullable=True),
     Column("reason", Text, nullable=True),
 )
+
+# -- observers --------------------------------------------------------------
+
+observer = Table(
+    "observer", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("accreditation", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),  # international, national, media, party_witness
+    Column("organisation", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("assignment", String(64), nullable=True),  # a centre or table code; None: anywhere
+    Column("status", String(16), nullable=False),  # accredited, pending, revoked
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+# Phones as digits in international form: how an SMS is recognised as an observer's.
+observer_phone = Table(
+    "observer_phone", metadata,
+    Column("phone", String(16), primary_key=True),
+    Column("observer_id", Integer, ForeignKey("observer.id"), nullable=False, index=True),
+)
+
+# An operator token (role observer) that acts for one observer, within their assignment.
+observer_token = Table(
+    "observer_token", metadata,
+    Column("token_id", Integer, ForeignKey("operator_token.id"), primary_key=True),
+    Column("observer_id", Integer, ForeignKey("observer.id"), nullable=False, index=True),
+)

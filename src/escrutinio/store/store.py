@@ -24,6 +24,7 @@ from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteC
 from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, schema
+from .observation import ObserverTables
 from .timeline import TimelineTables
 
 UTC = dt.timezone.utc
@@ -34,7 +35,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store(TimelineTables):
+class Store(TimelineTables, ObserverTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)

@@ -18,6 +18,7 @@ from ..settings import Settings, load_settings
 from . import api, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .live import Broker
+from .observation import api as observation_api
 from .timeline_live import TimelineHub
 
 HERE = Path(__file__).parent
@@ -56,6 +57,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(api.router)
     app.include_router(log_api.router)
     app.include_router(published_api.router)
+    app.include_router(observation_api.router)
     app.include_router(operations.router)
     app.include_router(timeline_api.router)
     app.include_router(timeline_pages.router)

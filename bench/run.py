@@ -55,6 +55,7 @@ TARGET_TWO_CORES = 10_000       # actas/s end to end, both cores
 TARGET_BULLETIN_S = 1.0         # full bulletin of 1M tables
 TARGET_UPDATE_US = 50.0         # one acta, every level, median
 TARGET_RSS_MIB = 4 * 1024       # 1M tables
+TARGET_VERIFY_S = 600           # escrutinio verify of a whole 1M-table night (2M actas, a few bulletins)
 
 
 # -- children ------------------------------------------------------------------------------------------------
@@ -126,7 +127,7 @@ def log(message: str) -> None:
 
 
 def measure_size(n: int, args, base: Path) -> dict:
-    from stages import copy_database, part_path
+    from stages import NIGHT_BULLETINS, copy_database
 
     workdir = base / f"t{n}"
     workdir.mkdir(parents=True, exist_ok=True)
@@ -139,6 +140,28 @@ def measure_size(n: int, args, base: Path) -> dict:
                                            "workers": args.workers})
     template = workdir / "template.db"
 
+    if not args.verify_only:
+        measure_counting(n, args, workdir, template, fig)
+    if args.verify or args.verify_only:
+        log(f"{n:,} tables: a whole night (every table's signed actas, {NIGHT_BULLETINS} bulletins), then "
+            "escrutinio verify over it")
+        db = workdir / "night.db"
+        copy_database(template, db)
+        fig["night"] = run_child("night", {"db": str(db), "sample": sample})
+        fig["verify"] = run_child("verify", {"db": str(db)})
+        log(f"{n:,} tables: escrutinio verify took {fig['verify']['verify_s']:.1f} s, exit {fig['verify']['exit']}")
+    fig["elapsed_s"] = time.perf_counter() - began
+    if not args.keep:
+        shutil.rmtree(workdir, ignore_errors=True)
+    log(f"{n:,} tables: done in {fig['elapsed_s']:.0f} s")
+    return fig
+
+
+def measure_counting(n: int, args, workdir: Path, template: Path, fig: dict) -> None:
+    """Ingest, bulletin, roll-up and publishing figures of one size (everything but the verifier)."""
+    from stages import copy_database, part_path
+
+    sample = min(args.ingest_sample, 2 * n)
     log(f"{n:,} tables: ingest through the Python API, one worker")
     db = workdir / "api-1.db"
     copy_database(template, db)
@@ -221,11 +244,6 @@ def measure_size(n: int, args, base: Path) -> dict:
         log(f"{n:,} tables: PostgreSQL roll-up")
         fig["postgres"] = run_child("postgres", {"workdir": str(workdir), "repeat": args.repeat,
                                                  "dsn": args.dsn})
-    fig["elapsed_s"] = time.perf_counter() - began
-    if not args.keep:
-        shutil.rmtree(workdir, ignore_errors=True)
-    log(f"{n:,} tables: done in {fig['elapsed_s']:.0f} s")
-    return fig
 
 
 # -- the report ---------------------------------------------------------------------------------------------
@@ -321,10 +339,20 @@ def rows_of(fig: dict) -> list[tuple[str, str, float | None]]:
         ("peak RSS publish_bulletin (--publish)", "MiB", get("publish", "rss_mib")),
         ("peak RSS DuckDB", "MiB", get("duckdb", "rss_mib")),
         ("peak RSS PostgreSQL backend", "MiB", get("postgres", "backend_rss_mib")),
+        ("night for the verifier: signed actas ingested (every table, every contest)", "", get("night", "actas")),
+        ("  its bulletins", "", len(get("night", "publish_s", default=[])) or None),
+        ("  signing them (bench only)", "s", get("night", "sign_s")),
+        ("  ingesting them (services.ingest_records, 1 worker)", "s", get("night", "ingest_s")),
+        ("  its store", "MiB", get("night", "db_mib")),
+        ("escrutinio verify --db, the whole night", "s", get("verify", "verify_s")),
+        ("  CPU time of escrutinio verify (all its processes)", "s", get("verify", "cpu_s")),
+        ("peak RSS escrutinio verify", "MiB", get("verify", "verify_rss_mib")),
+        ("peak RSS escrutinio verify, all its processes at once", "MiB", get("verify", "verify_tree_rss_mib")),
         ("load average after API ingest, 1 worker", "load", get("api1", "loadavg_after")),
         (f"load average after API ingest, {workers or 'N'} workers", "load", get("apiN", "loadavg_after")),
         ("load average after HTTP ingest", "load", get("http", "loadavg_after")),
         ("load average after the bulletin", "load", get("bulletin", "loadavg_after")),
+        ("load average after escrutinio verify", "load", get("verify", "loadavg_after")),
         ("wall time of this size", "s", get("elapsed_s")),
     ]
 
@@ -357,7 +385,9 @@ def print_report(figs: list[dict], out=sys.stdout) -> None:
     col = 16
     header = "figure".ljust(width) + "".join(f"{f['tables']:>{col},}" for f in figs)
     print("\n" + header + "\n" + "-" * len(header), file=out)
-    for i, (name, unit, _) in enumerate(table[0]):
+    shown = [i for i in range(len(table[0])) if any(t[i][2] is not None for t in table)]
+    for i in shown:
+        name, unit, _ = table[0][i]
         label = f"{name} [{unit}]" if unit in ("actas/s", "/s") else name
         print(label.ljust(width) + "".join(f"{fmt(t[i][2], t[i][1]):>{col}}" for t in table), file=out)
 
@@ -369,7 +399,8 @@ def print_report(figs: list[dict], out=sys.stdout) -> None:
         print(header + "\n" + "-" * len(header), file=out)
         print("tables".ljust(width) + "".join(f"{b['tables'] / a['tables']:>{col + 5}.2f}x" for a, b in pairs),
               file=out)
-        for i, (name, unit, _) in enumerate(table[0]):
+        for i in shown:
+            name, unit, _ = table[0][i]
             if unit in ("x", "", "load") or name.startswith("wall"):
                 continue
             cells = []
@@ -386,9 +417,10 @@ def print_report(figs: list[dict], out=sys.stdout) -> None:
                                        ("postgres", "matches_escrutinio", "PostgreSQL roll-up equals escrutinio's"),
                                        ("bulletin", "incremental_matches_rollup",
                                         "Tally.set updates equal a full recompute"),
+                                       ("verify", "ok", "escrutinio verify: every check holds"),
                                        )]
     for f in figs:
-        for stage in ("api1", "apiN", "pgN", "http"):
+        for stage in ("api1", "apiN", "pgN", "http", "night"):
             if stage in f:
                 got = f[stage]["results"]
                 checks.append((f["tables"], f"{stage} outcomes {got}", set(got) == {"accepted"}))
@@ -406,6 +438,16 @@ def targets(figs: list[dict]) -> list[str]:
 
     for f in figs:
         n = f["tables"]
+        if "verify" in f:
+            v = f["verify"]
+            peak = max(v["verify_rss_mib"], v["verify_tree_rss_mib"])
+            lines.append(f"{n:>9,} tables: escrutinio verify of the whole night ({f['night']['actas']:,} actas, "
+                         f"{len(f['night']['publish_s'])} bulletins) {v['verify_s']:.1f} s, peak RSS {peak:,.0f} MiB"
+                         + (f" (target ≤ {TARGET_VERIFY_S} s, ≤ {TARGET_RSS_MIB:,} MiB): "
+                            f"{verdict(v['verify_s'] <= TARGET_VERIFY_S and peak <= TARGET_RSS_MIB)}"
+                            if n >= 1_000_000 else ""))
+        if "api1" not in f:
+            continue
         raw, api1 = f["api1"]["raw_verify_per_s"], f["api1"]["actas_per_s"]
         raw_cpu, api1_cpu = f["api1"]["raw_verify_per_cpu_s"], f["api1"]["actas"] / f["api1"]["cpu_s"]
         lines.append(f"{n:>9,} tables: ingest per core {api1:,.0f}/s = {api1 / raw:.0%} of raw verify {raw:,.0f}/s; "
@@ -477,6 +519,11 @@ def main() -> None:
     parser.add_argument("--publish", action="store_true",
                         help="also fill a store with every table counted and time services.publish_bulletin "
                              "end to end (1M tables: several minutes, several GB)")
+    parser.add_argument("--verify", action="store_true",
+                        help="also ingest a whole night (every table's signed actas, a few bulletins) and time "
+                             "escrutinio verify over it (1M tables: several minutes)")
+    parser.add_argument("--verify-only", action="store_true",
+                        help="only the night and escrutinio verify (after prepare), none of the other figures")
     parser.add_argument("--profile", action="store_true",
                         help="run the one-worker API ingest once more under cProfile and print where its time "
                              "goes (the figures come from the unprofiled run)")

@@ -763,6 +763,122 @@ def publish(p: dict) -> dict:
     out["rss_mib"] = peak_rss_mib()
     return out
 
+# -- a whole night, and escrutinio verify over it (--verify) -----------------------------------------------------
+
+NIGHT_BULLETINS = 3    # bulletins through the night: after each third of the tables has reported
+NIGHT_ANNULLED = 100   # actas annulled before the last bulletin (so the log holds events too)
+SIGN_CHUNK = 10_000
+
+
+def night(p: dict) -> dict:
+    """A whole night on a copy of prepare's store: every table's signed acta for every contest, ingested
+    through services.ingest_records in batches, tables in random order; a bulletin after each third of
+    the tables, and NIGHT_ANNULLED actas annulled before the last one. What escrutinio verify then reads."""
+    from escrutinio.intake import signatures
+    from escrutinio.intake.actas import Record
+    from escrutinio.services import annul_acta, ingest_records, open_store, publish_bulletin
+    from escrutinio.services.keys import sign_record
+
+    db = Path(p["db"])
+    store = open_store(sqlite_url(db), migrate=False)
+    election = store.election()
+    n = len(election.tables)
+    private, _ = _keys(election, _chosen(n, p["sample"])[1])
+    filler = signatures.new_private_key(b"bench filler")
+    rows = {c.code: counted_rows(election, c, SEED + i).tolist() for i, c in enumerate(CONTESTS)}
+    order = list(range(n))
+    random.Random(SEED - n).shuffle(order)
+    out: dict = {"sign_s": 0.0, "ingest_s": 0.0, "publish_s": [], "results": {}}
+    bounds = [round(n * i / NIGHT_BULLETINS) for i in range(NIGHT_BULLETINS + 1)]
+    step = SIGN_CHUNK // len(CONTESTS)
+    for part in range(NIGHT_BULLETINS):
+        for lo in range(bounds[part], bounds[part + 1], step):
+            chunk = order[lo:min(lo + step, bounds[part + 1])]
+            start = time.perf_counter()
+            signed = [Record("night", lo, sign_record(election, _record(election, t, c, rows[c.code][t]),
+                                                      private.get(election.tables[t].code, filler)))
+                      for t in chunk for c in CONTESTS]
+            out["sign_s"] += time.perf_counter() - start
+            start = time.perf_counter()
+            for i in range(0, len(signed), 1000):
+                for outcome in ingest_records(store, signed[i:i + 1000]):
+                    out["results"][outcome.result] = out["results"].get(outcome.result, 0) + 1
+            out["ingest_s"] += time.perf_counter() - start
+        if part == NIGHT_BULLETINS - 1:
+            for record in [r for _, r in zip(range(NIGHT_ANNULLED), store.actas())]:
+                annul_acta(store, record.id, "benchmark: an acta annulled", "bench")
+        start = time.perf_counter()
+        publish_bulletin(store)
+        out["publish_s"].append(time.perf_counter() - start)
+    out["actas"] = sum(out["results"].values())
+    store.close()
+    checkpoint(db)
+    out["db_mib"] = db.stat().st_size / 2**20
+    out["rss_mib"] = peak_rss_mib()
+    return out
+
+
+def _record(election, t: int, contest, row: list[int]) -> dict:
+    k = len(contest.options)
+    record = {"table": election.tables[t].code, "contest": contest.code,
+              "votes": {o.code: v for o, v in zip(contest.options, row[:k])}, "null": row[k], "ballots_cast": row[k + 2]}
+    if contest.blank:
+        record["blank"] = row[k + 1]
+    return record
+
+
+def verify_night(p: dict) -> dict:
+    """`escrutinio verify --db` over the night's store, as an observer runs it: its wall time, its exit
+    status, the peak RSS of its process (VmHWM) and of all its processes together (their VmRSS summed,
+    sampled every 0.1 s, in case it starts workers)."""
+    command = [str(Path(sys.executable).with_name("escrutinio")), "verify", "--db", sqlite_url(Path(p["db"]))]
+    cpu0 = os.times()
+    start = time.perf_counter()
+    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    peak_tree, peak_main = 0.0, 0.0
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stdout), daemon=True)
+    reader.start()
+    while proc.poll() is None:
+        peak_tree = max(peak_tree, _tree_rss_mib(proc.pid))
+        try:
+            peak_main = max(peak_main, peak_rss_mib(proc.pid))
+        except OSError:
+            pass
+        time.sleep(0.1)
+    wall = time.perf_counter() - start
+    reader.join()
+    cpu1 = os.times()
+    text = "".join(lines)
+    return {"verify_s": wall, "exit": proc.returncode, "ok": proc.returncode == 0 and "result: OK" in text,
+            "cpu_s": (cpu1.children_user - cpu0.children_user) + (cpu1.children_system - cpu0.children_system),
+            "verify_rss_mib": peak_main, "verify_tree_rss_mib": max(peak_tree, peak_main),
+            "report": text[-4000:], "rss_mib": peak_rss_mib()}
+
+
+def _tree_rss_mib(pid: int) -> float:
+    """VmRSS of a process and all its descendants, summed, in MiB (0 for those already gone)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                ppid = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(ppid, []).append(int(entry.name))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        todo += children.get(current, [])
+        try:
+            for line in Path(f"/proc/{current}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return total
+
 
 STAGES = {"prepare": prepare, "prepare_postgres": prepare_postgres, "drop_postgres": drop_postgres, "ingest": ingest, "http": http, "fill_store": fill_store, "publish": publish,
-          "bulletin": bulletin, "duckdb": duckdb_stage, "postgres": postgres_stage}
+          "bulletin": bulletin, "duckdb": duckdb_stage, "postgres": postgres_stage,
+          "night": night, "verify": verify_night}

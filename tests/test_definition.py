@@ -361,3 +361,80 @@ def test_an_area_weight_column_is_known(tmp_path):
     areas = AREAS.replace("code,name,level,parent", "code,name,level,parent,weight").replace("\n", ",\n")
     areas = areas.replace("parent,weight,", "parent,weight")
     assert load_definition(write(tmp_path, areas_csv=areas)).areas == EXPECTED.areas
+
+
+# -- winner rules ----------------------------------------------------------------
+
+def test_rule_keys_become_the_contests_rule(tmp_path):
+    from escrutinio.domain.model import Rule
+    contests = CONTESTS.replace('name = "Bloque A"', 'name = "Bloque A"\nrule = "referendum"\nquorum_percent = 50')
+    contests = contests.replace('name = "Bloque B"', 'name = "Bloque B"\nrule = "dhondt"\nseats = 8\n'
+                                'seat_threshold_percent = 4.5\nrule_level = "estado"')
+    election = load_definition(write(tmp_path, contests=contests))
+    assert election.contests[0].rule == Rule("referendum", quorum_percent="50")
+    assert election.contests[1].rule == Rule("dhondt", level="estado", seats=8, seat_threshold_percent="4.5")
+
+
+def test_rule_problems_are_listed(tmp_path):
+    contests = CONTESTS.replace('name = "Bloque A"', 'name = "Bloque A"\nrule = "majority"\nseats = 3\n'
+                                'rule_level = "barrio"')
+    contests = contests.replace('name = "Bloque B"', 'name = "Bloque B"\nrule = "dhondt"\nrunoff_count = 2')
+    fields = {p.field: p.message for p in problems_of(write(tmp_path, contests=contests))}
+    assert fields["contest[1].seats"] == "`seats` does not apply to rule 'majority'"
+    assert fields["contest[1].rule_level"] == "unknown level 'barrio'"
+    assert fields["contest[2].runoff_count"] == "`runoff_count` does not apply to rule 'dhondt'"
+    assert fields["contest[2].seats"] == "rule 'dhondt' needs the number of seats"
+
+
+def test_a_swiss_tie_breaker_names_the_two_questions(tmp_path):
+    contests = """
+[[contest]]
+code = "INI"
+name = "Initiative"
+kind = "initiative"
+group = "G"
+options = [{ code = "JA", name = "Ja" }, { code = "NEIN", name = "Nein" }]
+
+[[contest]]
+code = "GEG"
+name = "Gegenentwurf"
+kind = "counter_proposal"
+group = "G"
+options = [{ code = "JA", name = "Ja" }, { code = "NEIN", name = "Nein" }]
+
+[[contest]]
+code = "STICH"
+name = "Stichfrage"
+kind = "tie_breaker"
+group = "G"
+options = [{ code = "INI", name = "Initiative" }, { code = "XX", name = "Gegenentwurf" }]
+"""
+    fields = {p.field for p in problems_of(write(tmp_path, contests=contests, tables_csv=TABLES.replace("A;B", "")
+                                                 .replace(",A\n", ",\n")))}
+    assert fields == {"contest[3].options"}
+
+
+def test_options_carry_party_colour_and_photo(tmp_path):
+    contests = CONTESTS.replace('{ code = "SI", name = "Sí" }, { code = "NO", name = "No" }]\n\n',
+                                '{ code = "SI", name = "Sí", party = "P1", colour = "#c0392b", photo = "si.jpg" },'
+                                ' { code = "NO", name = "No" }]\n\n', 1)
+    option = load_definition(write(tmp_path, contests=contests)).contests[0].options[0]
+    assert (option.party, option.colour, option.photo) == ("P1", "#c0392b", "si.jpg")
+
+
+def test_rules_option_extras_and_weights_are_stored_and_read_back(store, tmp_path):
+    contests = CONTESTS.replace('name = "Bloque A"', 'name = "Bloque A"\nrule = "referendum"\nquorum_percent = 50\n'
+                                'double_majority = true\ncanton_level = "estado"')
+    contests = contests.replace('{ code = "SI", name = "Sí" }, { code = "NO", name = "No" }]\n\n',
+                                '{ code = "SI", name = "Sí", party = "P1", colour = "#c0392b" },'
+                                ' { code = "NO", name = "No" }]\n\n', 1)
+    areas = AREAS.replace("code,name,level,parent", "code,name,level,parent,weight").replace(
+        "DC,Distrito Capital,estado,VE", "DC,Distrito Capital,estado,VE,2").replace("MI,Miranda,estado,VE",
+                                                                                    "MI,Miranda,estado,VE,1")
+    created = init_election(store, write(tmp_path, contests=contests, areas_csv=areas))
+    assert created.contests[0].rule.double_majority is True
+    assert created.contests[0].options[0].colour == "#c0392b"
+    assert [a.weight for a in created.areas] == [None, 2, 1, None, None]
+    assert store.election() == created
+    assert store.election().contests[0].options == created.contests[0].options
+    assert store.election().areas == created.areas

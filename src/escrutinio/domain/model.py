@@ -15,6 +15,43 @@ ABSTENTION_BASES = ("whole_register", "counted_tables")
 class Option:
     code: str
     name: str
+    party: str | None = None
+    colour: str | None = None  # a CSS colour: "#c0392b"
+    photo: str | None = None   # a file path, relative to the definition's folder
+
+    def extras(self) -> dict:
+        """party, colour and photo, where given."""
+        return {k: v for k, v in (("party", self.party), ("colour", self.colour), ("photo", self.photo)) if v}
+
+
+RULES = ("plurality", "majority", "threshold", "referendum", "dhondt", "sainte_lague", "hare", "droop",
+         "tie_breaker")
+KINDS = ("initiative", "counter_proposal", "tie_breaker")
+
+
+@dataclass(frozen=True)
+class Rule:
+    """How a contest is won. Percentages are exact decimal text ("45", "40.5"), never floats."""
+
+    name: str = "plurality"
+    level: str | None = None  # rule_level: the level whose areas each have a verdict; None is the root
+    runoff_count: int = 2
+    threshold_percent: str | None = None
+    lead_percent: str | None = None
+    lead_threshold_percent: str | None = None
+    approval_percent: str = "50"
+    quorum_percent: str | None = None
+    approval_quorum_percent: str | None = None
+    kind: str | None = None
+    group: str | None = None
+    double_majority: bool = False
+    canton_level: str | None = None
+    seats: int = 0
+    seat_threshold_percent: str | None = None
+
+    def as_dict(self) -> dict:
+        """Every setting that applies (None left out), as the bulletins publish it."""
+        return {k: v for k, v in self.__dict__.items() if v is not None}
 
 
 @dataclass(frozen=True)
@@ -25,6 +62,7 @@ class Contest:
     name: str
     options: tuple[Option, ...]
     blank: bool = False
+    rule: Rule = Rule()
 
     @cached_property
     def option_codes(self) -> tuple[str, ...]:
@@ -39,6 +77,7 @@ class Area:
     name: str
     level: int
     parent: str | None
+    weight: int | None = None  # its weight in a majority of cantons (double_majority)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..domain.errors import DefinitionError, Problem
 from ..domain.model import ABSTENTION_BASES, Area, Centre, Contest, Election, Option, Table
 from ..domain.percent import METHODS, PercentRule
+from .rules import check_contest_rules, read_rule
 
 AREA_COLUMNS = ("code", "name", "level", "parent")
 CENTRE_COLUMNS = ("code", "name", "area")
@@ -129,6 +130,8 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
         found.add(src, None, "geography.levels", "levels must be a list of names, the whole country first",
                   'write e.g. levels = ["país", "estado", "municipio"]')
         return None
+    check_contest_rules(contests, levels, {c.code: f"contest[{n}]" for n, c in enumerate(contests, 1)},
+                        lambda field, message, action: found.add(src, None, field, message, action))
     base = path.parent
     # When a file cannot be read, checks against its contents would only repeat that one cause.
     area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found, AREA_OPTIONAL)
@@ -224,7 +227,8 @@ def _contests(items: object, src: str, found: _Collector) -> list[Contest]:
             found.add(src, None, f"{where}.blank", "blank must be true or false",
                       "write blank = true if blank ballots are counted apart")
             blank = False
-        contests.append(Contest(code, name, tuple(options), blank))
+        rule = read_rule(item, where, lambda field, message, action: found.add(src, None, field, message, action))
+        contests.append(Contest(code, name, tuple(options), blank, rule))
     return contests
 
 
@@ -251,8 +255,23 @@ def _options(items: object, where: str, src: str, found: _Collector) -> list[Opt
         elif code in seen:
             found.add(src, None, where, f"option code {code!r} appears twice", "give each option its own code")
         seen.add(code)
-        options.append(Option(code, name))
+        options.append(Option(code, name, **_option_extras(item, where, src, found)))
     return options
+
+
+def _option_extras(item: object, where: str, src: str, found: _Collector) -> dict:
+    """party, colour and photo of an option, where given as text."""
+    extras = {}
+    for key in ("party", "colour", "photo"):
+        value = item.get(key) if isinstance(item, dict) else None
+        if value is None:
+            continue
+        if not _text(value):
+            found.add(src, None, f"{where}.{key}", f"{key} {value!r} is not text",
+                      f'write {key} = "…" (colour: a CSS colour such as "#c0392b"; photo: a file path)')
+            continue
+        extras[key] = _text(value)
+    return extras
 
 
 class _Rows(NamedTuple):
@@ -319,7 +338,12 @@ def _areas(source: _Rows, levels: list[str], found: _Collector) -> dict[str, Are
         if level not in levels:
             found.add(src, n, "level", f"unknown level {level!r}", f"use one of: {', '.join(levels)}")
             continue
-        areas[code] = Area(code, name, levels.index(level), parent)
+        weight = (row.get("weight") or "").strip()
+        if weight and not _is_count(weight):
+            found.add(src, n, "weight", f"{weight[:40]!r} is not a whole number",
+                      "write the area's weight in a majority of cantons (2 a canton, 1 a half-canton), or leave it empty")
+            continue
+        areas[code] = Area(code, name, levels.index(level), parent, int(weight) if weight else None)
     roots = [a for a in areas.values() if a.parent is None]
     if rows and len(roots) != 1:
         found.add(src, None, "parent", f"{len(roots)} areas have no parent; exactly one must (the whole country)",

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.model import Area, Centre, Contest, Election, Option, Table
+from ..domain.model import Area, Centre, Contest, Election, Option, Rule, Table
 from ..domain.percent import PercentRule
 from . import schema
 
@@ -32,6 +32,11 @@ def _settings(election: Election) -> str:
         "percent_decimals": election.percent_rule.decimals, "abstention_basis": election.abstention_basis,
         "extra_voters_allowed": election.extra_voters_allowed, "levels": list(election.levels),
         "extra": election.extra, "require_signatures": election.require_signatures,
+        # Rules, option extras and cantonal weights live here: one JSON column, no schema change for them.
+        "rules": {c.code: c.rule.as_dict() for c in election.contests if c.rule != Rule()},
+        "option_extras": {c.code: {o.code: o.extras() for o in c.options if o.extras()}
+                          for c in election.contests if any(o.extras() for o in c.options)},
+        "weights": {a.code: a.weight for a in election.areas if a.weight is not None},
     }, ensure_ascii=False, sort_keys=True)
 
 
@@ -63,10 +68,11 @@ def save(conn: Connection, election: Election, now: dt.datetime) -> None:
 def load(conn: Connection) -> tuple[Election, Ids]:
     head = conn.execute(sa.select(schema.election)).one()
     settings = json.loads(head.settings)
-    contests, contest_ids = _load_contests(conn)
+    contests, contest_ids = _load_contests(conn, settings)
     area_rows = conn.execute(sa.select(schema.area).order_by(schema.area.c.id)).all()
     area_code = {r.id: r.code for r in area_rows}
-    areas = tuple(Area(r.code, r.name, r.level, area_code.get(r.parent_id)) for r in area_rows)
+    weights = settings.get("weights", {})
+    areas = tuple(Area(r.code, r.name, r.level, area_code.get(r.parent_id), weights.get(r.code)) for r in area_rows)
     centre_rows = conn.execute(sa.select(schema.centre).order_by(schema.centre.c.id)).all()
     centre_code = {r.id: r.code for r in centre_rows}
     centres = tuple(Centre(r.code, r.name, area_code[r.area_id]) for r in centre_rows)
@@ -86,10 +92,15 @@ def load(conn: Connection) -> tuple[Election, Ids]:
     return election, ids
 
 
-def _load_contests(conn: Connection) -> tuple[tuple[Contest, ...], dict[str, int]]:
+def _load_contests(conn: Connection, settings: dict) -> tuple[tuple[Contest, ...], dict[str, int]]:
+    rows = conn.execute(sa.select(schema.contest).order_by(schema.contest.c.position)).all()
+    code_of = {r.id: r.code for r in rows}
+    extras = settings.get("option_extras", {})
     options: dict[int, list[Option]] = {}
     for r in conn.execute(sa.select(schema.option).order_by(schema.option.c.contest_id, schema.option.c.position)):
-        options.setdefault(r.contest_id, []).append(Option(r.code, r.name))
-    rows = conn.execute(sa.select(schema.contest).order_by(schema.contest.c.position)).all()
-    contests = tuple(Contest(r.code, r.name, tuple(options.get(r.id, [])), r.blank) for r in rows)
+        more = extras.get(code_of.get(r.contest_id), {}).get(r.code, {})
+        options.setdefault(r.contest_id, []).append(Option(r.code, r.name, **more))
+    rules = settings.get("rules", {})
+    contests = tuple(Contest(r.code, r.name, tuple(options.get(r.id, [])), r.blank, Rule(**rules.get(r.code, {})))
+                     for r in rows)
     return contests, {r.code: r.id for r in rows}

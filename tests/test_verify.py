@@ -405,8 +405,8 @@ def test_an_unknown_leaf_kind_is_named(night):
                                                      leaf_hash=hashlib.sha256(b"\x00" + data).digest(),
                                                      appended_at=_at(12)))
     report = _report(store)
-    assert report.of("log") == [f"leaf {size} is of unknown kind 'mystery' (not election, keys, acta, event, "
-                                "bulletin)"]
+    assert report.of("log") == [f"leaf {size} is of unknown kind 'mystery' (not election, keys, "
+                                "key_replacement, acta, event, bulletin)"]
 
 
 def _two_keys_night(store) -> tuple[int, bytes]:
@@ -418,13 +418,13 @@ def _two_keys_night(store) -> tuple[int, bytes]:
     [outcome] = ingest_records(store, [Record("test", 1, record)], now=_at(1))
     assert outcome.result == "accepted", outcome.problems
     second = keys.generate_keys(election, seed="key B")["T4"]
-    keys.register_keys(store, {"T4": public_key(second)}, _at(2))
+    keys.replace_key(store, "T4", public_key(second), "a new device", "admin", _at(2))
     return outcome.acta_id, second
 
 
 def test_a_key_replaced_after_an_acta_leaves_it_checked_with_the_old_key(store):
     _two_keys_night(store)
-    assert [leaf["kind"] for leaf in store.log_leaves(0, 100)] == ["election", "keys", "acta", "keys"]
+    assert [leaf["kind"] for leaf in store.log_leaves(0, 100)] == ["election", "keys", "acta", "key_replacement"]
     report = _report(store)
     assert report.ok, _problems(report)
     assert report.counts["signatures"] == 1

@@ -37,9 +37,35 @@ def keys_generate(out: Path, seed: str | None, register: bool, db_url: str) -> N
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @db_option
 def keys_register(file: Path, db_url: str) -> None:
-    """Register the tables' public keys from FILE (CSV: table,public_key)."""
+    """Register the tables' public keys from FILE (CSV: table,public_key).
+
+    A table already registered with the same key is left as it is; one with
+    a different key refuses the whole file (use `keys replace`).
+    """
     count = services.keys.register_keys_file(open_db(db_url), file)
     click.echo(f"registered {count:,} public keys")
+
+
+@keys.command("replace")
+@click.argument("table")
+@click.option("--public-key", "public_key", required=True, metavar="BASE64",
+              help="The table's new Ed25519 public key (32 bytes of base64, as in table-keys.csv).")
+@click.option("--reason", required=True, help="Why the key is replaced (public, in the log).")
+@click.option("--operator", required=True, help="Who replaces it (public, in the log).")
+@db_option
+def keys_replace(table: str, public_key: str, reason: str, operator: str, db_url: str) -> None:
+    """Replace TABLE's registered key (admin only: on the results centre's database).
+
+    The replacement is logged with its reason and operator, shown on the
+    table's public page and listed by `escrutinio verify`. Actas signed
+    with the new key count from then on; those logged before keep being
+    checked with the old one. `keys register` never changes a key.
+    """
+    raw = services.keys.parse_public_key(public_key)
+    if raw is None:
+        raise click.BadParameter("not an Ed25519 public key: 32 bytes of base64", param_hint="--public-key")
+    record = services.keys.replace_key(open_db(db_url), table, raw, reason, operator)
+    click.echo(f"table {table}: key {record['previous_key']} replaced by {record['key']} (logged with the reason)")
 
 
 @keys.command("sign")

@@ -14,7 +14,8 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── EntryRejected        a timeline entry or comment has problems (all listed)
      ├── TimelineConflict     a timeline entry or comment cannot change as asked
      ├── ObservationRejected  an observer file, a report or a quick-count file has problems (all listed)
-     └── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
+     ├── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
+     └── KeyChangeRefused     a table's key cannot be registered or replaced as asked
 """
 
 from __future__ import annotations
@@ -113,3 +114,8 @@ class ObservationRejected(ProblemsError):
 
 class QuickCountError(EscrutinioError):
     """A quick-count sample, sample size or estimate cannot be made as asked (the message says why)."""
+
+
+class KeyChangeRefused(EscrutinioError):
+    """A table's key cannot be registered or replaced as asked: a registered key changes only by an
+    explicit replacement, with its reason and operator on record."""

@@ -151,7 +151,7 @@ class _Batch:
     def __init__(self, store: Store, when: dt.datetime):
         self.store, self.election = store, store.election()
         self.encoders, self.received = _encoders(store, self.election), log.leaf_time(when)
-        self.verifier: signatures.Verifier | None = _verifiers.get(store)
+        self.verifier: signatures.Verifier | None = _current_verifier(store)
 
     def check(self, record: Record) -> _Plan:
         """Rules and signature of one record; the acta encoded if it passes."""
@@ -195,12 +195,24 @@ def _encoders(store: Store, election: Election) -> dict[str, _Encoders]:
 _verifiers: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
+def _current_verifier(store: Store) -> signatures.Verifier | None:
+    """The cached verifier of ``store``'s keys, unless a key was replaced since it was made (in this process
+    or another: the count of key replacements in the log is one indexed look-up), so that a replaced key
+    stops vouching at once."""
+    found = _verifiers.get(store)
+    if found is not None and found[0] != store.key_replacement_count():
+        del _verifiers[store]
+        return None
+    return found[1] if found else None
+
+
 def _verifier(store: Store, table: str) -> signatures.Verifier:
     """The verifier of ``store``'s registered keys, read again when a table's key is not known yet."""
     found = _verifiers.get(store)
-    if found is None or not found.has_key(table):
-        found = _verifiers[store] = signatures.Verifier(store.table_keys(refresh=found is not None))
-    return found
+    if found is None or not found[1].has_key(table):
+        replaced = store.key_replacement_count()
+        found = _verifiers[store] = (replaced, signatures.Verifier(store.table_keys(refresh=True)))
+    return found[1]
 
 
 def _signature_problem(batch: _Batch, acta: Acta, given: object, raw: bytes | None,

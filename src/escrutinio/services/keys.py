@@ -7,7 +7,7 @@ import datetime as dt
 import json
 from pathlib import Path
 
-from ..domain.errors import ActaRejected, DefinitionError, Problem
+from ..domain.errors import ActaRejected, DefinitionError, KeyChangeRefused, NotFound, Problem
 from ..domain.model import Election
 from ..domain.rules import check_acta
 from ..intake import signatures
@@ -15,6 +15,7 @@ from ..intake.actas import read_actas
 from ..store import Store
 from . import log
 from .clock import now_utc
+from .resolve import MAX_TEXT
 
 PUBLIC_FILE = "table-keys.csv"
 SECRET_FILE = "table-keys.secret.csv"
@@ -70,18 +71,74 @@ def read_keys(path: str | Path, election: Election, column: str = "public_key") 
 
 
 def register_keys(store: Store, public_keys: dict[str, bytes], now: dt.datetime | None = None) -> int:
-    """Register (or replace) tables' public keys, and log them in the same transaction.
+    """Register tables' first public keys, and log them in the same transaction; returns how many.
 
     The keys go into the public log as keys leaves (at most KEYS_PER_LEAF tables each, in table order), so
-    a key vouches only for the actas logged after it.
+    a key vouches only for the actas logged after it. A table registered again with the key it has is
+    left as it is; one with a different key is refused (nothing is registered): a key changes only by
+    :func:`replace_key`, with its reason on record.
     """
     when = now or now_utc()
-    tables = sorted(public_keys)
     with store.log_writing() as conn:
-        store.set_table_keys(conn, public_keys, when)
-        store.append_log(conn, [log.keys_leaf({t: public_keys[t] for t in tables[i:i + KEYS_PER_LEAF]})
+        held = store.held_keys(conn, list(public_keys))
+        changed = sorted(t for t, key in held.items() if public_keys[t] != key)
+        if changed:
+            shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10:,} more" if len(changed) > 10 else "")
+            raise KeyChangeRefused(f"{len(changed):,} table(s) already have a different key registered ({shown}); "
+                                   "nothing was registered. Replace a table's key one by one with `escrutinio keys "
+                                   "replace TABLE --public-key … --reason … --operator …`")
+        new = {t: key for t, key in public_keys.items() if t not in held}
+        if not new:
+            return 0
+        tables = sorted(new)
+        store.set_table_keys(conn, new, when)
+        store.append_log(conn, [log.keys_leaf({t: new[t] for t in tables[i:i + KEYS_PER_LEAF]})
                                 for i in range(0, len(tables), KEYS_PER_LEAF)], when)
-    return len(public_keys)
+    return len(new)
+
+
+def parse_public_key(text: str) -> bytes | None:
+    """The 32 bytes of an Ed25519 public key written in base64, or None."""
+    return signatures.decode(text, 32)
+
+
+def replace_key(store: Store, table: str, public_key: bytes, reason: str, operator: str,
+                now: dt.datetime | None = None) -> dict:
+    """Replace ``table``'s registered key by ``public_key``, an explicit act logged with its operator and
+    reason (a key_replacement leaf): an acta signed with the new key counts only from then on, and the
+    table's page and ``escrutinio verify`` list the replacement. Returns the leaf's record."""
+    _check_words(reason, operator)
+    if len(public_key) != 32:
+        raise KeyChangeRefused("the new key must be an Ed25519 public key of 32 bytes")
+    if table not in store.election().table_by_code:
+        raise NotFound("table", table)
+    when = now or now_utc()
+    with store.log_writing() as conn:
+        previous = store.held_keys(conn, [table]).get(table)
+        if previous is None:
+            raise KeyChangeRefused(f"table {table} has no key to replace: register its first key with "
+                                   "`escrutinio keys register`")
+        if previous == public_key:
+            raise KeyChangeRefused(f"table {table} already has this key: nothing to replace")
+        store.set_table_keys(conn, {table: public_key}, when)
+        leaf = log.key_replacement_leaf(table, store.ids.table[table], previous, public_key, operator.strip(),
+                                        reason.strip(), when)
+        store.append_log(conn, [leaf], when)
+    return json.loads(leaf[2])
+
+
+def key_replacements(store: Store, table: str) -> list[dict]:
+    """Every replacement of ``table``'s key, oldest first, read from the public log (what it commits to)."""
+    return [{**json.loads(leaf["data"]), "log_position": leaf["position"]}
+            for leaf in store.log_leaves_of("key_replacement", store.ids.table[table])]
+
+
+def _check_words(reason: str, operator: str) -> None:
+    for what, text, option in (("reason", reason, "--reason"), ("operator's name", operator, "--operator")):
+        if not text or not text.strip():
+            raise KeyChangeRefused(f"a key replacement needs a written {what} ({option})")
+        if len(text) > MAX_TEXT or any(ord(ch) < 32 and ch not in "\t" for ch in text):
+            raise KeyChangeRefused(f"the {what} must be at most {MAX_TEXT} characters, without control characters")
 
 
 def register_keys_file(store: Store, path: str | Path) -> int:

@@ -1,11 +1,12 @@
-"""The public log: the election, its table keys, every stored acta, every change of status and every
+"""The public log: the election, its table keys (and every replacement of one), every stored acta, every change of status and every
 bulletin, as Merkle leaves.
 
 Position 0 is the election leaf: the SHA-256 of the published geography
 (escrutinio.services.published.geography), so the registered voters and the
 rules every figure depends on are fixed from the start. Every registration
-of table keys is a keys leaf, so the key that vouches for an acta is the one
-logged before it. Each leaf is the canonical JSON of one record; the tree follows RFC 6962,
+of table keys is a keys leaf, and every replacement of a registered key a
+key_replacement leaf with its operator and reason, so the key that vouches
+for an acta is the one logged before it. Each leaf is the canonical JSON of one record; the tree follows RFC 6962,
 so anyone holding the leaves can recompute every root, and anyone holding
 one acta can check it is included with a short proof. Each bulletin names
 the tree size and root it was cut at, signed with the authority's key.
@@ -39,6 +40,15 @@ def keys_leaf(public_keys: dict[str, bytes]) -> tuple[str, int, bytes, bytes]:
     data = canonical_json({"kind": "keys", "tables": {table: signatures.encode(key)
                                                       for table, key in public_keys.items()}})
     return "keys", len(public_keys), data, leaf_hash(data)
+
+
+def key_replacement_leaf(table: str, table_id: int, previous: bytes, key: bytes, operator: str, reason: str,
+                         at: dt.datetime) -> tuple[str, int, bytes, bytes]:
+    """A table's key replaced by an explicit act, with who did it and why; ref is the table's id."""
+    data = canonical_json({"kind": "key_replacement", "table": table, "previous_key": signatures.encode(previous),
+                           "key": signatures.encode(key), "operator": operator, "reason": reason,
+                           "at": at.astimezone(dt.timezone.utc).isoformat()})
+    return "key_replacement", table_id, data, leaf_hash(data)
 
 
 class ActaLeaf(NamedTuple):

@@ -6,6 +6,7 @@ from ..domain.bulletin import Bulletin
 from ..domain.errors import NotFound
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord, Area, Centre, Election
 from ..store import Store
+from .keys import key_replacements
 
 # A table's status for one contest, as shown to the public.
 NOT_RECEIVED = "not_received"
@@ -82,8 +83,10 @@ def table_view(store: Store, code: str) -> dict:
         mine = [r for r in held if r.acta.contest == contest_code]
         contests.append({"code": contest_code, "name": election.contest_by_code[contest_code].name,
                          "status": slot_status(mine), "actas": [_acta(store, r) for r in mine]})
+    replaced = [{k: r[k] for k in ("at", "previous_key", "key", "operator", "reason", "log_position")}
+                for r in key_replacements(store, code)]
     return {"code": table.code, "registered": table.registered, "centre": table.centre,
-            "breadcrumbs": breadcrumbs(election, table.centre), "contests": contests}
+            "breadcrumbs": breadcrumbs(election, table.centre), "contests": contests, "key_replacements": replaced}
 
 
 def _acta(store: Store, record: ActaRecord) -> dict:

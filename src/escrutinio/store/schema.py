@@ -115,8 +115,9 @@ table_key = Table(
 log_leaf = Table(
     "log_leaf", metadata,
     Column("position", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=False),
-    Column("kind", String(16), nullable=False),  # election, keys, acta, event or bulletin
-    Column("ref", BigInteger().with_variant(Integer, "sqlite"), nullable=False),  # acta id or bulletin number
+    Column("kind", String(16), nullable=False),  # election, keys, key_replacement, acta, event or bulletin
+    # acta id, bulletin number, the table's id (key_replacement) or how many tables (keys)
+    Column("ref", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
     Column("data", LargeBinary, nullable=False),  # canonical JSON of the record
     Column("leaf_hash", LargeBinary, nullable=False),  # SHA-256(0x00 || data)
     Column("appended_at", DateTime(timezone=True), nullable=False),

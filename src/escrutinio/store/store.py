@@ -134,6 +134,15 @@ class Store(TimelineTables, ObserverTables):
                                                   "registered_at": utc(now)} for t, key in keys.items()])
         self._keys = None
 
+    def held_keys(self, conn: Connection, tables: list[str]) -> dict[str, bytes]:
+        """The keys registered now for those of ``tables`` that have one (read in ``conn``, uncached)."""
+        ids, code, held = self.ids, self._table_code(), {}
+        k = schema.table_key.c
+        for chunk in _chunks([ids.table[t] for t in tables], 500):
+            for table_id, key in conn.execute(sa.select(k.table_id, k.public_key).where(k.table_id.in_(chunk))):
+                held[code[table_id]] = bytes(key)
+        return held
+
     def table_keys(self, refresh: bool = False) -> dict[str, bytes]:
         """Public keys by table code (cached; ``refresh`` reads them again)."""
         if self._keys is None or refresh:
@@ -311,6 +320,19 @@ class Store(TimelineTables, ObserverTables):
         with self._reading(conn) as reading:
             return [{"position": r.position, "kind": r.kind, "ref": r.ref, "data": bytes(r.data)}
                     for r in reading.execute(query)]
+
+    def log_leaves_of(self, kind: str, ref: int, conn: Connection | None = None) -> list[dict]:
+        """Every leaf of (``kind``, ``ref``), in log order: position and data."""
+        c = schema.log_leaf.c
+        query = sa.select(c.position, c.data).where(c.kind == kind, c.ref == ref).order_by(c.position)
+        with self._reading(conn) as reading:
+            return [{"position": r.position, "data": bytes(r.data)} for r in reading.execute(query)]
+
+    def key_replacement_count(self, conn: Connection | None = None) -> int:
+        """How many table keys were replaced (key_replacement leaves): a cache of keys is stale if it changed."""
+        c = schema.log_leaf.c
+        with self._reading(conn) as reading:
+            return reading.execute(sa.select(sa.func.count()).where(c.kind == "key_replacement")).scalar_one()
 
     def log_position(self, kind: str, ref: int, conn: Connection | None = None) -> int | None:
         c = schema.log_leaf.c

@@ -4,6 +4,10 @@ Position 0 of the log is {"kind": "election", "geography_sha256": …}: the SHA-
 of the published geography. Every registration of table keys is a leaf {"kind": "keys", "tables":
 {table: base64 public key, …}}; an acta's signature is checked with the key its table had in the log
 before the acta's own leaf, so a key registered or replaced later cannot vouch for it.
+
+Once a table has sent an acta, its key may change only by an explicit replacement: a leaf
+{"kind": "key_replacement", "table", "previous_key", "key", "operator", "reason", "at"}. A keys leaf
+that changes the key of a table after its first acta is a problem; every replacement is listed.
 """
 
 from __future__ import annotations
@@ -44,15 +48,21 @@ class KeyLog:
 
     def __init__(self, report: Report, tree: Tree, records: list[dict | None]):
         self.report = report
+        self.replacements: list[str] = report.replacements
         # table -> positions of its keys leaves, and the key (None if unusable) at each
         self.positions: dict[str, list[int]] = {}
         self.keys: dict[str, list[tuple[str, nacl.signing.VerifyKey | None]]] = {}
+        self.tree = tree
+        self.plain: dict[str, list[bool]] = {}  # per registration of a table's key: by a plain keys leaf?
         leaves = 0
         for position, record in enumerate(records):
             if record and record.get("kind") == "keys":
                 leaves += 1
                 self._leaf(tree, position, record)
+            elif record and record.get("kind") == "key_replacement":
+                self._replacement(position, record)
         report.count("keys leaves", leaves)
+        self._changes(records)
 
     def _leaf(self, tree: Tree, position: int, record: dict) -> None:
         tables = record.get("tables")
@@ -67,8 +77,59 @@ class KeyLog:
             if key is None:
                 self.report.add("keys", f"table {table}: the key log leaf {position:,} registers for it is not 32 "
                                         "bytes of base64")
-            self.positions.setdefault(table, []).append(position)
-            self.keys.setdefault(table, []).append((text, key))
+            self._register(table, position, text, key, plain=True)
+
+    def _register(self, table: str, position: int, text: object, key, plain: bool) -> None:
+        self.positions.setdefault(table, []).append(position)
+        self.keys.setdefault(table, []).append((text, key))
+        self.plain.setdefault(table, []).append(plain)
+
+    def _replacement(self, position: int, record: dict) -> None:
+        """A key replaced by an explicit act: well formed, naming the key it replaces; listed in the report."""
+        fields = ("at", "key", "kind", "operator", "previous_key", "reason", "table")
+        table, text = record.get("table"), record.get("key")
+        where = f"table {table}: the key replacement at log leaf {position:,}"
+        if sorted(record) != list(fields) or not all(isinstance(record.get(f), str) for f in fields):
+            self.report.add("log", f"log leaf {position:,}: a key_replacement leaf must have exactly the text fields "
+                                   f"{', '.join(fields)}")
+        for what in ("operator", "reason"):
+            if not str(record.get(what) or "").strip():
+                self.report.add("keys", f"{where} gives no {what}")
+        if not isinstance(table, str):
+            return
+        if table not in self.tree.tables:
+            self.report.add("keys", f"{where}: not a table of the geography")
+        key = verify_key(text)
+        if key is None:
+            self.report.add("keys", f"{where}: the new key is not 32 bytes of base64")
+        before = self.keys.get(table)
+        if not before:
+            self.report.add("keys", f"{where} replaces no key: the log registers none for it before")
+        elif _raw(before[-1][0]) != _raw(record.get("previous_key")):
+            self.report.add("keys", f"{where} says it replaces key {record.get('previous_key')}, but the key the log "
+                                    f"holds for it before is {before[-1][0]}")
+        self.replacements.append(f"table {table}: at log leaf {position:,} ({record.get('at')}), key "
+                                 f"{record.get('previous_key')} replaced by {text}, by {record.get('operator')}: "
+                                 f"{record.get('reason')}")
+        self._register(table, position, text, key, plain=False)
+
+    def _changes(self, records: list[dict | None]) -> None:
+        """A key changed by a plain keys leaf after the table's first acta: no replacement is on record."""
+        first: dict[str, int] = {}
+        for position, record in enumerate(records):
+            if record and record.get("kind") == "acta" and isinstance(record.get("acta"), dict):
+                table = record["acta"].get("table")
+                if isinstance(table, str):
+                    first.setdefault(table, position)
+        for table, positions in self.positions.items():
+            acta = first.get(table)
+            for i in range(1, len(positions)):
+                changed = _raw(self.keys[table][i][0]) != _raw(self.keys[table][i - 1][0])
+                if changed and self.plain[table][i] and acta is not None and positions[i] > acta:
+                    self.report.add("keys", f"table {table}: its key was changed at log leaf {positions[i]:,} (from "
+                                            f"{self.keys[table][i - 1][0]} to {self.keys[table][i][0]}), after its "
+                                            f"first acta (leaf {acta:,}), without a logged replacement with its "
+                                            "reason (escrutinio keys replace)")
 
     def at(self, table: object, position: int) -> tuple[int, nacl.signing.VerifyKey | None] | None:
         """(leaf, key) of the last key the log registered for ``table`` before ``position``; None if none."""
@@ -101,3 +162,8 @@ class KeyLog:
                 self.report.add("keys", f"table {table}: the published key is {theirs}, but the last key the log "
                                         f"registers for it (leaf {position:,}) is {text}")
 
+
+
+def _raw(text: object) -> object:
+    """A key's 32 bytes if it is base64 of them (so that padding or spaces do not count as a change)."""
+    return b64(text, 32) or text

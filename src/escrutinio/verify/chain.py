@@ -14,7 +14,7 @@ from .geography import Tree
 from .report import Report
 
 FORMAT = "escrutinio-bulletin/2"
-KINDS = ("election", "keys", "acta", "event", "bulletin")
+KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin")
 
 
 def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None], list[bytes]]:

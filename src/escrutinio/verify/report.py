@@ -28,6 +28,8 @@ class Report:
     trusted: str = ""  # what the observer recorded on the night and gave the verifier to hold to
     problems: dict[str, list[str]] = field(default_factory=lambda: {kind: [] for kind in KINDS})
     counts: dict[str, int] = field(default_factory=dict)
+    # Replacements of table keys the log records with their operator and reason: not problems, but listed.
+    replacements: list[str] = field(default_factory=list)
 
     def add(self, kind: str, message: str) -> None:
         self.problems[kind].append(message)
@@ -66,6 +68,11 @@ class Report:
                 lines.append(f"  - {message}")
             if len(found) > LIST_AT_MOST:
                 lines.append(f"  … and {len(found) - LIST_AT_MOST:,} more of this kind (not listed)")
+        lines.append(f"table key replacements logged with a reason: {len(self.replacements):,}")
+        for text in self.replacements[:LIST_AT_MOST]:
+            lines.append(f"  - {text}")
+        if len(self.replacements) > LIST_AT_MOST:
+            lines.append(f"  … and {len(self.replacements) - LIST_AT_MOST:,} more (not listed)")
         if self.ok:
             lines.append("result: OK — every check holds")
         else:

@@ -83,8 +83,15 @@ MESSAGES = {
         "Atom feed": "Canal Atom", "by": "por", "tables counted": "mesas escrutadas",
         "removed": "quitado", "added": "añadido", "Entries": "Entradas", "Entry": "Entrada",
         "Timeline": "En vivo", "Bulletin published": "Boletín publicado",
+        "Key replacements": "Cambios de clave", "previous key": "clave anterior", "new key": "clave nueva",
+        "key_replacements_help": "La clave pública de esta mesa fue reemplazada después de registrarse. Cada "
+                                 "cambio consta en el registro público con quién lo hizo y por qué; las actas "
+                                 "anteriores se siguen verificando con la clave anterior.",
     },
     "en": {"status_annulled": "annulled",
+           "key_replacements_help": "This table's public key was replaced after it was registered. Each change "
+                                    "is in the public log with who made it and why; earlier actas are still "
+                                    "checked with the previous key.",
            "verify_acta_help": "The inclusion proof (RFC 9162) links this acta to the log root that each bulletin "
                                "signs; the table's Ed25519 signature covers its figures. Current root:",
            "unsigned_help": "this election accepts actas without their table's signature (for demos, tests or "

@@ -207,12 +207,25 @@ class TableContest(Strict):
     actas: list[ActaOut]
 
 
+class KeyReplacementOut(Strict):
+    """A replacement of the table's key, as the public log records it (escrutinio keys replace)."""
+
+    at: str
+    previous_key: str
+    key: str
+    operator: str
+    reason: str
+    log_position: int = Field(description="Position of the replacement's leaf in the public log")
+
+
 class TableOut(Strict):
     code: str
     registered: int
     centre: str
     breadcrumbs: list[AreaRef]
     contests: list[TableContest]
+    key_replacements: list[KeyReplacementOut] = Field(description="Every replacement of the table's key, oldest "
+                                                                   "first")
 
 
 class ActaIn(Strict):

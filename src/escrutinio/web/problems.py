@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..domain.errors import (ActaRejected, AlreadyInitialised, EntryRejected, EscrutinioError, NotFound,
-                             NotInitialised, ResolutionError, TimelineConflict, WriteConflict)
+from ..domain.errors import (ActaRejected, AlreadyInitialised, EntryRejected, EscrutinioError, KeyChangeRefused,
+                             NotFound, NotInitialised, ResolutionError, TimelineConflict, WriteConflict)
 from ..services.tokens import Forbidden, Unauthenticated
 
 STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
-          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409}
+          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409}
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
           429: "Too many requests", 503: "Service unavailable", 500: "Internal server error"}

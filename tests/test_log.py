@@ -125,11 +125,13 @@ def test_every_registration_of_keys_is_a_leaf_with_those_keys(small_store):
     keys.register_keys(small_store, first)
     send(small_store, acta("T1"))
     replaced = _public(keys.generate_keys(election, seed="second"))
-    keys.register_keys(small_store, {"T4": replaced["T4"]})
+    keys.replace_key(small_store, "T4", replaced["T4"], "a new device", "admin")
     found = [(leaf["kind"], json.loads(leaf["data"])) for leaf in leaves(small_store)]
-    assert [kind for kind, _ in found] == ["election", "keys", "acta", "keys"]
+    assert [kind for kind, _ in found] == ["election", "keys", "acta", "key_replacement"]
     assert found[1][1] == {"kind": "keys", "tables": {t: base64.b64encode(k).decode() for t, k in first.items()}}
-    assert found[3][1] == {"kind": "keys", "tables": {"T4": base64.b64encode(replaced["T4"]).decode()}}
+    assert {k: v for k, v in found[3][1].items() if k != "at"} == {
+        "kind": "key_replacement", "table": "T4", "previous_key": base64.b64encode(first["T4"]).decode(),
+        "key": base64.b64encode(replaced["T4"]).decode(), "operator": "admin", "reason": "a new device"}
     assert small_store.table_keys(refresh=True) == {**first, "T4": replaced["T4"]}
 
 

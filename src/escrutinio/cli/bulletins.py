@@ -52,21 +52,36 @@ def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full
 
 @bulletin.command("export")
 @click.argument("number", type=int, required=False)
-@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), required=True,
-              help="Folder to write into (made if missing); upload it as it is to a web server, object store or CDN.")
+@click.option("--format", "fmt", type=click.Choice(["static", "nist-xml", "nist-json"]), default="static",
+              show_default=True,
+              help="static: a folder of static files; nist-xml, nist-json: one NIST SP 1500-100 v2 results report.")
+@click.option("--out", "out", type=click.Path(path_type=Path), required=True,
+              help="static: the folder to write into (made if missing), to upload as it is to a web server, object "
+                   "store or CDN; nist-xml, nist-json: the FILE to write.")
 @click.option("--areas/--no-areas", default=True, show_default=True,
-              help="Also write one JSON file per area and centre (their figures and their children's).")
+              help="static: also write one JSON file per area and centre (their figures and their children's).")
 @db_option
-def bulletin_export(number: int | None, out: Path, areas: bool, db_url: str) -> None:
-    """Write bulletin NUMBER (default: the latest) as static files.
+def bulletin_export(number: int | None, fmt: str, out: Path, areas: bool, db_url: str) -> None:
+    """Write bulletin NUMBER (default: the latest) as static files or as a NIST report.
 
-    The head (its SHA-256 is the bulletin's hash), the counters of each contest, the node list, a CSV
+    static: the head (its SHA-256 is the bulletin's hash), the counters of each contest, the node list, a CSV
     per level and, with --areas, one JSON file per area as the API gives it; bulletins.json and
     latest.json are rewritten. Files of a published bulletin never change: serve them with a long
     cache lifetime. The layout is in docs/scaling.md.
+
+    nist-xml, nist-json: one NIST SP 1500-100 v2 election results report with every area, centre and table
+    and their exact counts (docs/formats/nist.md).
     """
     store = open_db(db_url)
     shown = services.get_bulletin(store, number)
+    if fmt != "static":
+        if out.is_dir():
+            raise click.BadParameter(f"{out} is a folder; give the file to write", param_hint="--out")
+        done = services.export_nist(store, out, shown.number, format=fmt)
+        click.echo(f"Bulletin {done.number}: {fmt} report, {done.bytes / 1e6:,.1f} MB in {out}")
+        return
+    if out.exists() and not out.is_dir():
+        raise click.BadParameter(f"{out} is a file; give a folder for static files", param_hint="--out")
     with click.progressbar(length=len(store.nodes()) if areas else 0, label="areas and centres",
                            file=sys.stderr) as bar:
         done = services.export_bulletin(store, out, shown.number, areas=areas, progress=bar.update)

@@ -8,7 +8,7 @@ from . import adapt, keys, log, observers, published, quickcount, timeline, toke
 from .bulletins import compare_bulletins, current_tally, get_bulletin, list_bulletins, publish_bulletin
 from .demo import run_demo
 from .election import DEFAULT_URL, init_election, open_store
-from .export import export_bulletin
+from .export import export_bulletin, export_nist
 from .intake import IngestReport, Outcome, ingest_files, ingest_records
 from .resolve import annul_acta, resolve_conflict
 
@@ -20,6 +20,7 @@ __all__ = [
     "compare_bulletins",
     "current_tally",
     "export_bulletin",
+    "export_nist",
     "get_bulletin",
     "ingest_files",
     "ingest_records",

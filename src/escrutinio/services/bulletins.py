@@ -67,6 +67,16 @@ def _start(store: Store, conn: Connection, marks: tuple[int, int]) -> _Live:
     return _Live(store.election(), current_tally(store, conn), marks)
 
 
+def bulletin_tally(store: Store, number: int) -> Tally | None:
+    """The tally bulletin ``number`` was built from (every table's counters), or None if it was not kept."""
+    saved = store.bulletin_tally(number)
+    if saved is None:
+        return None
+    tally = Tally(store.election())
+    tally.restore(saved.partition(b"\n")[2])
+    return tally
+
+
 def _saved(tally: Tally, marks: tuple[int, int]) -> bytes:
     return json.dumps({"marks": list(marks)}).encode() + b"\n" + tally.table_bytes()
 

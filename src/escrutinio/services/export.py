@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+from importlib.metadata import version
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,3 +92,24 @@ def _file_name(code: str) -> str:
 
 def _json(value: object) -> bytes:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+NIST_FORMATS = ("nist-xml", "nist-json")
+
+
+def export_nist(store: Store, out: Path, number: int | None = None, *, format: str = "nist-xml") -> Exported:
+    """Write bulletin ``number`` (default: the latest) as one NIST SP 1500-100 v2 results report (XML or JSON)."""
+    from ..publish import nist
+    from .bulletins import bulletin_tally
+
+    if format not in NIST_FORMATS:
+        raise ValueError(f"format must be one of {', '.join(NIST_FORMATS)}")
+    bulletin = get_bulletin(store, number)
+    report = nist.build_report(store.election(), bulletin, bulletin_tally(store, bulletin.number),
+                               vendor=f"escrutinio {version('escrutinio')}")
+    data = nist.to_xml(report) if format == "nist-xml" else nist.to_json(report)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    partial = out.with_name(out.name + ".partial")
+    partial.write_bytes(data)
+    os.replace(partial, out)
+    return Exported(bulletin.number, 1, len(data))

@@ -393,6 +393,13 @@ class Store(TimelineTables, ObserverTables):
         data = conn.execute(sa.select(b.tally).order_by(b.number.desc()).limit(1)).scalar()
         return zlib.decompress(data) if data is not None else None
 
+    def bulletin_tally(self, number: int, conn: Connection | None = None) -> bytes | None:
+        """The per-table counters bulletin ``number`` was built from (as add_bulletin was given them), if kept."""
+        b = schema.bulletin.c
+        with self._reading(conn) as c:
+            data = c.execute(sa.select(b.tally).where(b.number == number)).scalar()
+        return zlib.decompress(data) if data is not None else None
+
     def nodes(self) -> Nodes:
         """The election's areas and centres in bulletin order (read once)."""
         election = self.election()

@@ -38,6 +38,9 @@ SETTINGS = (
             "How often the server looks for a newly published bulletin or timeline change to push to open pages."),
     Setting("sse_queue_size", 16, "Events kept per live reader before a slow reader is dropped."),
     Setting("max_body_bytes", 5_000_000, "Largest request body accepted by POST /api/v1/actas."),
+    Setting("store_retry_after_seconds", 5,
+            "Seconds a client is asked to wait (Retry-After) before sending again a write refused with 503 "
+            "because the database cannot be written or reached."),
     Setting("rate_limit_per_second", 20.0,
             "Requests a second each client address may make without an operator token (0: no limit)."),
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),

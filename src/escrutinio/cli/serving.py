@@ -79,7 +79,7 @@ def _replay(store, pace: float | None) -> None:
 def serve(host: str | None, port: int | None, db_url: str) -> None:
     """Serve the public website and the JSON API (/api/v1, described at /api/docs)."""
     settings = load_settings(database_url=db_url, host=host, port=port)
-    store = open_db(db_url)
+    store = services.open_store(db_url, writable=True)  # refuse to start on a store that cannot take actas
     store.election()
     click.echo(f"Serving {store.election().name!r} at http://{settings.host}:{settings.port} (Ctrl-C to stop).")
     from ..web.server import run

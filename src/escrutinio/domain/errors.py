@@ -11,6 +11,7 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── NotInitialised       the database holds no election yet
      ├── AlreadyInitialised   the database already holds an election
      ├── WriteConflict        a concurrent writer stored the same row first; retry
+     ├── StoreUnavailable     the database cannot be written or reached now; nothing was stored
      ├── EntryRejected        a timeline entry or comment has problems (all listed)
      ├── TimelineConflict     a timeline entry or comment cannot change as asked
      ├── ObservationRejected  an observer file, a report or a quick-count file has problems (all listed)
@@ -98,6 +99,14 @@ class AlreadyInitialised(EscrutinioError):
 class WriteConflict(EscrutinioError):
     """A transaction broke a uniqueness rule of the store, usually because another writer
     committed the same row first; running the transaction again sees that row."""
+
+
+class StoreUnavailable(EscrutinioError):
+    """The database cannot be written or reached now (read-only, full, failing over, down).
+
+    The transaction that met it was rolled back: nothing of it was stored or acknowledged.
+    Sending the same thing again once the database is back is safe (actas are idempotent).
+    """
 
 
 class EntryRejected(ProblemsError):

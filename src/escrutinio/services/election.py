@@ -15,11 +15,23 @@ from .keys import read_keys, register_keys
 DEFAULT_URL = "sqlite:///escrutinio.db"
 
 
-def open_store(url: str | None = None, *, migrate: bool = True) -> Store:
-    """Open (and by default migrate) the store at ``url``; SQLite file ./escrutinio.db if none."""
+def open_store(url: str | None = None, *, migrate: bool = True, writable: bool = False) -> Store:
+    """Open (and by default migrate) the store at ``url``; SQLite file ./escrutinio.db if none.
+
+    ``writable``: first make sure the store can be written (StoreUnavailable, saying why, if not),
+    as a server taking actas must before it starts.
+    """
     store = Store(url or DEFAULT_URL)
-    if migrate:
-        store.migrate()
+    try:
+        if writable:
+            store.check_writable_files()
+        if migrate:
+            store.migrate()
+        if writable:
+            store.check_writable()
+    except BaseException:
+        store.close()
+        raise
     return store
 
 

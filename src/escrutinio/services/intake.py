@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..domain.canonical import ActaJson, sha256_hex
-from ..domain.errors import ActaRejected, Problem, WriteConflict
+from ..domain.errors import ActaRejected, Problem, StoreUnavailable, WriteConflict
 from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, Acta, ActaEvent, Election
 from ..domain.rules import check_acta
 from ..domain.tally import Tally, slot_state
@@ -83,6 +83,11 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
                 break
             except WriteConflict:
                 if attempt == 2:
+                    raise
+            except StoreUnavailable:
+                # Once, on fresh connections: the pool has dropped every one opened before the fault,
+                # so a database writable again takes the batch; one still failing answers "unavailable".
+                if attempt > 0:
                     raise
         if tally is not None:
             tally.set_many({slot: slot_state(held[slot]) for slot in dict.fromkeys(p.slot for p in plans if p.insert)})

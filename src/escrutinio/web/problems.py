@@ -13,11 +13,15 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import (ActaRejected, AlreadyInitialised, EntryRejected, EscrutinioError, KeyChangeRefused,
-                             NotFound, NotInitialised, ResolutionError, TimelineConflict, WriteConflict)
+                             NotFound, NotInitialised, ResolutionError, StoreUnavailable, TimelineConflict,
+                             WriteConflict)
 from ..services.tokens import Forbidden, Unauthenticated
 
 STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
-          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409}
+          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409,
+          StoreUnavailable: 503}
+UNAVAILABLE = ("the store is unavailable: the database cannot be written or reached now; nothing of this "
+               "request was stored. Send it again after the Retry-After delay (sending an acta twice is safe)")
 TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not found", 405: "Method not allowed",
           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
           429: "Too many requests", 503: "Service unavailable", 500: "Internal server error"}
@@ -49,10 +53,12 @@ async def escrutinio_error(request: Request, exc: EscrutinioError):
                             **({"row": p.row} if p.row else {})} for p in exc.problems]
         detail = str(exc).splitlines()[0]
     else:
-        detail = str(exc)
+        detail = UNAVAILABLE if isinstance(exc, StoreUnavailable) else str(exc)  # the database's own words stay in the log
     response = _respond(request, status, detail, **extra)
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="escrutinio"'
+    if isinstance(exc, StoreUnavailable):
+        response.headers["Retry-After"] = str(request.app.state.settings.store_retry_after_seconds)
     return response
 
 

@@ -18,7 +18,7 @@ def adapt() -> None:
     Each command writes an election definition (definition.toml, areas.csv,
     centres.csv, tables.csv) and one acta CSV per input file into --out, for
     `escrutinio init` and `escrutinio ingest`. Every problem of the input is
-    listed; rows with problems are left out and the command exits 1.
+    listed; if there is any, nothing is written and the command exits 1.
     """
 
 
@@ -28,14 +28,27 @@ out_option = click.option("--out", required=True, type=click.Path(file_okay=Fals
 
 @adapt.command("tse-br")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--round", "round_", type=click.IntRange(1, 2), default=1, show_default=True,
+              help="Which round the file is of (the file does not say).")
+@click.option("--date", type=click.DateTime(["%Y-%m-%d"]),
+              help="The round's date, YYYY-MM-DD (default: the round's date in 2022).")
+@click.option("--name", help="The election's name (default: office, year, state and round).")
+@click.option("--office", type=click.Choice(list(services.adapt.OFFICES)), default="presidente", show_default=True,
+              help="The office (cargo) the file counts.")
+@click.option("--candidates", type=click.Path(dir_okay=False, path_type=Path),
+              help="CSV file numero,nome,partido naming the ballot numbers (default: \"Candidato 22\" etc.).")
 @out_option
-def adapt_tse_br(file: Path, out: Path) -> None:
-    """Brazil: TSE presidential results of one state, per section.
+def adapt_tse_br(file: Path, round_: int, date, name: str | None, office: str, candidates: Path | None,
+                 out: Path) -> None:
+    """Brazil: TSE results of one state, one office and round, per section.
 
     FILE is a per-section CSV as aggregated from the TSE by doccaz/urnas-br
-    (csv/resumo-<uf>.csv). See docs/formats/adapters.md.
+    (csv/resumo-<uf>.csv, csv/resumo-<uf>-407.csv for the 2022 runoff). See
+    docs/formats/adapters.md.
     """
-    _report_adapted(services.adapt.adapt_tse_br_file(file, out))
+    _report_adapted(services.adapt.adapt_tse_br_file(
+        file, out, round=round_, date=date.date() if date else None, name=name, office=office,
+        candidates=candidates))
 
 
 @adapt.command("onegov-vote")
@@ -56,7 +69,10 @@ def _report_adapted(adapted: services.adapt.Adapted) -> None:
     for path in adapted.written:
         click.echo(f"wrote {path}")
     if not adapted.written:
-        click.echo("nothing written: the input could not be mapped")
+        click.echo(f"nothing written: {len(adapted.problems)} problem(s) in the input; fix them and run again"
+                   if adapted.problems else "nothing written: the input could not be mapped")
+    for note in adapted.notes:
+        click.echo(f"note: {note}")
     for problem in adapted.problems:
         click.echo(f"problem: {problem}")
     if adapted.problems:

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from ..domain.errors import Problem
 from ..domain.rules import LIST_AT_MOST, field_name, show
+from .sniff import ACTAS_CSV, ACTAS_JSONL, mismatch
 
 MAX_FILE_BYTES = 500_000_000  # larger acta files are refused whole: split them
 MAX_DIGITS = 100  # a number written with more digits stays text, for the rules to refuse naming its field
@@ -48,6 +49,10 @@ def read_actas(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Re
     if kind is None:
         yield Record(str(path), 0, None, [Problem("", f"unknown file type {path.suffix!r}",
                      "name acta files *.csv or *.jsonl", str(path))])
+        return
+    other = mismatch(path, "an acta file", ACTAS_CSV, ACTAS_JSONL)
+    if other is not None:  # one line, not one "not valid JSON" per line of someone else's format
+        yield Record(str(path), 0, None, [other])
         return
     try:
         size = path.stat().st_size

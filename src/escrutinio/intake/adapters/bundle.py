@@ -13,11 +13,14 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ...domain.errors import Problem
-from ...domain.model import Acta, Contest, Election
+from ...domain.model import Acta, Contest, Election, Rule
 
 DEFINITION = "definition.toml"
 AREAS, CENTRES, TABLES = "areas.csv", "centres.csv", "tables.csv"
@@ -28,19 +31,33 @@ class Bundle:
     election: Election | None
     actas: dict[str, list[Acta]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what the reader did that a user should know (not problems)
 
 
 def write_bundle(bundle: Bundle, out: str | Path) -> list[Path]:
     """Write the bundle's files into directory ``out`` (created if needed); the paths written.
 
-    Nothing is written when the bundle has no election. Files of the same
-    name are replaced.
+    Nothing at all is written when the bundle has no election or any
+    problem: a user who ignores the exit code must not publish half a
+    night. The files are written beside each other in a hidden folder of
+    ``out`` and moved into place only when every one is complete; files of
+    the same name are replaced.
     """
-    election = bundle.election
-    if election is None:
+    if bundle.election is None or bundle.problems:
         return []
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".adapt-", dir=out))
+    try:
+        written = _write_all(bundle, bundle.election, staging)
+        for path in written:
+            os.replace(path, out / path.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [out / path.name for path in written]
+
+
+def _write_all(bundle: Bundle, election: Election, out: Path) -> list[Path]:
     written = [_write(out / DEFINITION, definition_toml(election))]
     written.append(_write_csv(out / AREAS, ("code", "name", "level", "parent"),
                               [(a.code, a.name, election.levels[a.level], a.parent or "") for a in election.areas]))
@@ -73,12 +90,26 @@ def definition_toml(election: Election) -> str:
              f"require_signatures = {'true' if election.require_signatures else 'false'}"]
     for contest in election.contests:
         lines += ["", "[[contest]]", f"code = {_quote(contest.code)}", f"name = {_quote(contest.name)}",
-                  f"blank = {'true' if contest.blank else 'false'}", "options = ["]
-        lines += [f"  {{ code = {_quote(o.code)}, name = {_quote(o.name)} }}," for o in contest.options]
+                  f"blank = {'true' if contest.blank else 'false'}"]
+        lines += _rule_lines(contest.rule)
+        lines.append("options = [")
+        lines += [f"  {{ code = {_quote(o.code)}, name = {_quote(o.name)}"
+                  + "".join(f", {key} = {_quote(value)}" for key, value in o.extras().items()) + " },"
+                  for o in contest.options]
         lines.append("]")
     lines += ["", "[geography]", f"levels = [{', '.join(_quote(level) for level in election.levels)}]",
               f"areas = {_quote(AREAS)}", f"centres = {_quote(CENTRES)}", f"tables = {_quote(TABLES)}"]
     return "\n".join(lines) + "\n"
+
+
+def _rule_lines(rule: Rule) -> list[str]:
+    """The rule keys that differ from a plain plurality contest (a linked question's rule follows its kind)."""
+    lines = []
+    if rule.kind is not None:
+        lines += [f"kind = {_quote(rule.kind)}", f"group = {_quote(rule.group or '')}"]
+    elif rule.name != "plurality":
+        lines.append(f"rule = {_quote(rule.name)}")
+    return lines
 
 
 def _quote(text: str) -> str:

@@ -9,17 +9,23 @@ from pathlib import Path
 from ...domain.errors import Problem
 
 
-def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> list[tuple[int, dict[str, str]]]:
+def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem], *,
+              aliases: dict[str, str] | None = None, renamed: list[tuple[str, str]] | None = None,
+              ) -> list[tuple[int, dict[str, str]]]:
     """The data rows of ``path`` as (line, cells) with every column of ``columns`` present.
 
     A file that cannot be read, or whose header lacks a column, adds one
     problem and gives no rows: no row of it could be mapped. A row with the
-    wrong number of cells adds a problem and is left out.
+    wrong number of cells adds a problem and is left out. ``aliases`` maps
+    an older name of a column to its name in ``columns``: a header with the
+    old name and not the new one is read under the new one, and the pair
+    goes into ``renamed``.
     """
     source = str(path)
     try:
         with path.open(newline="", encoding="utf-8-sig") as handle:
             reader = csv.DictReader(handle)
+            _rename(reader, aliases or {}, renamed if renamed is not None else [])
             missing = [c for c in columns if c not in (reader.fieldnames or [])]
             if missing:
                 problems.append(Problem(",".join(missing), f"missing column(s) {', '.join(missing)}",
@@ -36,6 +42,16 @@ def read_rows(path: Path, columns: tuple[str, ...], problems: list[Problem]) -> 
         problems.append(Problem("", f"not UTF-8 text ({exc.reason} at byte {exc.start})", "save the file as UTF-8",
                                 source))
     return []
+
+
+def _rename(reader: csv.DictReader, aliases: dict[str, str], renamed: list[tuple[str, str]]) -> None:
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    for i, name in enumerate(header):
+        new = aliases.get(name)
+        if new is not None and new not in header:
+            header[i] = new
+            renamed.append((name, new))
+    reader.fieldnames = header
 
 
 def _rows(reader: csv.DictReader, source: str, problems: list[Problem]) -> Iterator[dict]:

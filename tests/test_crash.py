@@ -51,8 +51,10 @@ TABLES = 2_000           # × 2 contests = 4,000 slots
 CLIENTS = 8
 PUBLISH_AT = 0.25        # share of all actas acknowledged when the midway bulletin is published
 KILL_AT = 0.55           # … and when the server is killed
-PHASE_SECONDS = 45       # the sending phase must reach the kill point within this
-READY_SECONDS = 30       # a server must answer within this after it is started
+# Generous bounds for events on a loaded machine (the test asserts what happened, not how fast):
+PHASE_SECONDS = 900      # for the sending phase to reach the kill point
+READY_SECONDS = 120      # for a started server to answer
+ANSWER_SECONDS = 120     # for one request to be answered (a batch may wait for the log's write lock)
 REGISTERED = 500
 STATUS_OF = {"accepted": COUNTED, "quarantined": QUARANTINED, "conflict": CONFLICTING}
 ACKNOWLEDGED = {"accepted": 201, "already_present": 200, "quarantined": 202, "conflict": 409}
@@ -175,7 +177,7 @@ class Server:
         if self.proc is not None and self.proc.poll() is None:
             os.kill(self.proc.pid, signal.SIGKILL)
         if self.proc is not None:
-            self.proc.wait(timeout=10)
+            self.proc.wait(timeout=READY_SECONDS)
 
 
 # -- the clients -------------------------------------------------------------------
@@ -196,7 +198,7 @@ class Night:
 
     def client(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
-        with httpx.Client(base_url=self.base, headers=headers, timeout=20) as http:
+        with httpx.Client(base_url=self.base, headers=headers, timeout=ANSWER_SECONDS) as http:
             while not self.stop.is_set():
                 try:
                     single, items = self.todo.get_nowait()
@@ -326,7 +328,7 @@ def test_sigkill_in_the_middle_of_a_busy_night_loses_nothing_acknowledged(db_url
         server.kill()  # SIGKILL while the clients are still sending
         sending.stop.set()
         for thread in threads:
-            thread.join(timeout=30)
+            thread.join(timeout=ANSWER_SECONDS)
         assert not any(t.is_alive() for t in threads), "a client is still waiting after the kill"
         assert not sending.unexpected, sending.unexpected[:5]
         remainder = sending.leftovers()
@@ -370,7 +372,7 @@ def test_sigkill_in_the_middle_of_a_busy_night_loses_nothing_acknowledged(db_url
         store.close()
 
     verify = subprocess.run([sys.executable, "-m", "escrutinio.cli", "verify", "--db", db_url],
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=900)
     assert verify.returncode == 0, verify.stdout + verify.stderr
     print(f"\n[{db_url.split(':')[0]}] {len(items):,} actas in {len(requests):,} requests; prepared in "
           f"{prepared:.1f} s; {acknowledged:,} acknowledged before the kill; {len(remainder):,} sent again "

@@ -379,7 +379,7 @@ def live(small_store):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
+    deadline = time.monotonic() + 120  # generous: a loaded machine starts slowly
     while not server.started and time.monotonic() < deadline:
         time.sleep(0.02)
     assert server.started

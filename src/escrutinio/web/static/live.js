@@ -44,5 +44,10 @@
   var failures = 0;
   var source = new EventSource("/api/v1/events");
   source.addEventListener("bulletin", function (e) { failures = 0; refresh(JSON.parse(e.data)); });
-  source.onerror = function () { failures += 1; if (failures >= 3) { source.close(); poll(); } };
+  source.onopen = function () { body.dataset.following = "yes"; };
+  source.onerror = function () {
+    delete body.dataset.following;
+    failures += 1;
+    if (failures >= 3) { source.close(); poll(); }
+  };
 })();

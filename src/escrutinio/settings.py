@@ -46,6 +46,8 @@ SETTINGS = (
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),
     Setting("default_language", "", "Language of the pages when a reader has not chosen one "
             "(es or en; empty: the election's locale)."),
+    Setting("sms_webhook_secret", "", "Secret the SMS gateways' webhooks must send as ?secret=… "
+            "(empty: webhooks take any request; for tests and demos only)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

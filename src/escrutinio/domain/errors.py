@@ -15,6 +15,7 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── EntryRejected        a timeline entry or comment has problems (all listed)
      ├── TimelineConflict     a timeline entry or comment cannot change as asked
      ├── ObservationRejected  an observer file, a report or a quick-count file has problems (all listed)
+     │    └── MalformedWebhook  an SMS gateway's webhook body is not what that gateway sends
      ├── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
      └── KeyChangeRefused     a table's key cannot be registered or replaced as asked
 """
@@ -119,6 +120,10 @@ class TimelineConflict(EscrutinioError):
 
 class ObservationRejected(ProblemsError):
     """An observer file, an observer's report or a quick-count file has problems; nothing was stored."""
+
+
+class MalformedWebhook(ObservationRejected):
+    """An SMS gateway's webhook body is not what that gateway sends (HTTP 400); nothing was stored."""
 
 
 class QuickCountError(EscrutinioError):

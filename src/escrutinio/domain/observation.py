@@ -101,3 +101,33 @@ def tables_in_scope(election: Election, assignment: str | None) -> set[str] | No
     if assignment in election.table_by_code:
         return {assignment}
     return {t.code for t in election.children[assignment][2]}
+
+
+# -- incidents ----------------------------------------------------------------
+
+UNVERIFIED, VERIFIED, REJECTED, ESCALATED, CLOSED = "unverified", "verified", "rejected", "escalated", "closed"
+INCIDENT_STATUSES = (UNVERIFIED, VERIFIED, REJECTED, ESCALATED, CLOSED)
+# The verification workflow: editors move an incident along these arrows only.
+TRANSITIONS = {
+    UNVERIFIED: (VERIFIED, REJECTED),
+    VERIFIED: (ESCALATED, CLOSED),
+    REJECTED: (CLOSED,),
+    ESCALATED: (CLOSED,),
+    CLOSED: (),
+}
+DUPLICATE_WINDOW_SECONDS = 2 * 3600
+
+
+def may_move(status: str, to: str) -> bool:
+    return to in TRANSITIONS.get(status, ())
+
+
+def duplicate_of(place: str, category: str, at, earlier: list[dict]) -> int | None:
+    """The first earlier incident (not rejected, not itself a duplicate) of the same place and category
+    reported within two hours before ``at``: the one a new report repeats, whatever its channel."""
+    for other in sorted(earlier, key=lambda o: (o["reported_at"], o["id"])):
+        if (other["place"] == place and other["category"] == category and other["duplicate_of"] is None
+                and other["status"] != REJECTED
+                and 0 <= (at - other["reported_at"]).total_seconds() <= DUPLICATE_WINDOW_SECONDS):
+            return other["id"]
+    return None

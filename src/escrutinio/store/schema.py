@@ -217,3 +217,61 @@ observer_token = Table(
     Column("token_id", Integer, ForeignKey("operator_token.id"), primary_key=True),
     Column("observer_id", Integer, ForeignKey("observer.id"), nullable=False, index=True),
 )
+
+# -- observers' reports: messages, incidents, quick-count results ------------
+
+# Every inbound SMS once per gateway and message id (gateways resend), with the reply it got.
+observer_message = Table(
+    "observer_message", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("channel", String(32), nullable=False),  # a gateway's name, or web
+    Column("message_id", String(128), nullable=False),
+    Column("sender", String(64), nullable=False),  # digits of the phone; web: the token's name
+    Column("observer_id", Integer, ForeignKey("observer.id"), nullable=True),
+    Column("body", Text, nullable=False),
+    Column("outcome", String(16), nullable=False),  # accepted, rejected, unknown_sender
+    Column("reply", Text, nullable=False),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    UniqueConstraint("channel", "message_id"),
+)
+
+incident = Table(
+    "incident", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("category", String(32), nullable=False),
+    Column("severity", String(8), nullable=False),  # low, medium, high
+    Column("place", String(64), nullable=False),  # a table, centre or area code
+    Column("description", Text, nullable=False),
+    Column("status", String(16), nullable=False, index=True),  # unverified, verified, rejected, escalated, closed
+    Column("channel", String(32), nullable=False),  # a gateway's name, web or editor
+    Column("observer_id", Integer, ForeignKey("observer.id"), nullable=True),  # never published
+    Column("message_id", Integer, ForeignKey("observer_message.id"), nullable=True),
+    Column("duplicate_of", Integer, ForeignKey("incident.id"), nullable=True),
+    Column("timeline_entry_id", Integer, ForeignKey("timeline_entry.id"), nullable=True),
+    Column("reported_at", DateTime(timezone=True), nullable=False, index=True),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+)
+
+incident_change = Table(
+    "incident_change", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("incident_id", Integer, ForeignKey("incident.id"), nullable=False, index=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("editor", Text, nullable=False),
+    Column("reason", Text, nullable=True),
+)
+
+# A sampled table's figures for one contest as an observer sent them; the latest one counts.
+observer_result = Table(
+    "observer_result", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("table_code", String(64), nullable=False),
+    Column("contest", String(64), nullable=False),
+    Column("votes", Text, nullable=False),  # JSON: option code -> votes
+    Column("valid", Integer, nullable=False),
+    Column("observer_id", Integer, ForeignKey("observer.id"), nullable=True),
+    Column("message_id", Integer, ForeignKey("observer_message.id"), nullable=True),
+    Column("received_at", DateTime(timezone=True), nullable=False),
+    Index("ix_observer_result_slot", "table_code", "contest"),
+)

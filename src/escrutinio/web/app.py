@@ -19,6 +19,7 @@ from . import api, log_api, models, operations, pages, problems, published_api, 
 from .auth import RateLimiter, bearer
 from .live import Broker
 from .observation import api as observation_api
+from .observation import pages as observation_pages
 from .timeline_live import TimelineHub
 
 HERE = Path(__file__).parent
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(log_api.router)
     app.include_router(published_api.router)
     app.include_router(observation_api.router)
+    app.include_router(observation_pages.router)
     app.include_router(operations.router)
     app.include_router(timeline_api.router)
     app.include_router(timeline_pages.router)

@@ -1,12 +1,22 @@
-"""The observers' JSON API: public counts of accredited observers (never a name or a phone)."""
+"""The observers' JSON API: public counts of observers (never a name or a phone), SMS gateways' webhooks,
+and observers' own reports."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import asyncio
+import hmac
+from typing import Literal
+
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import Response
 from pydantic import Field
 
-from ...services import observers
-from ..api import NO_ELECTION
+from ... import services
+from ...domain.errors import ObservationRejected
+from ...intake import sms
+from ...services import observers, reports
+from ..api import NO_ELECTION, PROBLEM
+from ..auth import Forbidden, bearer
 from ..caching import cached
 from ..models import Strict
 
@@ -30,3 +40,64 @@ class ObserverSummary(Strict):
 def observer_summary(request: Request):
     """How many accredited observers, per kind and per organisation: counts only."""
     return cached(request, observers.summary(request.app.state.store), max_age=60)
+
+
+# -- reports: SMS gateways' webhooks and observers' own reports ---------------------------------
+
+MAX_SMS_BODY = 64_000
+GATEWAY_NAMES = sorted([*sms.GATEWAYS, *sms.ALIASES])
+SMS_BODY = {"required": True, "content": {
+    "application/x-www-form-urlencoded": {"schema": {"type": "object", "additionalProperties": {"type": "string"}}},
+    "application/json": {"schema": {"type": "object"}}}}
+SMS_REPLY = {"description": "The reply to the sender, in the gateway's own form (TwiML, JSON or text)",
+             "content": {"text/xml": {"schema": {"type": "string"}}, "text/plain": {"schema": {"type": "string"}},
+                         "application/json": {"schema": {"type": "object"}}}}
+
+
+@router.post("/sms/{gateway}", tags=["observers"], response_class=Response, openapi_extra={"requestBody": SMS_BODY, "security": []},
+             responses={200: SMS_REPLY, 400: PROBLEM, 403: PROBLEM, 404: PROBLEM, 413: PROBLEM})
+async def sms_webhook(request: Request, gateway: Literal[tuple(GATEWAY_NAMES)],
+                      secret: str | None = Query(None, max_length=200, description="The sms_webhook_secret setting")):
+    """An SMS gateway's webhook: one inbound message, answered with the reply to send back.
+
+    Stored once per gateway and message id; a body that is not the gateway's is refused (400) and
+    nothing is stored; a sender who is not an accredited observer gets a polite refusal.
+    """
+    expected = request.app.state.settings.sms_webhook_secret
+    if expected and not hmac.compare_digest((secret or "").encode(), expected.encode()):
+        raise Forbidden("wrong or missing ?secret= for the SMS webhook: use the URL given to the gateway")
+    body = await request.body()
+    if len(body) > MAX_SMS_BODY:
+        raise HTTPException(413, f"an SMS webhook body is at most {MAX_SMS_BODY:,} bytes")
+    _, media_type, content = await asyncio.to_thread(
+        reports.receive_sms, request.app.state.store, gateway, request.headers.get("content-type", ""), body)
+    return Response(content, media_type=media_type)
+
+
+class ReportIn(Strict):
+    text: str = Field(min_length=1, max_length=2000, description="An INC or RES message (docs/observers.md)")
+
+
+class ReportOut(Strict):
+    outcome: str = Field(description="accepted")
+    reply: str = Field(description="The confirmation, as an SMS would get it")
+
+
+@router.post("/reports", tags=["observers"], status_code=201, response_model=ReportOut,
+             responses={401: PROBLEM, 403: PROBLEM, 422: PROBLEM})
+async def observer_report(request: Request, sent: ReportIn):
+    """An observer's own report (an observer token): the same grammar and reply as by SMS."""
+    answer = await submit(request, bearer(request), sent.text)
+    if answer.outcome != reports.ACCEPTED:
+        raise ObservationRejected(answer.reply, [])
+    return {"outcome": answer.outcome, "reply": answer.reply}
+
+
+async def submit(request: Request, token: str | None, text: str) -> reports.Answer:
+    """Check the token is an observer's and hand the text to the reports service."""
+    store = request.app.state.store
+    who = await asyncio.to_thread(services.tokens.authenticate, store, token, "observer")
+    found = await asyncio.to_thread(services.observers.observer_of, store, who)
+    if found is None:
+        raise Forbidden("this token does not act for an observer: create one with `escrutinio observers token`")
+    return await asyncio.to_thread(reports.submit_web, store, found[0], found[1], text, who["name"])

@@ -1,0 +1,43 @@
+"""The observers' report form: a page that works on a phone without JavaScript, for observers with data.
+
+The same grammar and reply as an SMS; the token is the observer's own
+(``escrutinio observers token``) and is never kept by the page.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
+
+from ...domain.errors import EscrutinioError
+from ...domain.messages import CATEGORIES
+from .api import submit
+
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 8_000
+
+
+@router.get("/observe", response_class=HTMLResponse)
+def observe_form(request: Request):
+    return request.app.state.pages.render(request, "observe.html", categories=CATEGORIES, answer=None, token="",
+                                          text="")
+
+
+@router.post("/observe", response_class=HTMLResponse)
+async def observe_send(request: Request):
+    body = await request.body()
+    if len(body) > MAX_FORM_BYTES:
+        raise HTTPException(413, "this report is too long")
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    token, text = form.get("token", "").strip(), form.get("text", "").strip()
+    try:
+        answer = await submit(request, token, text[:2000])
+        reply, status, kept = answer.reply, 200 if answer.outcome == "accepted" else 422, ""
+    except EscrutinioError as exc:  # a wrong token: say so on the form rather than on an error page
+        reply, status, kept = str(exc), 403, text
+    if status == 422:
+        kept = text
+    return request.app.state.pages.render(request, "observe.html", status=status, categories=CATEGORIES,
+                                          answer=reply, token=token, text=kept)

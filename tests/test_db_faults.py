@@ -14,6 +14,9 @@ While the fault lasts every write answers 503 with Retry-After and a problem+jso
 that says the store is unavailable (never 500), and reads go on. Once the database
 is writable again the same server (no restart) takes every write at the first try,
 every acknowledged acta is there as acknowledged, and `escrutinio verify` holds.
+The same again with four clients sending singles and batches at once to a server
+on a real port while the fault comes and goes: every 503 as documented, each client
+waiting Retry-After and sending again, no other failure, every acta stored once.
 
 A server asked to start on a store it cannot write refuses, saying why.
 """
@@ -21,20 +24,28 @@ A server asked to start on a store it cannot write refuses, saying why.
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import json
 import os
+import queue
 import shutil
 import subprocess
 import sys
+import threading
+import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 import sqlalchemy as sa
+import uvicorn
 from fastapi.testclient import TestClient
 
-from escrutinio.services import init_election, open_store
+from escrutinio.domain.model import Area, Centre, Contest, Election, Option, Table
+from escrutinio.domain.percent import PercentRule
+from escrutinio.services import init_election, open_store, publish_bulletin
 from escrutinio.services.tokens import create_token
 from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
@@ -138,11 +149,11 @@ def post(client: TestClient, token: str, path: str, body: object | None = None):
                        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
 
 
-def assert_unavailable(response) -> None:
+def assert_unavailable(response, retry_after: int = RETRY_AFTER) -> None:
     where = f"{response.request.method} {response.request.url.path}"
     assert response.status_code == 503, (where, response.status_code, response.text)
     assert response.headers["content-type"].startswith(PROBLEM), where
-    assert response.headers["retry-after"] == str(RETRY_AFTER), where
+    assert response.headers["retry-after"] == str(retry_after), where
     body = response.json()
     assert body["status"] == 503 and body["title"] == "Service unavailable"
     assert "store is unavailable" in body["detail"] and "nothing of this request was stored" in body["detail"]
@@ -207,6 +218,152 @@ def test_a_read_only_store_answers_503_and_the_same_server_recovers(fault, tmp_p
 
     done = subprocess.run([sys.executable, "-m", "escrutinio.cli", "verify", "--db", fault.url],
                           cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+# -- the same, with clients sending at once while the fault comes and goes ----------------
+
+TABLES = 240
+CLIENTS = 4
+BUSY_RETRY_AFTER = 1
+WAIT_SECONDS = 600  # a generous bound for each awaited event on a loaded machine (not a speed requirement)
+
+
+def busy_election() -> Election:
+    regions = [Area(f"R{r}", f"Region {r}", 1, "X") for r in range(4)]
+    centres = [Centre(f"C{c:02d}", f"Centre {c}", f"R{c % 4}") for c in range(24)]
+    tables = [Table(f"M{t:03d}", f"C{t % 24:02d}", 500, ("Q",)) for t in range(TABLES)]
+    return Election(
+        name="Fault test election", date=dt.date(2024, 5, 5), time_zone="America/Caracas",
+        polls_open=dt.time(6), polls_close=dt.time(18), locale="es_VE", percent_rule=PercentRule("truncate", 2),
+        abstention_basis="whole_register", extra_voters_allowed=0,
+        contests=(Contest("Q", "Question", (Option("YES", "Yes"), Option("NO", "No"))),),
+        levels=("country", "region"), areas=(Area("X", "Country", 0, None), *regions), centres=tuple(centres),
+        tables=tuple(tables), require_signatures=False)
+
+
+def busy_acta(t: int) -> dict:
+    votes = {"YES": (t * 7) % 200 + 50, "NO": (t * 13) % 150 + 30}
+    return {"table": f"M{t:03d}", "contest": "Q", "votes": votes, "null": t % 5,
+            "ballots_cast": sum(votes.values()) + t % 5}
+
+
+class Sending:
+    """Clients that send every request until it is answered, waiting Retry-After after each 503."""
+
+    def __init__(self, base: str, token: str, requests: list[list[dict]]):
+        self.base, self.token, self.todo = base, token, queue.Queue()
+        for request in requests:
+            self.todo.put(request)
+        self.left = len(requests)
+        self.acks: dict[str, list[dict]] = {}   # table -> every outcome received for its acta
+        self.refused = 0                        # 503s, each checked
+        self.unexpected: list[str] = []
+        self.lock = threading.Lock()
+
+    def client(self) -> None:
+        headers = {"Authorization": f"Bearer {self.token}", "Content-Type": "application/json"}
+        with httpx.Client(base_url=self.base, headers=headers, timeout=WAIT_SECONDS) as http:
+            while self.left and not self.unexpected:
+                try:
+                    request = self.todo.get(timeout=0.05)
+                except queue.Empty:
+                    continue
+                body = request[0] if len(request) == 1 else {"actas": request}
+                self.answered(request, http.post("/api/v1/actas", content=json.dumps(body)))
+
+    def answered(self, request: list[dict], response: httpx.Response) -> None:
+        if response.status_code == 503:
+            try:
+                assert_unavailable(response, retry_after=BUSY_RETRY_AFTER)
+            except AssertionError as exc:
+                self.unexpected.append(f"a 503 not as documented: {exc}")
+                return
+            with self.lock:
+                self.refused += 1
+            time.sleep(int(response.headers["retry-after"]))
+            self.todo.put(request)
+            return
+        body = response.json()
+        outcomes = [body] if len(request) == 1 else body.get("outcomes", [])
+        if response.status_code not in (200, 201) or len(outcomes) != len(request) \
+                or any(o["result"] not in ("accepted", "already_present") for o in outcomes):
+            self.unexpected.append(f"{response.status_code} {response.text[:300]}")
+            return
+        with self.lock:
+            for sent, outcome in zip(request, outcomes):
+                self.acks.setdefault(sent["table"], []).append(outcome)
+            self.left -= 1
+
+    @property
+    def acknowledged(self) -> int:
+        with self.lock:
+            return len(self.acks)
+
+
+@contextlib.contextmanager
+def serving(app) -> Iterator[str]:
+    """``app`` served by uvicorn in a thread of this process on a free loopback port; yields its base URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=free_port(), log_level="error"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: server.started, "the server to start")
+        yield f"http://127.0.0.1:{server.config.port}"
+    finally:
+        server.should_exit = True
+        thread.join(WAIT_SECONDS)
+
+
+def wait_for(condition, what: str) -> None:
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {WAIT_SECONDS} s for {what}"
+        time.sleep(0.01)
+
+
+def test_a_fault_in_the_middle_of_a_busy_ingest_loses_nothing(fault, tmp_path):
+    store = open_store(fault.url)
+    init_election(store, busy_election())
+    _, token = create_token(store, "device", "transmission")
+    fault.attach(store)
+    app = create_app(load_settings(database_url=fault.url, store_retry_after_seconds=BUSY_RETRY_AFTER,
+                                   rate_limit_per_second=0.0), store)
+    actas = [busy_acta(t) for t in range(TABLES)]
+    requests = []  # in each six: a batch of three, then three alone
+    for start in range(0, TABLES, 6):
+        requests += [actas[start:start + 3], *([a] for a in actas[start + 3:start + 6])]
+    with serving(app) as base:
+        sending = Sending(base, token, requests)
+        threads = [threading.Thread(target=sending.client, daemon=True) for _ in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: sending.acknowledged >= TABLES // 3 or sending.unexpected, "a third of the actas")
+        fault.start()
+        wait_for(lambda: sending.refused >= 2 * CLIENTS or sending.unexpected, "writes refused by the fault")
+        refused_during = sending.refused
+        fault.end()
+        wait_for(lambda: not sending.left or sending.unexpected, "every acta to be acknowledged")
+        for thread in threads:
+            thread.join(WAIT_SECONDS)
+    assert not sending.unexpected, sending.unexpected[:5]
+    assert refused_during >= 2 * CLIENTS
+    assert set(sending.acks) == {a["table"] for a in actas}
+
+    stored = {r.acta.table: r for r in store.actas()}
+    assert len(stored) == TABLES == len(list(store.actas()))  # every acta once
+    by_table = {a["table"]: a for a in actas}
+    for table, outcomes in sending.acks.items():
+        assert {o["acta_id"] for o in outcomes} == {stored[table].id}, (table, outcomes)
+        assert stored_figures(stored[table]) == figures(by_table[table])
+    country = publish_bulletin(store).root["results"]["Q"]
+    store.close()
+    # Summed here from the actas as sent: every table counted once, none twice.
+    assert [o["votes"] for o in country["options"]] == [sum((t * 7) % 200 + 50 for t in range(TABLES)),
+                                                         sum((t * 13) % 150 + 30 for t in range(TABLES))]
+    assert country["tables"]["counted"] == TABLES and country["registered_counted"] == 500 * TABLES
+    done = subprocess.run([sys.executable, "-m", "escrutinio.cli", "verify", "--db", fault.url],
+                          cwd=tmp_path, env=cli_env(), capture_output=True, text=True, timeout=WAIT_SECONDS)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -78,18 +78,19 @@ def test_the_acta_text_is_the_documented_canonical_json():
 
 @given(contest_and_acta(), st.integers(1, 2**40), st.sampled_from(["counted", "quarantined", "conflicting"]),
        st.lists(TEXT, max_size=3), st.none() | st.binary(min_size=64, max_size=64), TEXT,
-       st.datetimes(timezones=st.timezones()))
+       st.datetimes(timezones=st.timezones()), TEXT)
 @settings(suppress_health_check=[HealthCheck.too_slow])
-def test_acta_leaf_equals_canonical_json_of_the_record(case, acta_id, status, reasons, signature, source, at):
+def test_acta_leaf_equals_canonical_json_of_the_record(case, acta_id, status, reasons, signature, source, at,
+                                                       operator):
     contest, acta = case
     text = ActaJson(contest).text(acta)
     digest = canonical_json(acta.as_dict()).hex()[:64]
     leaf = log_service.acta_leaf(text, digest, signature, tuple(reasons), source, log_service.leaf_time(at))
     expected = canonical_json({"kind": "acta", "id": acta_id, "acta": acta.as_dict(), "digest": digest,
                                "signature": signatures.encode(signature) if signature else None,
-                               "status": status, "reasons": reasons, "source": source,
+                               "status": status, "reasons": reasons, "source": source, "operator": operator,
                                "received_at": at.astimezone(dt.timezone.utc).isoformat()})
-    assert leaf.leaf(acta_id, status) == ("acta", acta_id, expected, leaf_hash(expected))
+    assert leaf.leaf(acta_id, status, operator) == ("acta", acta_id, expected, leaf_hash(expected))
     assert reasons_json(tuple(reasons)) == json.dumps(reasons, ensure_ascii=False)
 
 

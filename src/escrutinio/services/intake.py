@@ -252,7 +252,7 @@ def _store_batch(store: Store, plans: list[_Plan], when: dt.datetime, operator: 
         for plan, acta_id in zip(new, ids):
             plan.acta_id = acta_id
         store.add_events(conn, [ActaEvent(p.acta_id, when, p.status, operator, "; ".join(p.reasons)) for p in new])
-        store.append_log(conn, [p.leaf.leaf(p.acta_id, p.status) for p in new], when)
+        store.append_log(conn, [p.leaf.leaf(p.acta_id, p.status, operator) for p in new], when)
     return held
 
 

@@ -52,23 +52,24 @@ def key_replacement_leaf(table: str, table_id: int, previous: bytes, key: bytes,
 
 
 class ActaLeaf(NamedTuple):
-    """A stored acta's leaf, encoded but for its id and status (settled under the log's write lock)."""
+    """A stored acta's leaf, encoded but for its id, status and operator (settled under the log's write lock)."""
 
     head: str
     tail: str
 
-    def leaf(self, acta_id: int, status: str) -> tuple[str, int, bytes, bytes]:
-        data = f"{self.head}{int(acta_id)}{self.tail}{encode_basestring(status)}}}".encode()
+    def leaf(self, acta_id: int, status: str, operator: str) -> tuple[str, int, bytes, bytes]:
+        data = (f'{self.head}{int(acta_id)},"kind":"acta","operator":{encode_basestring(operator)}{self.tail}'
+                f'{encode_basestring(status)}}}').encode()
         return "acta", acta_id, data, leaf_hash(data)
 
 
 def acta_leaf(acta_json: str, digest: str, signature: bytes | None, reasons: tuple[str, ...], source: str,
               received_at: str) -> ActaLeaf:
     """``acta_json`` is the acta's canonical JSON (``ActaJson(contest).text``), ``received_at`` is
-    ``leaf_time(when)``. The keys are written in sorted order here, so that the acta is not encoded a
+    ``leaf_time(when)``; the leaf also names the operator who took it in (its history's first line). The keys are written in sorted order here, so that the acta is not encoded a
     second time: the leaf equals ``canonical_json`` of the record (tests/test_ingest_fast.py)."""
     head = f'{{"acta":{acta_json},"digest":{encode_basestring(digest)},"id":'
-    tail = (f',"kind":"acta","reasons":[{",".join(map(encode_basestring, reasons))}],"received_at":{received_at},'
+    tail = (f',"reasons":[{",".join(map(encode_basestring, reasons))}],"received_at":{received_at},'
             f'"signature":{encode_basestring(signatures.encode(signature)) if signature else "null"},'
             f'"source":{encode_basestring(source)},"status":')
     return ActaLeaf(head, tail)

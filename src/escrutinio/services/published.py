@@ -41,21 +41,34 @@ def table_keys(store: Store) -> dict:
 
 
 def actas(store: Store, after: int = 0, limit: int = PAGE) -> dict:
-    """Stored actas with id > ``after``, oldest first, as stored now (status included)."""
+    """Stored actas with id > ``after``, oldest first, as stored now (status, source, time received and
+    history included: the log commits to each of them)."""
     items = []
-    for record in store.actas_page(after, limit):
+    records = store.actas_page(after, limit)
+    history = store.acta_events_of(records[0].id, records[-1].id) if records else {}
+    for record in records:
         items.append({"id": record.id, "table": record.acta.table, "contest": record.acta.contest,
                       "acta": record.acta.as_dict(), "digest": record.digest, "status": record.status,
-                      "reasons": list(record.reasons), "signature": record.signature})
+                      "reasons": list(record.reasons), "signature": record.signature, "source": record.source,
+                      "received_at": record.received_at.isoformat(),
+                      "history": [{"at": e.at.isoformat(), "action": e.action, "operator": e.operator,
+                                   "reason": e.reason} for e in history.get(record.id, [])]})
     return {"actas": items, "next": items[-1]["id"] if len(items) == limit else None}
 
 
 def log_leaves(store: Store, start: int = 0, limit: int = PAGE) -> dict:
     leaves = store.log_leaves(start, start + limit)
-    return {"leaves": [{"position": leaf["position"], "data": leaf["data"].decode()} for leaf in leaves],
+    return {"leaves": [{"position": leaf["position"], "data": leaf["data"].decode(),
+                        "leaf_hash": leaf["leaf_hash"].hex()} for leaf in leaves],
             "next": start + limit if len(leaves) == limit else None}
 
 
 def bulletins(store: Store) -> dict:
     """Every bulletin's number and hash; each whole body is at /api/v1/bulletins/{n}/full."""
     return {"bulletins": [{"number": h["number"], "hash": h["hash"]} for h in store.bulletin_heads()]}
+
+
+def timeline_bulletins(store: Store) -> dict:
+    """Every automatic bulletin entry of the timeline with the figures stored with it when it was posted
+    (pages render them from the bulletin itself; ``escrutinio verify`` holds this copy to the bulletin)."""
+    return {"entries": store.bulletin_entries_as_stored()}

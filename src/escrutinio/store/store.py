@@ -263,6 +263,16 @@ class Store(TimelineTables, ObserverTables, ReportTables):
         with self._reading(conn) as c:
             return [ActaEvent(r.acta_id, utc(r.at), r.action, r.operator, r.reason) for r in c.execute(query)]
 
+    def acta_events_of(self, first: int, last: int, conn: Connection | None = None) -> dict[int, list[ActaEvent]]:
+        """The history of every acta with an id from ``first`` to ``last``, by acta id, oldest first."""
+        e = schema.acta_event.c
+        query = sa.select(schema.acta_event).where(e.acta_id >= first, e.acta_id <= last).order_by(e.id)
+        found: dict[int, list[ActaEvent]] = {}
+        with self._reading(conn) as c:
+            for r in c.execute(query):
+                found.setdefault(r.acta_id, []).append(ActaEvent(r.acta_id, utc(r.at), r.action, r.operator, r.reason))
+        return found
+
     def acta_counts(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str, list[int] | None]]:
         """(table, contest, status, counts if counted) for every stored acta, oldest first: the votes in
         ballot order, then null, blank and ballots cast. No object per acta (a national night holds
@@ -335,11 +345,11 @@ class Store(TimelineTables, ObserverTables, ReportTables):
 
     def log_leaves(self, start: int, end: int, conn: Connection | None = None) -> list[dict]:
         c = schema.log_leaf.c
-        query = sa.select(c.position, c.kind, c.ref, c.data).where(c.position >= start, c.position < end) \
-            .order_by(c.position)
+        query = sa.select(c.position, c.kind, c.ref, c.data, c.leaf_hash) \
+            .where(c.position >= start, c.position < end).order_by(c.position)
         with self._reading(conn) as reading:
-            return [{"position": r.position, "kind": r.kind, "ref": r.ref, "data": bytes(r.data)}
-                    for r in reading.execute(query)]
+            return [{"position": r.position, "kind": r.kind, "ref": r.ref, "data": bytes(r.data),
+                     "leaf_hash": bytes(r.leaf_hash)} for r in reading.execute(query)]
 
     def log_leaves_of(self, kind: str, ref: int, conn: Connection | None = None) -> list[dict]:
         """Every leaf of (``kind``, ``ref``), in log order: position and data."""

@@ -12,7 +12,7 @@ import json
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.timeline import Change, Comment, Entry, Media
+from ..domain.timeline import Change, Comment, Entry, Media, bulletin_headline
 from . import schema
 
 UTC = dt.timezone.utc
@@ -44,24 +44,49 @@ class TimelineTables:
     def entry(self, entry_id: int, conn: Connection | None = None) -> Entry | None:
         with self._reading(conn) as reading:
             row = reading.execute(sa.select(schema.timeline_entry).where(E.id == entry_id)).first()
-        return _entry(row) if row else None
+            return self._entry(row, reading) if row else None
 
     def entry_for_bulletin(self, number: int, conn: Connection | None = None) -> Entry | None:
         with self._reading(conn) as reading:
             row = reading.execute(sa.select(schema.timeline_entry).where(E.bulletin_number == number)).first()
-        return _entry(row) if row else None
+            return self._entry(row, reading) if row else None
 
     def entries(self, conn: Connection | None = None) -> list[Entry]:
         """Every entry, tombstones included, newest first (by when it was posted)."""
         query = sa.select(schema.timeline_entry).order_by(E.posted_at.desc(), E.id.desc())
         with self._reading(conn) as reading:
-            return [_entry(row) for row in reading.execute(query)]
+            return [self._entry(row, reading) for row in reading.execute(query).all()]
 
     def entries_changed(self, since: int, limit: int, conn: Connection | None = None) -> list[Entry]:
         """Entries whose latest change is after ``since``, in the order of those changes."""
         query = sa.select(schema.timeline_entry).where(E.revision > since).order_by(E.revision).limit(limit)
         with self._reading(conn) as reading:
-            return [_entry(row) for row in reading.execute(query)]
+            return [self._entry(row, reading) for row in reading.execute(query).all()]
+
+    def bulletin_entries_as_stored(self, conn: Connection | None = None) -> list[dict]:
+        """Every automatic bulletin entry with the figures stored with it when it was posted, by id."""
+        query = sa.select(E.id, E.bulletin_number, E.data).where(E.bulletin_number.is_not(None)).order_by(E.id)
+        with self._reading(conn) as reading:
+            return [{"id": r.id, "bulletin_number": r.bulletin_number, "data": json.loads(r.data) if r.data else None}
+                    for r in reading.execute(query)]
+
+    def _entry(self, row, conn: Connection) -> Entry:
+        """The entry of ``row``; a bulletin entry's figures rendered from its bulletin (what the log's roots
+        and ``escrutinio verify`` vouch for), not from the copy stored with the entry."""
+        figures = json.loads(row.data) if row.data else None
+        if row.bulletin_number is not None:
+            figures = self._bulletin_figures(row.bulletin_number, conn)
+        return Entry(row.id, row.kind, row.body, bool(row.pinned),
+                     Media(row.media_url, row.media_title) if row.media_url else None, figures, row.author,
+                     _utc(row.posted_at), _utc(row.updated_at), _utc(row.deleted_at), row.delete_reason, row.revision)
+
+    def _bulletin_figures(self, number: int, conn: Connection) -> dict:
+        """A bulletin's headline figures, made once per bulletin (published bulletins never change)."""
+        cache = self.__dict__.setdefault("_headlines", {})
+        if number not in cache:
+            bulletin = self.bulletin(number, conn)
+            cache[number] = bulletin_headline(bulletin.body, bulletin.root)
+        return cache[number]
 
     # -- changes --------------------------------------------------------------
 
@@ -126,13 +151,6 @@ class TimelineTables:
             query = query.where(M.status == status)
         with self._reading(conn) as reading:
             return [_comment(row) for row in reading.execute(query)]
-
-
-def _entry(row) -> Entry:
-    return Entry(row.id, row.kind, row.body, bool(row.pinned),
-                 Media(row.media_url, row.media_title) if row.media_url else None,
-                 json.loads(row.data) if row.data else None, row.author, _utc(row.posted_at),
-                 _utc(row.updated_at), _utc(row.deleted_at), row.delete_reason, row.revision)
 
 
 def _comment(row) -> Comment:

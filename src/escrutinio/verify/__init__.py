@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .actas import check_actas, logged_actas
+from .actas import check_actas, check_history, logged_actas, logged_history
 from .anchors import KeyLog, check_election_leaf
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
 from .common import b64
@@ -24,6 +24,7 @@ from .geography import Tree
 from .replay import Replay
 from .report import Report
 from .sources import DatabaseSource, HttpSource, SourceError
+from .timeline import check_timeline
 
 __all__ = ["DatabaseSource", "HttpSource", "Report", "SourceError", "verify", "verify_source"]
 
@@ -90,9 +91,10 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
     key_log.compare_published(keys)
     logged = logged_actas(report, records)
     by_id = check_actas(report, tree, key_log, published, logged, len(records))
+    check_history(report, by_id, logged_history(records))
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)
-    placed = set()
+    placed, seen = set(), {}
     for item in listed:
         try:
             data = source.bulletin_body(item.get("number"))
@@ -112,6 +114,9 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
                 report.add("source", f"bulletin {number}: cannot read the figures the site shows ({exc})")
                 shown = None
             replay.check_bulletin(number, body, lambda contest: source.bulletin_counters(number, contest), shown)
+            if isinstance(shown, dict) and isinstance(shown.get("area"), dict):
+                seen[number] = (body, shown["area"])
+    check_timeline(report, source.timeline_bulletins(), seen)
     chain.check_expected(listed)
     stray_bulletin_leaves(report, records, placed)
     replay.advance(len(records))

@@ -9,7 +9,7 @@ from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
-COMPARED = ("acta", "digest", "signature", "reasons")
+COMPARED = ("acta", "digest", "signature", "reasons", "source", "received_at")
 
 
 def label(acta_id: object, acta: dict | None) -> str:
@@ -30,6 +30,41 @@ def logged_actas(report: Report, records: list[dict | None]) -> dict[int, tuple[
             found[acta_id] = (position, record)
     report.count("log actas", len(found))
     return found
+
+
+def logged_history(records: list[dict | None]) -> dict[object, list[dict]]:
+    """Acta id -> its history as the log tells it (at, action, operator, reason), in log order: its arrival
+    (the acta leaf: received_at, status, operator, reasons) and then its event leaves."""
+    found: dict[object, list[dict]] = {}
+    for record in records:
+        if record and record.get("kind") == "acta":
+            reasons = record.get("reasons") if isinstance(record.get("reasons"), list) else []
+            found.setdefault(record.get("id"), []).append(
+                {"at": record.get("received_at"), "action": record.get("status"), "operator": record.get("operator"),
+                 "reason": "; ".join(map(str, reasons))})
+        elif record and record.get("kind") == "event":
+            found.setdefault(record.get("acta_id"), []).append(
+                {k: record.get(k) for k in ("at", "action", "operator", "reason")})
+    return found
+
+
+def check_history(report: Report, by_id: dict[int, dict], events: dict[object, list[dict]]) -> None:
+    """Each published acta's history (what its table's page shows) is exactly its event leaves."""
+    for acta_id, item in by_id.items():
+        published, logged = item.get("history"), events.get(acta_id, [])
+        where = label(acta_id, item.get("acta"))
+        if not isinstance(published, list):
+            report.add("acta", f"{where}: no published history")
+            continue
+        if len(published) != len(logged):
+            report.add("acta", f"{where}: its published history has {len(published)} change(s), the log "
+                               f"{len(logged)}")
+        for n, (mine, theirs) in enumerate(zip(published, logged), 1):
+            mine = mine if isinstance(mine, dict) else {}
+            for key in ("at", "action", "operator", "reason"):
+                if mine.get(key) != theirs.get(key):
+                    report.add("acta", f"{where}: change {n} of its published history: {key}: published "
+                                       f"{_show(mine.get(key))}, log {_show(theirs.get(key))}")
 
 
 def check_actas(report: Report, tree: Tree, keys: KeyLog, published: list[dict],

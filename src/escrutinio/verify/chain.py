@@ -26,6 +26,10 @@ def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None],
             report.add("log", f"leaf {index} of the published log says it is at position {leaf.get('position')}")
         data = leaf["data"].encode() if isinstance(leaf.get("data"), str) else b""
         hashes.append(hashlib.sha256(b"\x00" + data).digest())
+        if leaf.get("leaf_hash") != hashes[-1].hex():
+            report.add("log", f"log leaf {index:,}: the site's stored leaf hash is {leaf.get('leaf_hash')}, but "
+                              f"SHA-256(0x00 || its data) is {hashes[-1].hex()}: the proofs it serves do not match "
+                              "the signed roots")
         try:
             record = json.loads(data)
         except ValueError:

@@ -18,6 +18,7 @@ KINDS = {
     "replay": "replaying the log",
     "figure": "bulletin figures recomputed from the log",
     "status": "current statuses of the actas",
+    "timeline": "automatic timeline entries against their bulletins",
 }
 
 

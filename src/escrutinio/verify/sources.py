@@ -73,6 +73,9 @@ class HttpSource:
     def bulletin_shown(self, number: int) -> dict:
         return self._json(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}")
 
+    def timeline_bulletins(self) -> list[dict]:
+        return self._json("/api/v1/published/timeline-bulletins")["entries"]
+
     def close(self) -> None:
         pass
 
@@ -113,6 +116,9 @@ class DatabaseSource:
     def bulletin_shown(self, number: int) -> dict:
         found = self._store.bulletin(number)
         return {"area": found.root, "children": found.children(found.root["code"])}
+
+    def timeline_bulletins(self) -> list[dict]:
+        return self._published.timeline_bulletins(self._store)["entries"]
 
     def close(self) -> None:
         self._store.close()

@@ -75,6 +75,13 @@ class ActaContent(Strict):
     ballots_cast: int
 
 
+class ActaHistoryEntry(Strict):
+    at: str
+    action: str
+    operator: str
+    reason: str
+
+
 class PublishedActa(Strict):
     id: int
     table: str
@@ -84,6 +91,10 @@ class PublishedActa(Strict):
     status: str = Field(description="counted, quarantined, conflicting, set_aside or annulled, as it stands now")
     reasons: list[str]
     signature: str | None = Field(description="Ed25519 by the table's key, base64; null in unsigned mode")
+    source: str = Field(description="Where the acta came from (channel, file and row), as its log leaf says")
+    received_at: str = Field(description="When it was stored (UTC, ISO 8601), as its log leaf says")
+    history: list[ActaHistoryEntry] = Field(description="Every change of its status, oldest first; each is an "
+                                                        "event leaf of the log")
 
 
 class ActaPage(Strict):
@@ -94,11 +105,22 @@ class ActaPage(Strict):
 class LogLeaf(Strict):
     position: int
     data: str = Field(description="The leaf's canonical JSON; its leaf hash is SHA-256(0x00 || data)")
+    leaf_hash: str = Field(description="The leaf hash the site stores and builds its proofs from (hex)")
 
 
 class LogPage(Strict):
     leaves: list[LogLeaf]
     next: int | None = Field(description="Pass as ?start= for the next page; null on the last page")
+
+
+class TimelineBulletinEntry(Strict):
+    id: int
+    bulletin_number: int
+    data: dict | None = Field(description="The figures stored with the entry when it was posted")
+
+
+class TimelineBulletins(Strict):
+    entries: list[TimelineBulletinEntry]
 
 
 class BulletinRef(Strict):
@@ -144,3 +166,9 @@ def log(request: Request, start: Whole = Query(0, ge=0, le=MAX_NUMBER - publishe
 def bulletins(request: Request):
     """Every bulletin's number and hash; each whole body is at /api/v1/bulletins/{n}/full."""
     return cached(request, published.bulletins(_store(request)), max_age=2)
+
+
+@router.get("/timeline-bulletins", response_model=TimelineBulletins)
+def timeline_bulletins(request: Request):
+    """Every automatic bulletin entry of the timeline with the figures stored with it when it was posted."""
+    return cached(request, published.timeline_bulletins(_store(request)), max_age=2)

@@ -437,3 +437,18 @@ def test_serve_refuses_a_postgresql_server_that_cannot_be_reached(tmp_path):
     assert done.returncode == 1, done.stdout + done.stderr
     assert "the database cannot be written or reached now" in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_ingest_on_a_store_it_cannot_write_says_so_and_stores_nothing(tmp_path):
+    path = initialised_sqlite(tmp_path)
+    actas = tmp_path / "actas.jsonl"
+    actas.write_text("".join(json.dumps(a) + "\n" for a in BEFORE), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "escrutinio.cli", "ingest", str(actas), "--db",
+                           f"sqlite:///file:{path}?mode=ro&uri=true"], cwd=tmp_path, env=cli_env(),
+                          capture_output=True, text=True, timeout=WAIT_SECONDS)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "error: the database cannot be written or reached now: the database is read-only" in done.stderr
+    assert "Traceback" not in done.stderr
+    store = open_store(f"sqlite:///{path}")
+    assert list(store.actas()) == []
+    store.close()

@@ -133,6 +133,14 @@ def cli_env(**extra: str) -> dict:
 @contextlib.contextmanager
 def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str) -> Iterator[str]:
     """`escrutinio serve` on ``db_url`` in its own process on a free loopback port; yields its base URL."""
+    with serving(db_url, cwd, ready, **env) as (base, _):
+        yield base
+
+
+@contextlib.contextmanager
+def serving(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins",
+            **env: str) -> Iterator[tuple[str, subprocess.Popen]]:
+    """As :func:`served`, yielding the server's process too: (base URL, process)."""
     import httpx
 
     port = free_port()
@@ -155,7 +163,7 @@ def served(db_url: str, cwd: Path, ready: str = "/api/v1/bulletins", **env: str)
             if time.monotonic() > deadline:
                 pytest.fail(f"escrutinio serve did not answer at {base} within {READY_SECONDS} s:\n{log.read_text()}")
             time.sleep(0.1)
-        yield base
+        yield base, server
     finally:
         server.terminate()
         try:

@@ -15,7 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
+from . import api, bodies, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .live import Broker
 from .observation import api as observation_api
@@ -56,6 +56,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     problems.install(app)
     _limit_rate(app, settings, store)
     _single_query_values(app)
+    app.add_middleware(bodies.BodyLimit, settings=settings, store=store)  # added last: runs first
     app.include_router(api.router)
     app.include_router(log_api.router)
     app.include_router(published_api.router)

@@ -26,6 +26,7 @@ TITLES = {400: "Bad request", 401: "Unauthorized", 403: "Forbidden", 404: "Not f
           409: "Conflict", 413: "Content too large", 415: "Unsupported media type", 422: "Unprocessable content",
           429: "Too many requests", 503: "Service unavailable", 500: "Internal server error"}
 PROBLEM = "application/problem+json"
+BEARER_CHALLENGE = 'Bearer realm="escrutinio"'
 
 
 def problem(status: int, detail: str, instance: str, **extra) -> JSONResponse:
@@ -38,11 +39,16 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def _respond(request: Request, status: int, detail: str, **extra):
+def respond(request: Request, status: int, detail: str, headers: dict | None = None, **extra):
+    """An error as problem+json under /api/, as an HTML page elsewhere."""
     if _wants_html(request):
         pages = request.app.state.pages
-        return HTMLResponse(pages.error_page(request, status, detail), status_code=status)
-    return problem(status, detail, request.url.path, **extra)
+        response = HTMLResponse(pages.error_page(request, status, detail), status_code=status)
+    else:
+        response = problem(status, detail, request.url.path, **extra)
+    for key, value in (headers or {}).items():
+        response.headers[key] = value
+    return response
 
 
 async def escrutinio_error(request: Request, exc: EscrutinioError):
@@ -54,16 +60,16 @@ async def escrutinio_error(request: Request, exc: EscrutinioError):
         detail = str(exc).splitlines()[0]
     else:
         detail = UNAVAILABLE if isinstance(exc, StoreUnavailable) else str(exc)  # the database's own words stay in the log
-    response = _respond(request, status, detail, **extra)
+    response = respond(request, status, detail, **extra)
     if status == 401:
-        response.headers["WWW-Authenticate"] = 'Bearer realm="escrutinio"'
+        response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
     if isinstance(exc, StoreUnavailable):
         response.headers["Retry-After"] = str(request.app.state.settings.store_retry_after_seconds)
     return response
 
 
 async def http_error(request: Request, exc: StarletteHTTPException):
-    response = _with_headers(_respond(request, exc.status_code, str(exc.detail)), exc)
+    response = _with_headers(respond(request, exc.status_code, str(exc.detail)), exc)
     if exc.status_code == 405:
         # Several routes may share a path (GET and POST /api/v1/bulletins): allow what all of them allow.
         response.headers["Allow"] = ", ".join(sorted(_allowed(request)))
@@ -88,11 +94,11 @@ def _with_headers(response, exc: StarletteHTTPException):
 async def validation_error(request: Request, exc: RequestValidationError):
     errors = [{"field": ".".join(str(x) for x in e.get("loc", ()) if x != "body"), "message": e.get("msg", ""),
                "action": "correct this field and send the request again"} for e in exc.errors()]
-    return _respond(request, 422, "the request does not have the documented shape", errors=errors)
+    return respond(request, 422, "the request does not have the documented shape", errors=errors)
 
 
 async def unexpected_error(request: Request, exc: Exception):
-    return _respond(request, 500, "an unexpected error occurred; it has been logged")
+    return respond(request, 500, "an unexpected error occurred; it has been logged")
 
 
 def install(app) -> None:

@@ -65,6 +65,30 @@ def adapt_onegov_vote(files: tuple[Path, ...], canton: str | None, out: Path) ->
     _report_adapted(services.adapt.adapt_onegov_vote_files(list(files), out, canton=canton))
 
 
+@adapt.command("nist")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@out_option
+def adapt_nist(file: Path, out: Path) -> None:
+    """A NIST SP 1500-100 v2 election results report, XML or JSON, as a new election.
+
+    Its reporting units become areas, centres and tables, its contests and
+    selections contests and options, its counts actas (overvotes null,
+    undervotes blank). See docs/formats/adapters.md.
+    """
+    _report_adapted(services.adapt.adapt_nist_file(file, out))
+
+
+@adapt.command("clarity")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@out_option
+def adapt_clarity(file: Path, out: Path) -> None:
+    """Clarity (Scytl) detail XML results, precinct or county level, as a new election.
+
+    FILE is the detail.xml of one jurisdiction. See docs/formats/adapters.md.
+    """
+    _report_adapted(services.adapt.adapt_clarity_file(file, out))
+
+
 def _report_adapted(adapted: services.adapt.Adapted) -> None:
     for path in adapted.written:
         click.echo(f"wrote {path}")

@@ -8,10 +8,12 @@ are documented in ``docs/formats/adapters.md``.
 
 - :func:`adapt_tse_br`: Brazil, one state's presidential results per section
 - :func:`adapt_onegov_vote`: Switzerland, OneGov "vote" exports per municipality
+- :func:`adapt_nist`: a NIST SP 1500-100 v2 results report (XML or JSON)
 """
 
 from .bundle import Bundle, write_bundle
+from .nist_report import adapt_nist
 from .onegov_vote import adapt_onegov_vote
 from .tse_br import adapt_tse_br
 
-__all__ = ["Bundle", "adapt_onegov_vote", "adapt_tse_br", "write_bundle"]
+__all__ = ["Bundle", "adapt_nist", "adapt_onegov_vote", "adapt_tse_br", "write_bundle"]

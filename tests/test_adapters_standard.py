@@ -132,3 +132,32 @@ def test_nist_adapter_given_another_format_names_it(tmp_path):
     assert done.exit_code == 1
     assert "this is a Clarity detail XML results file, not a NIST SP 1500-100 results report" in done.output
     assert not (tmp_path / "x").exists()
+
+
+def test_brazils_runoff_through_nist_and_back(store, tmp_path):
+    from escrutinio.intake.adapters import adapt_tse_br
+
+    runoff = DATA / "br-2022-rr-presidente-turno2-secoes.csv"
+    bundle = adapt_tse_br(runoff, round=2, date=dt.date(2022, 10, 30),
+                          candidates=DATA / "br-2022-presidente-turno2-candidatos.csv")
+    night(store, bundle, tmp_path / "rr2")
+    export_nist(store, tmp_path / "rr2.json", format="nist-json")
+    back = adapt_nist(tmp_path / "rr2.json")
+    assert back.problems == []
+    (contest,) = back.election.contests
+    assert [(o.code, o.name, o.party) for o in contest.options] == [("13", "LULA", "PT"),
+                                                                    ("22", "JAIR BOLSONARO", "PL")]
+    (actas,) = back.actas.values()
+    assert len(actas) == 1_268
+    # Roraima's 2nd round as published (TSE-RR): 22 213,518 and 13 67,128; blank 2,173, null 3,450.
+    assert sum(dict(a.votes)["22"] for a in actas) == 213_518 and sum(dict(a.votes)["13"] for a in actas) == 67_128
+    assert (sum(a.blank for a in actas), sum(a.null for a in actas)) == (2_173, 3_450)
+    # The same night as XML, with its parties, is valid against the NIST schema.
+    from importlib import resources
+
+    from lxml import etree
+
+    export_nist(store, tmp_path / "rr2.xml", format="nist-xml")
+    xsd = resources.files("escrutinio.publish") / "nist_schema" / "NIST_V2_election_results_reporting.xsd"
+    schema = etree.XMLSchema(etree.parse(str(xsd)))
+    assert schema.validate(etree.parse(str(tmp_path / "rr2.xml"))), schema.error_log

@@ -118,6 +118,7 @@ def build_report(election: Election, bulletin: Bulletin, tally: Tally | None, *,
         report.add("IsTest", True)
     report.add("Notes", f"Bulletin {bulletin.number} with cut-off {bulletin.body['cut_off_local']}; SHA-256 "
                         f"{bulletin.hash}. Exact counts only: shares follow from them.")
+    report.add("Party", _parties(ctx))
     report.add("SequenceStart", 1)
     report.add("SequenceEnd", 1)
     report.add("Status", "unofficial-complete" if _complete(bulletin) else "unofficial-partial")
@@ -282,12 +283,35 @@ def is_ballot_measure(option_codes: list[str]) -> bool:
     return {code.upper() for code in option_codes} in YES_NO
 
 
+def _measure(ctx: _Context, contest: dict) -> bool:
+    """A question (a referendum or a Swiss group's member by its rule, or a yes/no pair), not a race."""
+    defined = ctx.election.contest_by_code.get(contest["code"])
+    if defined is not None and (defined.rule.name in ("referendum", "tie_breaker") or defined.rule.kind):
+        return True
+    return is_ballot_measure([o["code"] for o in contest["options"]])
+
+
+def party_id(name: str) -> str:
+    return unit_id("x", name).replace("ru-x-", "party-", 1)
+
+
+def _parties(ctx: _Context) -> list[Obj]:
+    names = dict.fromkeys(o.party for c in ctx.election.contests for o in c.options if o.party)
+    parties = []
+    for name in names:
+        party = Obj("Party", id=party_id(name))
+        party.add("Abbreviation", Text(name, ctx.language))
+        party.add("Name", Text(name, ctx.language))
+        parties.append(party)
+    return parties
+
+
 def _election(ctx: _Context) -> Obj:
     election = Obj("Election")
     candidates, contests = [], []
     for order, contest in enumerate(ctx.bulletin.body["contests"], start=1):
         codes = [o["code"] for o in contest["options"]]
-        if not is_ballot_measure(codes):
+        if not _measure(ctx, contest):
             candidates += [_candidate(ctx, contest, option) for option in contest["options"]]
         contests.append(_contest(ctx, contest, order, codes))
     election.add("Candidate", candidates)
@@ -312,11 +336,15 @@ def _candidate(ctx: _Context, contest: dict, option: dict) -> Obj:
     candidate = Obj("Candidate", id=candidate_id(contest["code"], option["code"]))
     candidate.add("BallotName", Text(option["name"], ctx.language))
     candidate.add("ExternalIdentifier", [_id("local-level", option["code"])])
+    defined = ctx.election.contest_by_code.get(contest["code"])
+    party = next((o.party for o in defined.options if o.code == option["code"]), None) if defined else None
+    if party:
+        candidate.add("PartyId", party_id(party))
     return candidate
 
 
 def _contest(ctx: _Context, contest: dict, order: int, codes: list[str]) -> Obj:
-    measure = is_ballot_measure(codes)
+    measure = _measure(ctx, contest)
     obj = Obj("BallotMeasureContest" if measure else "CandidateContest",
               id=unit_id("x", contest["code"]).replace("ru-x-", "contest-", 1), abstract=True)
     counts = _contest_counts(ctx, contest)

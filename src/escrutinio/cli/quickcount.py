@@ -25,8 +25,9 @@ def quickcount() -> None:
 @click.option("--seed", required=True, help="The published seed (any text; say, the lottery's numbers).")
 @click.option("--size", type=int, required=True, help="How many tables to draw.")
 @click.option("--strata", "level", metavar="LEVEL", help="Stratify by the areas of this level (e.g. estado).")
+@click.option("--save", is_flag=True, help="Keep it as the night's quick count (GET /api/v1/quickcount).")
 @db_option
-def quickcount_sample(seed: str, size: int, level: str | None, db_url: str) -> None:
+def quickcount_sample(seed: str, size: int, level: str | None, save: bool, db_url: str) -> None:
     """Print the sample as CSV (table, centre, stratum, key).
 
     Anyone can redraw it: each table's key is the SHA-256 of "SEED:TABLE"; the
@@ -37,7 +38,8 @@ def quickcount_sample(seed: str, size: int, level: str | None, db_url: str) -> N
     centre = {t.code: t.centre for t in store.election().tables}
     out = csv.writer(sys.stdout, lineterminator="\n")
     out.writerow(["table", "centre", "stratum", "key"])
-    for picked in services.quickcount.draw(store, seed, size, level):
+    drawn = (services.quickcount.save_sample if save else services.quickcount.draw)(store, seed, size, level)
+    for picked in drawn:
         out.writerow([picked.table, centre[picked.table], picked.stratum, picked.key])
 
 
@@ -88,3 +90,10 @@ def quickcount_estimate(file: str, level: str | None, contest: str | None, as_js
             margin = "no margin yet" if o.margin is None else \
                 f"± {100 * o.margin:.2f}  ({100 * o.low:.2f} – {100 * o.high:.2f})"
             click.echo(f"  {o.option:<12} {100 * o.share:6.2f} %  {margin}")
+
+
+@quickcount.command("status")
+@db_option
+def quickcount_status(db_url: str) -> None:
+    """Print the night's quick count as JSON (as GET /api/v1/quickcount gives it)."""
+    click.echo(json.dumps(services.quickcount.status(open_db(db_url)), ensure_ascii=False, indent=2))

@@ -15,6 +15,7 @@ from ..domain.errors import ObservationRejected, QuickCountError
 from ..domain.model import Election
 from ..intake.quickcount import read_quickcount
 from ..store import Store
+from .clock import now_utc
 
 WHOLE = "all"  # the one stratum of an unstratified sample
 
@@ -88,3 +89,68 @@ def estimate_json(found: qc.Estimate) -> dict:
         "options": [{"option": o.option, "share": o.share, "margin": o.margin, "low": o.low, "high": o.high}
                     for o in found.options],
     }
+
+
+# -- the night's quick count: a saved sample, observers' reports, the check against the official count
+
+def save_sample(store: Store, seed: str, size: int, level: str | None = None) -> list[qc.SampledTable]:
+    """Draw the sample and keep its seed, size and strata as the night's quick count."""
+    drawn = draw(store, seed, size, level)
+    with store.transaction() as conn:
+        store.save_sample(conn, seed, size, level, now_utc())
+    return drawn
+
+
+def status(store: Store) -> dict:
+    """The quick count now: its sample, the sampled tables that reported, each contest's estimate with
+    its 95 % margins, and the official count of the latest bulletin checked against the interval."""
+    saved = store.saved_sample()
+    if saved is None:
+        return {"sample": None, "reports_outside_sample": 0, "contests": [], "note": NOTE}
+    official = latest_official(store)
+    election = store.election()
+    sample = {p.table: p.stratum for p in draw(store, saved["seed"], saved["size"], saved["strata"])}
+    results = store.latest_results()
+    contests = []
+    for contest in election.contests:
+        strata = strata_of(election, saved["strata"], contest.code)
+        population = Counter(strata.values())
+        reports = [qc.Report(t, sample[t], votes, valid) for t, c, votes, valid, _ in results
+                   if c == contest.code and t in sample and t in strata]
+        found = qc.estimate(reports, population, contest.option_codes)
+        contests.append({"contest": contest.code, "sampled_tables": sum(1 for t in sample if t in strata),
+                         **estimate_json(found), "official": _official(official, contest.code, found)})
+    outside = sum(1 for t, _, _, _, _ in results if t not in sample)
+    return {"sample": {"seed": saved["seed"], "size": saved["size"], "strata": saved["strata"],
+                       "saved_at": saved["saved_at"].isoformat()},
+            "reports_outside_sample": outside, "contests": contests, "note": NOTE}
+
+
+def latest_official(store: Store) -> dict | None:
+    """The latest bulletin's number and whole-country figures, or None before the first."""
+    head = store.last_bulletin_head()
+    if head is None:
+        return None
+    bulletin = store.bulletin(head[0])
+    return {"number": bulletin.number, "root": bulletin.root}
+
+
+NOTE = "A quick count by observers from a random sample of tables: an estimate, not the official count."
+
+
+def _official(bulletin: dict | None, contest: str, found: qc.Estimate) -> dict | None:
+    """The latest bulletin's shares beside the quick count's interval; ``outside`` flags the options whose
+    official share falls outside it (the check NDI's handbook asks for)."""
+    if bulletin is None or contest not in bulletin["root"]["results"]:
+        return None
+    figures = bulletin["root"]["results"][contest]
+    valid = figures["valid"]
+    options = []
+    for o in found.options:
+        votes = next(x["votes"] for x in figures["options"] if x["code"] == o.option)
+        share = votes / valid if valid else None
+        # a hair of tolerance: a census's interval has width 0, and its float sums may differ in the last bit
+        inside = None if share is None or o.margin is None else o.low - 1e-12 <= share <= o.high + 1e-12
+        options.append({"option": o.option, "share": share, "within_interval": inside})
+    return {"bulletin": bulletin["number"], "options": options,
+            "outside": [o["option"] for o in options if o["within_interval"] is False]}

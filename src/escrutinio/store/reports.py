@@ -85,3 +85,25 @@ def _times(row: dict, *keys: str) -> dict:
     for key in keys:
         row[key] = _utc(row[key])
     return row
+
+
+class CountTables:
+    """The quick count's saved sample and the claims (``_reading`` comes from the Store)."""
+
+    def save_sample(self, conn: Connection, seed: str, size: int, strata: str | None, now: dt.datetime) -> None:
+        conn.execute(schema.quickcount_sample.insert().values(seed=seed, size=size, strata=strata, saved_at=now))
+
+    def saved_sample(self, conn: Connection | None = None) -> dict | None:
+        """The latest saved sample (seed, size, strata), or None."""
+        query = sa.select(schema.quickcount_sample).order_by(schema.quickcount_sample.c.id.desc()).limit(1)
+        with self._reading(conn) as reading:
+            row = reading.execute(query).first()
+        return None if row is None else _times(dict(row._mapping), "saved_at")
+
+    def add_claim(self, conn: Connection, values: dict) -> int:
+        return conn.execute(schema.claim.insert().values(**values)).inserted_primary_key[0]
+
+    def claims(self, conn: Connection | None = None) -> list[dict]:
+        query = sa.select(schema.claim).order_by(schema.claim.c.said_at, schema.claim.c.id)
+        with self._reading(conn) as reading:
+            return [_times(dict(row._mapping), "said_at", "created_at") for row in reading.execute(query)]

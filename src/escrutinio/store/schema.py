@@ -275,3 +275,24 @@ observer_result = Table(
     Column("received_at", DateTime(timezone=True), nullable=False),
     Index("ix_observer_result_slot", "table_code", "contest"),
 )
+
+# -- the quick count's sample, and claims checked against the count ----------
+
+quickcount_sample = Table(
+    "quickcount_sample", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("seed", Text, nullable=False),
+    Column("size", Integer, nullable=False),
+    Column("strata", String(64), nullable=True),  # a level name; None: one stratum
+    Column("saved_at", DateTime(timezone=True), nullable=False),
+)
+
+claim = Table(
+    "claim", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("entry_id", Integer, ForeignKey("timeline_entry.id"), nullable=True, index=True),
+    Column("author", Text, nullable=False),  # who said it
+    Column("said_at", DateTime(timezone=True), nullable=False),
+    Column("statement", Text, nullable=False),  # in the documented claim form
+    Column("created_at", DateTime(timezone=True), nullable=False),
+)

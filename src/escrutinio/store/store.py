@@ -27,7 +27,7 @@ from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, schema
 from .observation import ObserverTables
-from .reports import ReportTables
+from .reports import CountTables, ReportTables
 from .timeline import TimelineTables
 
 UTC = dt.timezone.utc
@@ -39,7 +39,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store(TimelineTables, ObserverTables, ReportTables):
+class Store(TimelineTables, ObserverTables, ReportTables, CountTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)

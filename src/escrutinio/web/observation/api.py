@@ -101,3 +101,56 @@ async def submit(request: Request, token: str | None, text: str) -> reports.Answ
     if found is None:
         raise Forbidden("this token does not act for an observer: create one with `escrutinio observers token`")
     return await asyncio.to_thread(reports.submit_web, store, found[0], found[1], text, who["name"])
+
+
+# -- the quick count ----------------------------------------------------------------------------
+
+class OptionEstimateOut(Strict):
+    option: str
+    share: float = Field(description="Estimated share of valid votes, a fraction")
+    margin: float | None = Field(description="Half-width of the 95 % interval; null below two reports")
+    low: float | None
+    high: float | None
+
+
+class OfficialOption(Strict):
+    option: str
+    share: float | None = Field(description="The official share of valid votes in the latest bulletin")
+    within_interval: bool | None = Field(description="Whether it lies in the quick count's 95 % interval")
+
+
+class OfficialCheck(Strict):
+    bulletin: int
+    options: list[OfficialOption]
+    outside: list[str] = Field(description="Options whose official share falls outside the interval: a flag")
+
+
+class ContestQuickCount(Strict):
+    contest: str
+    sampled_tables: int
+    reports: int = Field(description="Sampled tables that reported")
+    strata: int
+    strata_reporting: int
+    options: list[OptionEstimateOut]
+    official: OfficialCheck | None
+
+
+class SampleOut(Strict):
+    seed: str
+    size: int
+    strata: str | None
+    saved_at: str
+
+
+class QuickCountOut(Strict):
+    sample: SampleOut | None
+    reports_outside_sample: int = Field(description="Result reports from tables not in the sample (not used)")
+    contests: list[ContestQuickCount]
+    note: str
+
+
+@router.get("/quickcount", response_model=QuickCountOut, tags=["observers"])
+def quickcount(request: Request):
+    """The quick count: its sample, reports in, each option's estimate and 95 % margin per contest, and the
+    official count of the latest bulletin checked against the interval. Separate from the official count."""
+    return cached(request, services.quickcount.status(request.app.state.store), max_age=10)

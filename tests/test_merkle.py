@@ -95,3 +95,65 @@ def test_sizes_out_of_range_are_refused():
         log.inclusion_proof(5, 5)
     with pytest.raises(ValueError):
         log.consistency_proof(4, 3)
+
+
+# -- a proof of a smaller tree claimed for a larger one -------------------------------------------------------
+
+def _verifiers():
+    from escrutinio.verify import proofs
+
+    return [(verify_inclusion, verify_consistency), (proofs.inclusion_ok, proofs.consistency_ok)]
+
+
+@pytest.mark.parametrize("inclusion, consistency", _verifiers(), ids=["project", "escrutinio-verify"])
+def test_a_proof_of_four_leaves_is_refused_for_a_root_claimed_as_eight(inclusion, consistency):
+    """Every hash of a 4-leaf tree's proof is used up before the claimed 8-leaf tree's top is reached: the
+    proof is too short for that size, whatever root is given (here the 4-leaf tree's own)."""
+    log, data = build(8)
+    root4 = reference_root(data[:4])
+    for index in range(4):
+        proof = log.inclusion_proof(index, 4)
+        assert inclusion(leaf_hash(data[index]), index, 4, proof, root4)
+        assert not inclusion(leaf_hash(data[index]), index, 8, proof, root4), index
+    for old in (1, 2, 3):
+        proof = log.consistency_proof(old, 4)
+        old_root = reference_root(data[:old])
+        assert consistency(old, 4, proof, old_root, root4)
+        assert not consistency(old, 8, proof, old_root, root4), old
+
+
+@pytest.mark.parametrize("inclusion, consistency", _verifiers(), ids=["project", "escrutinio-verify"])
+@settings(max_examples=40, deadline=None)
+@given(n=st.integers(2, 40), data=st.data())
+def test_a_proof_of_the_wrong_length_for_the_claimed_size_is_refused(inclusion, consistency, n, data):
+    """A proof has exactly as many hashes as the tree it is for needs; checked as if for a tree of another
+    size that needs more or fewer, it fails, even with the root it does lead to."""
+    log, leaves = build(n)
+    size = data.draw(st.integers(1, n))
+    other = data.draw(st.integers(1, 2 * n).filter(lambda s: s != size))
+    index = data.draw(st.integers(0, min(size, other) - 1))
+    proof, root = log.inclusion_proof(index, size), reference_root(leaves[:size])
+    assert inclusion(leaf_hash(leaves[index]), index, size, proof, root)
+    if len(proof) != _path_length(index, other):
+        assert not inclusion(leaf_hash(leaves[index]), index, other, proof, root)
+    old = data.draw(st.integers(1, min(size, other)))
+    proof, old_root = log.consistency_proof(old, size), reference_root(leaves[:old])
+    assert consistency(old, size, proof, old_root, root)
+    if old < other and len(proof) != _consistency_length(old, other):
+        assert not consistency(old, other, proof, old_root, root)
+
+
+def _path_length(index: int, size: int) -> int:
+    """Hashes in the audit path of leaf ``index`` of a tree of ``size`` leaves (RFC 6962 §2.1.1)."""
+    if size == 1:
+        return 0
+    k = 1 << ((size - 1).bit_length() - 1)
+    return 1 + (_path_length(index, k) if index < k else _path_length(index - k, size - k))
+
+
+def _consistency_length(old: int, size: int, whole: bool = True) -> int:
+    """Hashes in the consistency proof from ``old`` leaves to ``size`` (RFC 6962 §2.1.2)."""
+    if old == size:
+        return 0 if whole else 1
+    k = 1 << ((size - 1).bit_length() - 1)
+    return 1 + (_consistency_length(old, k, whole) if old <= k else _consistency_length(old - k, size - k, False))

@@ -351,3 +351,27 @@ def test_an_annulled_acta_is_kept_shown_and_never_counted(counted):
 def test_boolean_false_is_not_a_blank_count_of_zero(counted):
     [problem] = rejected_once(counted, acta("T2") | {"blank": False})
     assert problem.field == "blank"
+
+
+# -- exactly at the register, on both paths of the rules ----------------------------------------------------
+
+@pytest.mark.parametrize("extra", [0, 2])
+@pytest.mark.parametrize("slow", [False, True])
+def test_ballots_exactly_at_the_register_pass_and_one_more_quarantines(extra, slow):
+    """T4 has 120 registered voters. The rules check a plain dict on a fast path and anything else (here a
+    read-only mapping) on the full one; both must draw the line at registered + allowed extra exactly."""
+    from types import MappingProxyType
+
+    from escrutinio.domain.rules import check_acta
+
+    election = small_election(extra=extra)
+    allowed = 120 + extra
+    for cast, quarantined in ((allowed - 1, False), (allowed, False), (allowed + 1, True)):
+        record = acta("T4", votes={"YES": cast - 20, "NO": 20})
+        checked = check_acta(election, MappingProxyType(record) if slow else record)
+        extra_text = f" + {extra} allowed extra" if extra else ""
+        want = (f"ballots cast {cast} exceed the 120 registered voters{extra_text} of table T4",) if quarantined else ()
+        assert checked.quarantine_reasons == want, (cast, slow)
+        # Parts that do not add up send even a plain dict through every rule: the line holds there too.
+        uneven = check_acta(election, {**record, "null": 1})
+        assert len(uneven.quarantine_reasons) == 1 + quarantined, (cast, slow)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 
 EMPTY_ROOT = hashlib.sha256(b"").digest()
+HASH_SIZE = 32
 
 
 def leaf_hash(data: bytes) -> bytes:
@@ -105,8 +106,11 @@ class MerkleLog:
 
 
 def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], root: bytes) -> bool:
-    """RFC 9162 §2.1.3.2: does ``proof`` put the leaf hash at ``index`` under ``root``?"""
-    if not 0 <= index < size:
+    """RFC 9162 §2.1.3.2: does ``proof`` put the leaf hash at ``index`` under ``root``?
+
+    A leaf hash or root that is not a SHA-256 (32 bytes) is never valid, even where the arithmetic
+    would compare it with itself (a one-leaf tree)."""
+    if not 0 <= index < size or len(leaf) != HASH_SIZE or len(root) != HASH_SIZE:
         return False
     fn, sn, r = index, size - 1, leaf
     for p in proof:
@@ -123,12 +127,16 @@ def verify_inclusion(leaf: bytes, index: int, size: int, proof: list[bytes], roo
 
 
 def verify_consistency(old: int, new: int, proof: list[bytes], old_root: bytes, new_root: bytes) -> bool:
-    """RFC 9162 §2.1.4.2: is the tree of ``old`` leaves (``old_root``) a prefix of ``new_root``'s?"""
+    """RFC 9162 §2.1.4.2: is the tree of ``old`` leaves (``old_root``) a prefix of ``new_root``'s?
+
+    Two empty trees are consistent only if both roots are the empty tree's. A proof from the empty tree
+    to a larger one proves nothing and is refused, as by transparency-dev/merkle's probes
+    (tests/data/merkle-probes)."""
+    if old == new == 0:
+        return not proof and old_root == new_root == EMPTY_ROOT
     if old == new:
         return not proof and old_root == new_root
-    if old == 0:
-        return not proof and old_root == EMPTY_ROOT
-    if old > new or not proof:
+    if old == 0 or old > new or not proof:
         return False
     if old & (old - 1) == 0:  # a power of two: the old root is itself a node of the new tree
         proof = [old_root] + proof

@@ -25,12 +25,15 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from .bulletin_outcomes import Outcomes
 from .canonical import canonical_json, sha256_hex
 from .model import Election
 from .percent import PercentRule
 from .tally import TAIL, ContestTally, Tally, breadth_first
 
-FORMAT = "escrutinio-bulletin/2"
+FORMAT = "escrutinio-bulletin/3"
+# Earlier formats still read: /2 has no rules, levels or outcomes (its pages show no verdict).
+READABLE = ("escrutinio-bulletin/2", FORMAT)
 # After a contest's options and the tally's TAIL counters, three per-node columns.
 FIXED = ("expected", "registered_all", "remaining_max")
 ENCODING = "int64 little-endian, one row per node in the order of the node list, columns as named"
@@ -110,6 +113,10 @@ class Bulletin:
     def rule(self) -> PercentRule:
         return PercentRule(self.body["percent_rule"]["method"], self.body["percent_rule"]["decimals"])
 
+    @cached_property
+    def outcomes(self) -> Outcomes | None:
+        return Outcomes(self.body, self.counters, self.nodes) if self.body.get("format") == FORMAT else None
+
     def counter_bytes(self, contest: str) -> bytes:
         return self.counters[contest].astype("<i8", copy=False).tobytes()
 
@@ -121,8 +128,14 @@ class Bulletin:
             row = self.counters[contest["code"]][node].tolist()
             if row[-len(FIXED)]:  # tables expected beneath this node
                 results[contest["code"]] = figures([o["code"] for o in contest["options"]], row, self.rule)
-        return {"code": nodes.codes[node], "name": nodes.names[node], "kind": nodes.kinds[node],
-                "level": nodes.levels[node], "parent": nodes.parents[node], "results": results}
+                if self.outcomes is not None:
+                    results[contest["code"]]["outcome"] = self.outcomes.of(contest["code"], node)
+        entry = {"code": nodes.codes[node], "name": nodes.names[node], "kind": nodes.kinds[node],
+                 "level": nodes.levels[node], "parent": nodes.parents[node], "results": results}
+        groups = self.outcomes.groups(node) if self.outcomes is not None else {}
+        if groups:
+            entry["groups"] = groups
+        return entry
 
     def area(self, code: str) -> dict | None:
         node = self.nodes.index.get(code)
@@ -169,8 +182,11 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
         "percent_rule": {"method": rule.method, "decimals": rule.decimals, "text": rule.describe()},
         "abstention_basis": election.abstention_basis,
         "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
-                      "options": [{"code": o.code, "name": o.name} for o in c.options]}
+                      "options": [{"code": o.code, "name": o.name, **o.extras()} for o in c.options],
+                      "rule": c.rule.as_dict()}
                      for c in election.contests],
+        "levels": list(election.levels),
+        "weights": {a.code: a.weight for a in election.areas if a.weight is not None},
         "nodes": {"count": len(nodes), "sha256": nodes.digest},
         "counters": {"encoding": ENCODING,
                      "columns": {code: counter_columns(ct.contest.option_codes)
@@ -178,6 +194,7 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
                      "sha256": {code: hashlib.sha256(matrix.astype("<i8", copy=False)).hexdigest()
                                 for code, matrix in counters.items()}},
     }
+    head["outcomes"], head["groups"] = Outcomes(head, counters, nodes).root()
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.
         head["log"] = log
@@ -273,7 +290,7 @@ def _flatten(value: object, prefix: str = "") -> dict[str, object]:
         for key, inner in value.items():
             out.update(_flatten(inner, f"{prefix}.{key}" if prefix else key))
         return out
-    if isinstance(value, list):
+    if isinstance(value, list) and all(isinstance(item, dict) and "code" in item for item in value):
         out = {}
         for item in value:
             out.update(_flatten({k: v for k, v in item.items() if k != "code"}, f"{prefix}.{item['code']}"))

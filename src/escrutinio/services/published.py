@@ -27,9 +27,10 @@ def geography_of(e: Election) -> dict:
                      "abstention_basis": e.abstention_basis, "extra_voters_allowed": e.extra_voters_allowed,
                      "require_signatures": e.require_signatures, "levels": list(e.levels)},
         "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
-                      "options": [{"code": o.code, "name": o.name} for o in c.options]} for c in e.contests],
-        "areas": [{"code": a.code, "name": a.name, "level": e.levels[a.level], "parent": a.parent}
-                  for a in e.areas],
+                      "options": [{"code": o.code, "name": o.name, **o.extras()} for o in c.options],
+                      "rule": c.rule.as_dict()} for c in e.contests],
+        "areas": [{"code": a.code, "name": a.name, "level": e.levels[a.level], "parent": a.parent,
+                   **({"weight": a.weight} if a.weight is not None else {})} for a in e.areas],
         "centres": [{"code": c.code, "name": c.name, "area": c.area} for c in e.centres],
         "tables": [{"code": t.code, "centre": t.centre, "registered": t.registered, "contests": list(t.contests)}
                    for t in e.tables],

@@ -21,7 +21,7 @@ import numpy as np
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ..domain.bulletin import FORMAT, Bulletin, Nodes
+from ..domain.bulletin import FORMAT, READABLE, Bulletin, Nodes
 from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, StoreUnavailable, WriteConflict
 from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
@@ -455,7 +455,7 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables):
         if row is None:
             raise NotFound("bulletin", number)
         head = json.loads(zlib.decompress(row.body))
-        if head.get("format") != FORMAT or row.counters is None:
+        if head.get("format") not in READABLE or row.counters is None:
             raise NotFound("bulletin", f"{number} in format {FORMAT} (it was published in {head.get('format')} "
                                        "by an earlier version; publish the night again in a new store)")
         found = Bulletin(row.number, head, row.hash, _counters(head, row.counters, len(self.nodes())), self.nodes())

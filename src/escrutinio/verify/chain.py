@@ -13,7 +13,8 @@ from .common import TREE_HEAD_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
-FORMAT = "escrutinio-bulletin/2"
+FORMAT = "escrutinio-bulletin/3"
+READABLE = ("escrutinio-bulletin/2", FORMAT)  # /2: before outcomes; its figures are checked all the same
 KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin")
 
 
@@ -136,7 +137,7 @@ class BulletinChain:
 
     def _fields(self, number: int, body: dict) -> None:
         t = self.tree
-        if body.get("format") != FORMAT:
+        if body.get("format") not in READABLE:
             self.problem(number, f"format {body.get('format')!r} is not {FORMAT!r}")
         if body.get("number") != number:
             self.problem(number, f"its body says it is number {body.get('number')}")
@@ -151,8 +152,11 @@ class BulletinChain:
         if body.get("abstention_basis") != t.abstention_basis:
             self.problem(number, f"abstention basis {body.get('abstention_basis')!r} differs from the "
                                  f"election's {t.abstention_basis!r}")
-        if body.get("contests") != t.contest_list:
+        if body.get("contests") != _as_published(t.contest_list, body.get("format")):
             self.problem(number, "its contests and options differ from the published geography's")
+        if body.get("format") == FORMAT and (body.get("levels"), body.get("weights")) != (t.levels, t.weights):
+            self.problem(number, f"its levels {body.get('levels')} or cantons' weights {body.get('weights')} differ "
+                                 "from the published geography's")
         nodes = body.get("nodes") or {}
         if t.usable and (nodes.get("count"), nodes.get("sha256")) != (len(t.order), self.nodes_digest):
             self.problem(number, f"its node list ({nodes.get('count')} nodes, SHA-256 {nodes.get('sha256')}) is not "
@@ -231,3 +235,11 @@ def stray_bulletin_leaves(report: Report, records: list[dict | None], placed: se
 def _short(record: dict) -> str:
     text = json.dumps(record, ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 200 else text[:200] + "…"
+
+
+def _as_published(contests: list[dict], fmt: object) -> list[dict]:
+    """The geography's contests as a bulletin of format ``fmt`` names them (/2: without rules or option extras)."""
+    if fmt == FORMAT:
+        return contests
+    return [{"code": c["code"], "name": c["name"], "blank": c["blank"],
+             "options": [{"code": o["code"], "name": o["name"]} for o in c["options"]]} for c in contests]

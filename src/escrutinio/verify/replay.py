@@ -17,6 +17,7 @@ from array import array
 from .actas import label
 from .common import sha256_hex
 from .geography import Tree
+from .outcomes import Verdicts
 from .report import Report
 
 EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "annulled": "annulled"}
@@ -237,12 +238,34 @@ class Replay:
                         if theirs != ours:
                             self.report.add("figure", f"{where}, {self.tree.label(code)}, contest {contest}, counter "
                                                       f"{name}: published {theirs:,}, recomputed {ours:,}")
+        verdicts = None
+        if body.get("format") == "escrutinio-bulletin/3" and self.tree.usable:
+            verdicts = Verdicts(self.tree, lambda contest, code: self.row(contest, code, sums))
+            self._check_outcomes(where, body, verdicts)
         for entry in [(shown or {}).get("area"), *((shown or {}).get("children") or [])]:
             code = entry.get("code") if isinstance(entry, dict) else None
             if code not in self.tree.nodes:
                 self.report.add("figure", f"{where}: the site shows area {code!r}, which is not in the geography")
                 continue
-            self._compare(f"{where} as shown", code, entry.get("results") or {}, sums)
+            self._compare(f"{where} as shown", code, entry.get("results") or {}, sums, verdicts)
+            if verdicts is not None and (entry.get("groups") or {}) != verdicts.groups(code):
+                self.report.add("figure", f"{where} as shown, {self.tree.label(code)}: its groups' outcomes "
+                                          f"{_show(entry.get('groups'))}, recomputed {_show(verdicts.groups(code))}")
+
+    def _check_outcomes(self, where: str, body: dict, ours: Verdicts) -> None:
+        """The outcomes the head publishes (its hash covers them) against ours, at the root."""
+        root = self.tree.order[0]
+        mine = {contest: ours.at(contest, root) for contest in self.tree.contests}
+        for contest, outcome in mine.items():
+            self.report.count("outcomes")
+            theirs = (body.get("outcomes") or {}).get(contest)
+            for path, a, b in _differences(theirs, outcome):
+                self.report.add("outcome", f"{where}, contest {contest}, outcome {path}: published {_show(a)}, "
+                                           f"recomputed {_show(b)}")
+        groups = ours.groups(root)
+        if (body.get("groups") or {}) != groups:
+            self.report.add("outcome", f"{where}: its groups' outcomes {_show(body.get('groups'))}, "
+                                       f"recomputed {_show(groups)}")
 
     def columns(self, contest: str) -> list[str]:
         return [*self.tree.options[contest], "null", "blank", "ballots_cast", "registered_counted", "counted",
@@ -282,7 +305,7 @@ class Replay:
             values.byteswap()
         return [values[i * width:(i + 1) * width].tolist() for i in range(count)]
 
-    def _compare(self, where: str, code: str, published: dict, sums: dict) -> None:
+    def _compare(self, where: str, code: str, published: dict, sums: dict, verdicts: Verdicts | None = None) -> None:
         tree, report = self.tree, self.report
         for contest in tree.contests:
             static = self.static[contest].get(code)
@@ -296,6 +319,8 @@ class Replay:
                 continue
             row = sums[contest].get(code) or [0] * (len(tree.options[contest]) + 9)
             mine = self.figures(contest, row, static)
+            if verdicts is not None:
+                mine["outcome"] = verdicts.at(contest, code)
             report.count("figures")
             if published[contest] != mine:
                 found = _differences(published[contest], mine)

@@ -17,6 +17,7 @@ KINDS = {
     "signature": "acta signatures",
     "replay": "replaying the log",
     "figure": "bulletin figures recomputed from the log",
+    "outcome": "contest outcomes recomputed under their rules",
     "status": "current statuses of the actas",
     "timeline": "automatic timeline entries against their bulletins",
 }

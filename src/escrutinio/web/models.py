@@ -33,6 +33,9 @@ class Strict(BaseModel):
 class OptionRef(Strict):
     code: str
     name: str
+    party: str | None = None
+    colour: str | None = Field(None, description="A CSS colour, used by bars and maps")
+    photo: str | None = None
 
 
 class ContestRef(Strict):
@@ -40,6 +43,7 @@ class ContestRef(Strict):
     name: str
     blank: bool
     options: list[OptionRef]
+    rule: dict[str, Any] | None = Field(None, description="How the contest is won (docs/formats/election.md)")
 
 
 class PercentRuleOut(Strict):
@@ -94,6 +98,30 @@ class Decided(Strict):
     conflict_swing: int = Field(description="How far open conflicts at counted tables could still move a lead")
 
 
+class Outcome(Strict):
+    """A contest's verdict under its rule at one area (or, above the rule's level, a summary)."""
+
+    rule: str
+    status: str | None = Field(None, description="leading, decided, runoff, no_quorum, accepted or rejected")
+    decided: bool | None = Field(None, description="The status can no longer change, whatever is still possible")
+    winners: list[str] = []
+    runoff: list[str] = []
+    seats: dict[str, int] = {}
+    inputs: dict[str, int] | None = None
+    cantons: dict[str, Any] | None = None
+    level: str | None = None
+    summary: dict[str, Any] | None = Field(None, description="Above the rule's level: areas won per party, …")
+
+
+class GroupOutcome(Strict):
+    group: str
+    status: str
+    decided: bool
+    winners: list[str] = Field(description="The question that comes into force, by contest code")
+    both_accepted: bool
+    contests: dict[str, str]
+
+
 class ContestResult(Strict):
     options: list[OptionResult]
     valid: int
@@ -109,6 +137,7 @@ class ContestResult(Strict):
     abstention: Abstention
     tables: TablesProgress
     decided: Decided
+    outcome: Outcome | None = None
 
 
 class AreaResults(Strict):
@@ -118,6 +147,7 @@ class AreaResults(Strict):
     level: str
     parent: str | None
     results: dict[str, ContestResult]
+    groups: dict[str, GroupOutcome] | None = None
 
 
 class BulletinHead(Strict):

@@ -438,3 +438,11 @@ def test_rules_option_extras_and_weights_are_stored_and_read_back(store, tmp_pat
     assert store.election() == created
     assert store.election().contests[0].options == created.contests[0].options
     assert store.election().areas == created.areas
+
+
+def test_a_colour_that_could_carry_more_css_is_refused(tmp_path):
+    contests = CONTESTS.replace('{ code = "SI", name = "Sí" }, { code = "NO", name = "No" }]\n\n',
+                                '{ code = "SI", name = "Sí", colour = "red;background:url(x)" },'
+                                ' { code = "NO", name = "No", colour = "teal" }]\n\n', 1)
+    [problem] = problems_of(write(tmp_path, contests=contests))
+    assert problem.field == "contest[1].options.colour" and "red;background" in problem.message

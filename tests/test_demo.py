@@ -64,6 +64,17 @@ def test_bulletin_1_says_whether_each_contest_is_decided(night):
         assert decided["decided"] == (decided["lead"] > at_stake)
 
 
+def test_both_blocks_are_referendums_rejected_under_half_of_the_valid_votes(night):
+    first = show(night, "1")["area"]["results"]
+    for contest in ("A", "B"):
+        outcome, decided = first[contest]["outcome"], first[contest]["decided"]
+        # Sí has 49.29 % (A) and 48.94 % (B) of valid votes: not more than half.
+        assert (outcome["rule"], outcome["status"], outcome["winners"]) == ("referendum", "rejected", ["NO"])
+        # Sí could still pass half only if every ballot still possible (and every contested one) went to it
+        # and closed the gap: rejected is certain once the gap is at least what could still move.
+        assert outcome["decided"] == (decided["lead"] >= decided["remaining_max"] + decided["conflict_swing"])
+
+
 def test_last_bulletin_has_every_table_counted(night):
     bulletin = show(night)
     assert bulletin["number"] > 1

@@ -253,3 +253,44 @@ def test_every_command_shown_in_the_docs_exists():
     wrong = [f"{path.relative_to(ROOT)}: {line!r}: no command {unknown_command(words)!r}"
              for path, line, words in shown if unknown_command(words)]
     assert not wrong, "\n".join(wrong)
+
+
+# -- the municipal template ------------------------------------------------------
+
+MUNICIPAL = TEMPLATES / "municipal" / "election.toml"
+
+
+def test_municipal_template_counts_mayors_and_seats_per_party(tmp_path):
+    from escrutinio.intake.actas import Record
+    from escrutinio.services import ingest_records, publish_bulletin
+
+    store = _open(tmp_path / "municipal.db")
+    try:
+        election = init_election(store, MUNICIPAL)
+        assert [(c.code, c.rule.name, c.rule.level) for c in election.contests] == [
+            ("ALC", "majority", "municipio"), ("CON", "dhondt", "municipio")]
+        mayors = {"0101-1": {"N1": 230, "N2": 150, "N3": 20},        # Norte: Ana 57.5 %: elected
+                  "0201-1": {"S1": 200, "S2": 250},                  # Sur: Elena 55.6 %: elected
+                  "0301-1": {"E1": 180, "E2": 150, "E3": 110}}       # Este: Félix 40.9 %: runoff with Gabriela
+        council = {"0101-1": {"AZUL": 200, "VERDE": 150, "ROJO": 30, "AMARILLO": 20}}
+        records = []
+        for contest, given in (("ALC", mayors), ("CON", council)):
+            codes = [o.code for o in election.contest_by_code[contest].options]
+            for table, votes in given.items():
+                records.append(Record("test", len(records) + 1, {
+                    "table": table, "contest": contest, "votes": {code: votes.get(code, 0) for code in codes},
+                    "null": 0, "blank": 0, "ballots_cast": sum(votes.values())}))
+        assert {o.result for o in ingest_records(store, records)} == {"accepted"}
+        bulletin = publish_bulletin(store)
+        country = bulletin.root["results"]
+        assert country["ALC"]["outcome"]["summary"]["winners"] == {"Partido Azul": 1, "Partido Verde": 1}
+        assert country["ALC"]["outcome"]["summary"]["statuses"] == {"leading": 2, "runoff": 1}
+        assert bulletin.area("03")["results"]["ALC"]["outcome"]["runoff"] == ["E1", "E2"]
+        # Norte's council, 9 seats among 400 votes: AMARILLO has 5 % exactly and stays in.
+        # D'Hondt: 200 (A), 150 (V), 100 (A÷2), 75 (V÷2), 66.7 (A÷3), 50 (A÷4), 50 (V÷3), 40 (A÷5),
+        # 37.5 (V÷4); ROJO's 30 and AMARILLO's 20 come after: AZUL 5, VERDE 4.
+        assert bulletin.area("01")["results"]["CON"]["outcome"]["seats"] == {"AZUL": 5, "VERDE": 4, "ROJO": 0,
+                                                                             "AMARILLO": 0}
+        assert country["CON"]["outcome"]["summary"]["seats"] == {"Partido Azul": 5, "Partido Verde": 4}
+    finally:
+        store.close()

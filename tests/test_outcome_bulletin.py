@@ -98,12 +98,12 @@ def run(*args: str) -> str:
     return done.output
 
 
-def night(tmp_path, db_url, election=ELECTION):
+def night(tmp_path, db_url, election=ELECTION, tables=TABLES, actas=None):
     for name, text in {"election.toml": election, "areas.csv": AREAS, "centres.csv": CENTRES,
-                       "tables.csv": TABLES}.items():
+                       "tables.csv": tables}.items():
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
     lines = []
-    for contest, per_table in ACTAS.items():
+    for contest, per_table in (actas or ACTAS).items():
         for table, votes in per_table.items():
             lines.append(json.dumps({"table": table, "contest": contest, "null": 0, "blank": 0,
                                      "ballots_cast": sum(votes),
@@ -184,3 +184,36 @@ def test_below_the_rule_level_no_verdict_above_it_a_summary(tmp_path, db_url):
     assert m1["results"]["MAY"]["outcome"]["runoff"] == ["C1", "C2"]
     centre = json.loads(run("bulletin", "show", "1", "--area", "K1", "--json", "--db", db_url))["area"]
     assert centre["results"]["MAY"]["outcome"] is None
+
+
+def test_pages_show_outcomes_colours_and_tables_per_contest(tmp_path, db_url):
+    from escrutinio.services import open_store
+
+    from .test_api import make_client
+
+    election = ELECTION.replace('rule = "majority"', 'rule = "majority"\nrule_level = "municipio"')
+    election = election.replace('{ code = "C1", name = "Ana" }', '{ code = "C1", name = "Ana", party = "PA" }')
+    # Table T2 votes only on the council: the municipios' table counts differ per contest.
+    actas = {contest: per_table if contest in ("DH", "SL") else {"T1": per_table["T1"]}
+             for contest, per_table in ACTAS.items()}
+    night(tmp_path, db_url, election, TABLES.replace("T2,K2,200000,", "T2,K2,200000,DH;SL"), actas)
+    store = open_store(db_url)
+    try:
+        with make_client(store) as client:
+            country = client.get("/").text
+            m1 = client.get("/areas/M1").text
+            k1 = client.get("/areas/K1").text
+    finally:
+        store.close()
+    # The council's bars take the list's own colour.
+    assert "background: #c0392b" in country
+    # Seats by D'Hondt at the country: 4, 3, 1 (the list without a seat is left out).
+    assert "Lista A 4, Lista B 3, Lista C 1" in country
+    # Above the mayors' level, a summary; at it, the verdict (Ana 2,000 of 5,471: a runoff with Bea).
+    assert "0 of 1 decided" not in country and "1 of 1 decided" in country
+    assert "Ana — Bea" in m1
+    # Below it, figures only.
+    assert "Figures only: the verdict is given per municipio" in k1
+    # The country's list of municipios gives each contest's own tables: M2 has 1 council table, 0 mayor tables.
+    assert 'class="num tables-DH">1 / 1<' in country
+    assert 'class="num tables-MAY">—<' in country

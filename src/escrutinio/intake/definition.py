@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import difflib
+import re
 import tomllib
 from pathlib import Path
 from typing import NamedTuple
@@ -270,8 +271,16 @@ def _option_extras(item: object, where: str, src: str, found: _Collector) -> dic
             found.add(src, None, f"{where}.{key}", f"{key} {value!r} is not text",
                       f'write {key} = "…" (colour: a CSS colour such as "#c0392b"; photo: a file path)')
             continue
+        if key == "colour" and not COLOUR.fullmatch(_text(value)):
+            found.add(src, None, f"{where}.colour", f"colour {value!r} is not a CSS colour this format takes",
+                      'write "#c0392b" (# and 3, 4, 6 or 8 hexadecimal digits) or a colour name such as "teal"')
+            continue
         extras[key] = _text(value)
     return extras
+
+
+# Colours go into the site's style attributes: only these two shapes, nothing that could carry more CSS.
+COLOUR = re.compile(r"#(?:[0-9a-fA-F]{3,4}|[0-9a-fA-F]{6}|[0-9a-fA-F]{8})|[a-zA-Z]{3,20}")
 
 
 class _Rows(NamedTuple):

@@ -60,9 +60,39 @@ def _contest(contest: dict, f: dict, basis: str) -> list[str]:
         f"({_p(f['register_counted_percent'])} of the register)",
         f"Tables: {_n(t['counted'])} counted of {_n(t['expected'])} expected; {_n(t['received'])} received, "
         f"{_n(t['quarantined'])} quarantined, {_n(t['conflict'])} in conflict",
-        _decided(d, names),
+        _verdict(f, contest, names),
     ]
     return out
+
+
+STATUS_WORDS = {"leading": "leading", "decided": "decided", "runoff": "runoff", "no_quorum": "no quorum",
+                "accepted": "accepted", "rejected": "rejected"}
+
+
+def _verdict(f: dict, contest: dict, names: dict) -> str:
+    """The old *decided* line under plurality; otherwise the outcome under the contest's rule."""
+    rule = contest.get("rule") or {}
+    if "outcome" not in f or rule.get("name", "plurality") == "plurality" and not rule.get("level"):
+        return _decided(f["decided"], names)
+    o = f["outcome"]
+    if o is None:
+        return f"Outcome: decided per {rule.get('level')}; figures only at this level"
+    if "summary" in o:
+        s = o["summary"]
+        won = ", ".join(f"{party} {n}" for party, n in sorted(s["winners"].items(), key=lambda i: -i[1])) or DASH
+        seats = ", ".join(f"{party} {n}" for party, n in s.get("seats", {}).items())
+        return (f"Outcome per {o['level']}: {s['decided']} of {s['areas']} decided; won: {won}"
+                + (f"; seats: {seats}" if seats else ""))
+    parts = [f"Outcome ({o['rule']}): {STATUS_WORDS.get(o['status'], o['status'])}"]
+    if o["winners"] and not o["seats"]:
+        parts.append(" — " + ", ".join(names.get(w, w) for w in o["winners"]))
+    if o["runoff"]:
+        parts.append(" between " + " and ".join(names.get(w, w) for w in o["runoff"]))
+    if o["seats"]:
+        parts.append(" — seats " + ", ".join(f"{names.get(k, k)} {n}" for k, n in o["seats"].items()))
+    parts.append("; can no longer change" if o["decided"] else
+                 f"; could still change ({_n(o['inputs']['remaining_max'])} ballots still possible)")
+    return "".join(parts)
 
 
 def _decided(d: dict, names: dict) -> str:

@@ -87,8 +87,15 @@ MESSAGES = {
         "key_replacements_help": "La clave pública de esta mesa fue reemplazada después de registrarse. Cada "
                                  "cambio consta en el registro público con quién lo hizo y por qué; las actas "
                                  "anteriores se siguen verificando con la clave anterior.",
+        "Outcome": "Resultado", "status_leading": "adelante", "status_decided": "decidido",
+        "status_runoff": "segunda vuelta", "status_no_quorum": "sin quórum", "status_accepted": "aprobado",
+        "status_rejected": "rechazado", "can no longer change": "ya no puede cambiar",
+        "could still change": "aún puede cambiar", "decided": "decididos", "won": "ganados", "seats": "escaños",
+        "Figures only: the verdict is given per": "Solo cifras: el resultado se da por",
     },
-    "en": {"status_annulled": "annulled",
+    "en": {"status_annulled": "annulled", "status_leading": "leading", "status_decided": "decided",
+           "status_runoff": "runoff", "status_no_quorum": "no quorum", "status_accepted": "accepted",
+           "status_rejected": "rejected",
            "key_replacements_help": "This table's public key was replaced after it was registered. Each change "
                                     "is in the public log with who made it and why; earlier actas are still "
                                     "checked with the previous key.",

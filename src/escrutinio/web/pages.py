@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from pathlib import Path
 
 from fastapi import APIRouter, Request
@@ -68,6 +70,9 @@ class Pages:
             return None
         contest = bulletin.body["contests"][0]
         palette = option_palette([o["code"] for o in contest["options"]])
+        # An option's own colour (from the definition) when the map can shade it: #rgb or #rrggbb.
+        palette.update({o["code"]: o["colour"] for o in contest["options"]
+                        if re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", o.get("colour") or "")})
         names = {o["code"]: o["name"] for o in contest["options"]}
         regions = []
         for area in bulletin.children(election.root.code):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from ...domain.model import Area, Centre, Contest, Election, Option, Table
+from ...domain.model import Area, Centre, Contest, Election, Option, Rule, Table
 from ...domain.percent import PercentRule
 from .apportion import apportion, fit_matrix
 from .venezuela import (CENTRE_KINDS, CENTRE_PATRONS, ENTITIES, KNOWN_MUNICIPIOS, KNOWN_PARISHES,
@@ -234,7 +234,9 @@ def _election(geo: _Geo) -> Election:
         name="Referendo de Reforma Constitucional 2007 (noche de demostración)", date=dt.date(2007, 12, 2),
         time_zone="America/Caracas", polls_open=dt.time(6, 0), polls_close=dt.time(16, 0), locale="es_VE",
         percent_rule=PercentRule("truncate", 2), abstention_basis="whole_register", extra_voters_allowed=0,
-        contests=(Contest("A", "Bloque A", options), Contest("B", "Bloque B", options)),
+        # As in 2007: more than half of the valid votes, no quorum.
+        contests=(Contest("A", "Bloque A", options, rule=Rule("referendum")),
+                  Contest("B", "Bloque B", options, rule=Rule("referendum"))),
         levels=("país", "estado", "municipio", "parroquia"), areas=tuple(geo.areas), centres=tuple(geo.centres),
         tables=tuple(geo.tables), extra={"map": "ven-admin1", "demo": True})
 

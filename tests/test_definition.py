@@ -418,6 +418,9 @@ def test_options_carry_party_colour_and_photo(tmp_path):
     contests = CONTESTS.replace('{ code = "SI", name = "Sí" }, { code = "NO", name = "No" }]\n\n',
                                 '{ code = "SI", name = "Sí", party = "P1", colour = "#c0392b", photo = "si.jpg" },'
                                 ' { code = "NO", name = "No" }]\n\n', 1)
+    [missing] = problems_of(write(tmp_path, contests=contests))
+    assert missing.field == "contest[1].options.photo" and "'si.jpg'" in missing.message
+    (tmp_path / "si.jpg").write_bytes(b"\xff\xd8")
     option = load_definition(write(tmp_path, contests=contests)).contests[0].options[0]
     assert (option.party, option.colour, option.photo) == ("P1", "#c0392b", "si.jpg")
 

@@ -214,6 +214,34 @@ def test_pages_show_outcomes_colours_and_tables_per_contest(tmp_path, db_url):
     assert "Ana — Bea" in m1
     # Below it, figures only.
     assert "Figures only: the verdict is given per municipio" in k1
+    mayor = k1[k1.index('id="c-MAY"'):k1.index('id="c-REF"')]
+    assert "decided-row" not in mayor  # no "Decided" of its own on a page below the race's level
     # The country's list of municipios gives each contest's own tables: M2 has 1 council table, 0 mayor tables.
     assert 'class="num tables-DH">1 / 1<' in country
     assert 'class="num tables-MAY">—<' in country
+
+
+def test_a_bulletin_of_the_earlier_format_is_still_read_without_outcomes(tmp_path, db_url):
+    import zlib
+
+    import sqlalchemy as sa
+
+    from escrutinio.services import open_store
+    from escrutinio.store import schema
+
+    night(tmp_path, db_url)
+    store = open_store(db_url)
+    try:
+        with store.engine.begin() as conn:
+            head = json.loads(zlib.decompress(conn.execute(sa.select(schema.bulletin.c.body)).scalar_one()))
+            head["format"] = "escrutinio-bulletin/2"
+            for key in ("outcomes", "groups", "levels", "weights"):
+                head.pop(key)
+            for contest in head["contests"]:
+                contest.pop("rule")
+            conn.execute(schema.bulletin.update().values(body=zlib.compress(json.dumps(head).encode())))
+    finally:
+        store.close()
+    shown = json.loads(run("bulletin", "show", "1", "--json", "--db", db_url))
+    assert shown["area"]["results"]["DH"]["options"][0]["votes"] == 100_000
+    assert "outcome" not in shown["area"]["results"]["DH"] and "groups" not in shown["area"]

@@ -43,7 +43,11 @@ class Outcomes:
         self.contests = {c["code"]: c for c in head["contests"]}
         self.weights: dict[str, int] = head.get("weights", {})
         self._kept: dict[tuple[str, int], dict | None] = {}
-        self._depth: dict[int, int] = {}
+        self.members: dict[str, dict[str, str]] = {}  # Swiss group -> kind -> contest code
+        for code, contest in self.contests.items():
+            rule = rule_of(contest)
+            if rule.group:
+                self.members.setdefault(rule.group, {})[rule.kind] = code
 
     def rank(self, node: int) -> int:
         """A node's level as a number: the root 0, centres below every level."""
@@ -115,13 +119,8 @@ class Outcomes:
 
     def groups(self, node: int) -> dict[str, dict]:
         """Each Swiss group whose questions have a verdict at ``node``: its double-yes outcome."""
-        members: dict[str, dict[str, str]] = {}
-        for code, contest in self.contests.items():
-            rule = rule_of(contest)
-            if rule.group:
-                members.setdefault(rule.group, {})[rule.kind] = code
         out = {}
-        for group, kinds in members.items():
+        for group, kinds in self.members.items():
             parts = {kind: (code, self.of(code, node)) for kind, code in kinds.items()}
             if any(o is None or "summary" in o for _, o in parts.values()) or len(parts) < 2:
                 continue

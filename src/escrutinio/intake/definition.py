@@ -134,6 +134,7 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
     check_contest_rules(contests, levels, {c.code: f"contest[{n}]" for n, c in enumerate(contests, 1)},
                         lambda field, message, action: found.add(src, None, field, message, action))
     base = path.parent
+    _check_photos(contests, base, src, found)
     # When a file cannot be read, checks against its contents would only repeat that one cause.
     area_rows = _csv(base, geography, "areas", AREA_COLUMNS, src, found, AREA_OPTIONAL)
     centre_rows = _csv(base, geography, "centres", CENTRE_COLUMNS, src, found)
@@ -277,6 +278,14 @@ def _option_extras(item: object, where: str, src: str, found: _Collector) -> dic
             continue
         extras[key] = _text(value)
     return extras
+
+
+def _check_photos(contests: list[Contest], base: Path, src: str, found: _Collector) -> None:
+    for n, contest in enumerate(contests, 1):
+        for option in contest.options:
+            if option.photo and not (base / option.photo).is_file():
+                found.add(src, None, f"contest[{n}].options.photo", f"photo {option.photo!r} of option "
+                          f"{option.code!r} is not a file in {base}", "give a file path relative to election.toml")
 
 
 # Colours go into the site's style attributes: only these two shapes, nothing that could carry more CSS.

@@ -60,21 +60,24 @@ def _contest(contest: dict, f: dict, basis: str) -> list[str]:
         f"({_p(f['register_counted_percent'])} of the register)",
         f"Tables: {_n(t['counted'])} counted of {_n(t['expected'])} expected; {_n(t['received'])} received, "
         f"{_n(t['quarantined'])} quarantined, {_n(t['conflict'])} in conflict",
-        _verdict(f, contest, names),
     ]
-    return out
+    return out + _verdict(f, contest, names)
 
 
 STATUS_WORDS = {"leading": "leading", "decided": "decided", "runoff": "runoff", "no_quorum": "no quorum",
                 "accepted": "accepted", "rejected": "rejected"}
 
 
-def _verdict(f: dict, contest: dict, names: dict) -> str:
-    """The old *decided* line under plurality; otherwise the outcome under the contest's rule."""
+def _verdict(f: dict, contest: dict, names: dict) -> list[str]:
+    """The leader's *decided* line under plurality; under any other rule, or away from the rule's level,
+    the outcome instead (leading is not winning under a majority, a quorum or seats)."""
     rule = contest.get("rule") or {}
     if "outcome" not in f or rule.get("name", "plurality") == "plurality" and not rule.get("level"):
-        return _decided(f["decided"], names)
-    o = f["outcome"]
+        return [_decided(f["decided"], names)]
+    return [_outcome(f["outcome"], rule, names)]
+
+
+def _outcome(o: dict | None, rule: dict, names: dict) -> str:
     if o is None:
         return f"Outcome: decided per {rule.get('level')}; figures only at this level"
     if "summary" in o:
@@ -90,8 +93,11 @@ def _verdict(f: dict, contest: dict, names: dict) -> str:
         parts.append(" between " + " and ".join(names.get(w, w) for w in o["runoff"]))
     if o["seats"]:
         parts.append(" — seats " + ", ".join(f"{names.get(k, k)} {n}" for k, n in o["seats"].items()))
+    swing = o["inputs"]["conflict_swing"]
+    conflicts = f" + {_n(swing)} that open conflicts could move" if swing else ""
     parts.append("; can no longer change" if o["decided"] else
-                 f"; could still change ({_n(o['inputs']['remaining_max'])} ballots still possible)")
+                 f"; could still change ({_n(o['inputs']['remaining_max'])} ballots still possible at tables not "
+                 f"counted{conflicts})")
     return "".join(parts)
 
 

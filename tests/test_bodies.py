@@ -302,3 +302,39 @@ def _watch(pid: int, resting: int, stop: threading.Event) -> None:
     while not stop.wait(0.05):
         if memory(pid, "VmRSS") - resting > ALLOWED_GROWTH:
             stop.set()
+
+
+def test_the_writes_open_to_the_public_are_exactly_those_documented_without_a_token(night):
+    """bodies.PUBLIC must name every write the OpenAPI document says needs no token (security: []), and the
+    two HTML forms: a public write added later and not named there would answer 401 to everyone."""
+    from escrutinio.web.bodies import PUBLIC
+
+    app, _ = night
+    doc = app.openapi()
+    open_api = {path for path, operations in doc["paths"].items() for method, operation in operations.items()
+                if method in ("post", "put", "patch", "delete") and operation.get("security") == []}
+    forms = {route.path for route in _routes(app.routes) if not route.path.startswith("/api/")
+             and {"POST", "PUT", "PATCH", "DELETE"} & set(getattr(route, "methods", ()) or ())}
+    assert forms == {"/timeline/entries/{entry_id}/comments", "/observe"}
+    for path in open_api | forms:
+        assert PUBLIC.fullmatch(path.replace("{", "").replace("}", "")), path
+    written = {path for path, operations in doc["paths"].items()
+               if set(operations) & {"post", "put", "patch", "delete"}} - open_api
+    for path in written:
+        assert not PUBLIC.fullmatch(path.replace("{", "").replace("}", "")), path
+
+
+def _routes(routes):
+    """Every route of the app, through the routers it includes."""
+    for route in routes:
+        included = getattr(route, "original_router", None)
+        if included is not None:
+            prefix = getattr(route.include_context, "prefix", "") or ""
+            yield from (_Prefixed(prefix, r) for r in _routes(included.routes))
+        else:
+            yield route
+
+
+class _Prefixed:
+    def __init__(self, prefix: str, route):
+        self.path, self.methods = prefix + route.path, getattr(route, "methods", None)

@@ -44,7 +44,8 @@ SETTINGS = (
     Setting("max_write_body_bytes", 500_000,
             "Largest request body of every other operator's write (resolve, annul, timeline entries, …)."),
     Setting("max_comment_bytes", 32_000,
-            "Largest request body of a public comment (API and form), and of any request that only reads."),
+            "Largest request body of a write open to the public (comments, SMS webhooks, the observers' form), "
+            "and of any request that only reads."),
     Setting("rate_limit_per_second", 20.0,
             "Requests a second each client address may make without an operator token (0: no limit)."),
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),

@@ -4,7 +4,8 @@ A server that reads a body before checking it can be made to hold whatever a
 client sends. So, for every request, before the application sees it:
 
 - a write that needs an operator token (every POST, PUT, PATCH and DELETE
-  that a route takes, but the public comment forms) without a valid one is
+  that a route takes, but the few open to the public: comments, SMS
+  webhooks, the observers' form) without a valid one is
   answered 401 at once, and not a byte of its body is read;
 - a body that declares a length over its route's limit is answered 413 at once;
 - a body is counted as it streams in, whatever it declared (chunked bodies
@@ -36,7 +37,9 @@ from .auth import bearer
 
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 INTAKE = "/api/v1/actas"
-COMMENTS = re.compile(r"(/api/v1)?/timeline/entries/[^/]+/comments")
+# Writes open to the public, which prove who they are (if at all) some other way: readers' comments (API and
+# form), SMS gateways' webhooks (a secret in the query) and the observers' form (the token inside the form).
+PUBLIC = re.compile(r"(/api/v1)?/timeline/entries/[^/]+/comments|/api/v1/sms/[^/]+|/observe")
 CLOSE = {"Connection": "close"}
 
 
@@ -54,8 +57,8 @@ def allowance(settings: Settings, method: str, path: str, routed: bool = True) -
     answered 404 or 405, and needs no token to be told so)."""
     if method == "POST" and path == INTAKE:
         return Allowance(settings.max_body_bytes, True, "send the actas in smaller batches")
-    if method == "POST" and COMMENTS.fullmatch(path):
-        return Allowance(settings.max_comment_bytes, False, "shorten the comment")
+    if method == "POST" and PUBLIC.fullmatch(path):
+        return Allowance(settings.max_comment_bytes, False, "shorten the message")
     if method in WRITES:
         return Allowance(settings.max_write_body_bytes, routed, "send less")
     return Allowance(settings.max_comment_bytes, False, "a request that only reads needs no body")

@@ -10,8 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import json
-import logging
-import os
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,17 +20,16 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ..domain.bulletin import FORMAT, READABLE, Bulletin, Nodes
-from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, StoreUnavailable, WriteConflict
+from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteConflict
 from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
-from . import election_io, schema
+from . import election_io, faults, schema
 from .observation import ObserverTables
 from .reports import CountTables, ReportTables
 from .timeline import TimelineTables
 
 UTC = dt.timezone.utc
 BULLETINS_KEPT = 8
-LOG = logging.getLogger("escrutinio.store")
 
 
 def utc(value: dt.datetime) -> dt.datetime:
@@ -59,7 +56,7 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables):
         (SIGBUS) rather than fail a statement. Raises StoreUnavailable saying which (nothing to do on PostgreSQL).
         """
         if self.engine.dialect.name == "sqlite":
-            _check_sqlite_files(self.engine.url.database)
+            faults.check_sqlite_files(self.engine.url.database)
 
     def check_writable(self) -> None:
         """Raise StoreUnavailable, saying why, unless the store can be written now: a write transaction
@@ -558,71 +555,5 @@ def _engine(url: str) -> sa.Engine:
             cursor.close()
     else:
         engine = sa.create_engine(url, pool_pre_ping=True)
-    sa.event.listen(engine, "handle_error", _unavailable)
+    sa.event.listen(engine, "handle_error", faults.unavailable)
     return engine
-
-
-# SQLite's primary result codes that mean the database cannot be written or reached now
-# (https://sqlite.org/rescode.html), and whether the connection that met them is spoilt.
-SQLITE_UNAVAILABLE = {3: ("access permission denied", True), 5: ("the database is busy", False),
-                      6: ("a table is locked", False), 8: ("the database is read-only", True),
-                      10: ("a disk I/O error", True), 13: ("the disk is full", True),
-                      14: ("the database file cannot be opened", True), 15: ("a locking protocol error", True)}
-# PostgreSQL's SQLSTATE classes and codes that mean the same (appendix A of its manual).
-PG_UNAVAILABLE = {"08": "the connection failed", "53": "the server is out of resources (disk, memory, connections)",
-                  "57P": "the server is shutting down, restarting or not yet accepting connections",
-                  "58": "a system or I/O error on the server", "25006": "the database is read-only"}
-
-
-def _unavailable(ctx) -> None:
-    """SQLAlchemy's ``handle_error`` hook: a database that cannot be written or reached becomes StoreUnavailable.
-
-    The connection that met the fault is thrown away with every other one of the pool opened before
-    it (a PostgreSQL session opened while the database was read-only stays read-only, a dropped one
-    stays dropped), so that once the database is writable again new connections are made.
-    """
-    if ctx.is_pre_ping:  # the pool's own liveness check handles dead connections itself
-        return
-    why, spoilt = _fault(ctx)
-    if why is None:
-        return
-    if spoilt:
-        ctx.is_disconnect = True
-        ctx.invalidate_pool_on_disconnect = True
-    LOG.warning("store unavailable (%s): %s", why, str(ctx.original_exception).splitlines()[0] if
-                str(ctx.original_exception) else type(ctx.original_exception).__name__)
-    raise StoreUnavailable(f"the database cannot be written or reached now: {why}")
-
-
-def _fault(ctx) -> tuple[str | None, bool]:
-    original = ctx.original_exception
-    code = getattr(original, "sqlite_errorcode", None)
-    if code is not None:
-        return SQLITE_UNAVAILABLE.get(code & 0xFF, (None, False))
-    state = getattr(original, "sqlstate", None) or ""
-    found = next((why for prefix, why in PG_UNAVAILABLE.items() if state.startswith(prefix)), None)
-    if found:
-        return found, True
-    if ctx.is_disconnect:
-        return "the connection was lost", True
-    if not state and isinstance(ctx.sqlalchemy_exception, sa.exc.OperationalError):
-        return "the database cannot be reached", True  # no SQLSTATE: the client never reached a server
-    return None, False
-
-
-def _check_sqlite_files(database: str | None) -> None:
-    """The SQLite file, its WAL companions and its directory must be writable (before SQLite opens them)."""
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return
-    path = Path(database).resolve()
-    folder = path.parent
-    if not folder.is_dir():
-        raise StoreUnavailable(f"the folder of the database {path} does not exist: create it, or give "
-                               "another --db / ESCRUTINIO_DATABASE_URL")
-    for name in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if name.exists() and not os.access(name, os.W_OK):
-            raise StoreUnavailable(f"the database file {name} cannot be written (read-only, immutable or not "
-                                   "yours): make it writable by this user, or serve a writable copy")
-    if not os.access(folder, os.W_OK):
-        raise StoreUnavailable(f"the folder {folder} of the database cannot be written (SQLite keeps its "
-                               "write-ahead log beside the file): make it writable, or move the database")

@@ -92,9 +92,18 @@ def test_a_changed_stored_leaf_hash_is_named(night):
     forged = hashlib.sha256(b"forged").digest()
     _update(store, schema.log_leaf.update().where(schema.log_leaf.c.position == position).values(leaf_hash=forged))
     true = hashlib.sha256(b"\x00" + leaf["data"]).hexdigest()
+    sizes = [store.bulletin(n).body["log"]["size"] for n in (1, 2, 3, 4)]
+    # Leaf 6 sits in the first 8 leaves. Bulletin 1's tree has exactly 8: the proof from it names only
+    # newer subtrees and still holds. The proofs from bulletins 2 and 3 (more than 8 leaves, fewer than 32)
+    # name the hash of leaves 0-7 or 0-15, made from the forged one, and fail.
+    assert position == 6 and sizes[0] == 8 and 8 < sizes[1] < sizes[2] < 32
     assert _only(_report(store), "log") == [
         f"log leaf {position:,}: the site's stored leaf hash is {forged.hex()}, but SHA-256(0x00 || its data) is "
-        f"{true}: the proofs it serves do not match the signed roots"]
+        f"{true}: the proofs it serves do not match the signed roots",
+        f"bulletins 2 and 3: the site's consistency proof from {sizes[1]} to {sizes[2]} leaves does not verify "
+        "against their signed roots",
+        f"bulletins 3 and 4: the site's consistency proof from {sizes[2]} to {sizes[3]} leaves does not verify "
+        "against their signed roots"]
 
 
 def _bulletin_entry(store, number: int) -> tuple[int, dict]:
@@ -132,8 +141,9 @@ def test_false_figures_in_a_bulletin_entry_are_named_and_never_shown(night):
         assert "9999999" not in text and "9.999.999" not in text and "99,99" not in text, page
 
 
-def test_a_clean_night_checks_every_timeline_entry_and_history(night):
+def test_a_clean_night_checks_every_timeline_entry_and_proof(night):
     store, _ = night
     report = _report(store)
     assert report.ok, report.text()
     assert report.counts["timeline entries"] == 4
+    assert report.counts["consistency proofs"] == 3  # bulletins 1-2, 2-3, 3-4

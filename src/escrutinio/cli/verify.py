@@ -39,7 +39,11 @@ def _expected_hashes(_ctx, _param, values: tuple[str, ...]) -> dict[int, str]:
                    "must be signed by it.")
 @click.option("--expect", "expected", metavar="N=HASH", multiple=True, callback=_expected_hashes,
               help="Bulletin N must have exactly this SHA-256, as published on the night (repeatable).")
-def verify(db_url: str | None, site: str | None, authority_key: str | None, expected: dict[int, str]) -> None:
+@click.option("--max-download", metavar="MB", type=click.IntRange(1), default=1024, show_default=True,
+              help="With --url: the most megabytes one response of the site may have; a larger one is cut "
+                   "off and reported.")
+def verify(db_url: str | None, site: str | None, authority_key: str | None, expected: dict[int, str],
+           max_download: int) -> None:
     """Check a results night independently: exactly one of --db or --url.
 
     Recomputes the log's roots, checks every signature and hash, checks the
@@ -54,7 +58,8 @@ def verify(db_url: str | None, site: str | None, authority_key: str | None, expe
         raise click.UsageError("give exactly one of --db URL or --url http://host:port")
     from ..verify import verify_source
 
-    report = verify_source(db=db_url, url=site, authority_key=authority_key, expect=expected or None)
+    report = verify_source(db=db_url, url=site, authority_key=authority_key, expect=expected or None,
+                           max_download=max_download * 1024 * 1024)
     click.echo(report.text(), nl=False)
     sys.exit(0 if report.ok else 1)
 

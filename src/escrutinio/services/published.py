@@ -11,6 +11,7 @@ import base64
 
 from ..domain.model import Election
 from ..store import Store
+from . import log
 
 PAGE = 5000
 
@@ -73,3 +74,8 @@ def timeline_bulletins(store: Store) -> dict:
     """Every automatic bulletin entry of the timeline with the figures stored with it when it was posted
     (pages render them from the bulletin itself; ``escrutinio verify`` holds this copy to the bulletin)."""
     return {"entries": store.bulletin_entries_as_stored()}
+
+
+def consistency(store: Store, old: int, new: int) -> dict:
+    """The proof that the log's tree of ``old`` leaves is a prefix of its tree of ``new`` (hex hashes)."""
+    return log.consistency(store, old, new)

@@ -21,9 +21,10 @@ from .anchors import KeyLog, check_election_leaf
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
 from .common import b64
 from .geography import Tree
+from .proofs import check_bulletin_consistency
 from .replay import Replay
 from .report import Report
-from .sources import DatabaseSource, HttpSource, SourceError
+from .sources import MAX_DOWNLOAD, DatabaseSource, HttpSource, SourceError
 from .timeline import check_timeline
 
 __all__ = ["DatabaseSource", "HttpSource", "Report", "SourceError", "verify", "verify_source"]
@@ -32,16 +33,17 @@ HASH = re.compile(r"[0-9a-fA-F]{64}")
 
 
 def verify_source(db: str | None = None, url: str | None = None, *, authority_key: str | None = None,
-                  expect: dict[int, str] | None = None) -> Report:
+                  expect: dict[int, str] | None = None, max_download: int | None = None) -> Report:
     """Verify the database at ``db`` or the site at ``url`` (exactly one of the two).
 
     ``authority_key`` (base64) and ``expect`` (bulletin number -> SHA-256 hex) are what an observer
-    recorded on the night; see :func:`verify`.
+    recorded on the night; see :func:`verify`. ``max_download``: the most bytes one response of the
+    site may have (default: sources.MAX_DOWNLOAD).
     """
     if (db is None) == (url is None):
         raise ValueError("give exactly one of a database URL or a site URL")
     try:
-        source = DatabaseSource(db) if db is not None else HttpSource(url)
+        source = DatabaseSource(db) if db is not None else HttpSource(url, max_bytes=max_download or MAX_DOWNLOAD)
     except SourceError as exc:
         report = Report(f"database {db}" if db is not None else f"site {url}")
         report.add("source", str(exc))
@@ -94,7 +96,7 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
     check_history(report, by_id, logged_history(records))
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)
-    placed, seen = set(), {}
+    placed, seen, heads = set(), {}, []
     for item in listed:
         try:
             data = source.bulletin_body(item.get("number"))
@@ -105,6 +107,9 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
         if body is None or size is None:
             continue
         placed.add(size)
+        head = body.get("log") if isinstance(body.get("log"), dict) else {}
+        if isinstance(head.get("root"), str):
+            heads.append((item.get("number"), size, head["root"]))
         if tree.usable:
             replay.advance(size)
             number = item.get("number")
@@ -117,6 +122,7 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
             if isinstance(shown, dict) and isinstance(shown.get("area"), dict):
                 seen[number] = (body, shown["area"])
     check_timeline(report, source.timeline_bulletins(), seen)
+    check_bulletin_consistency(report, source, heads)
     chain.check_expected(listed)
     stray_bulletin_leaves(report, records, placed)
     replay.advance(len(records))

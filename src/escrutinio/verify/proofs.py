@@ -76,3 +76,22 @@ def _subproof(m: int, n: int, proof: list[bytes], whole: bool, old_root: bytes) 
         return None if below is None else (below[0], _node(below[1], top))
     below = _subproof(m - k, n - k, proof[:-1], False, old_root)
     return None if below is None else (_node(top, below[0]), _node(top, below[1]))
+
+
+def check_bulletin_consistency(report, source, heads: list[tuple[object, int, str]]) -> None:
+    """The site's consistency proof between each two bulletins in turn (``heads``: number, size, signed
+    root) must verify against their signed roots: the log only grew, and the hashes the site keeps and
+    serves its proofs from are the log's."""
+    for (first, old, old_root), (second, new, new_root) in zip(heads, heads[1:]):
+        if not 0 < old < new:
+            continue
+        where = f"bulletins {first} and {second}: the site's consistency proof from {old:,} to {new:,} leaves"
+        try:
+            proof = [bytes.fromhex(h) for h in source.consistency(old, new)["proof"]]
+            roots = bytes.fromhex(old_root), bytes.fromhex(new_root)
+        except Exception as exc:  # noqa: BLE001 - an unreadable proof is a finding
+            report.add("log", f"{where} cannot be read ({type(exc).__name__}: {exc})")
+            continue
+        report.count("consistency proofs")
+        if not consistency_ok(old, new, proof, *roots):
+            report.add("log", f"{where} does not verify against their signed roots")

@@ -21,13 +21,22 @@ class SourceError(Exception):
     """The published data could not be read."""
 
 
-class HttpSource:
-    """A results site: GET {base}/api/v1/published/… and /api/v1/bulletins/{n}/…"""
+MAX_DOWNLOAD = 1024 * 1024 * 1024  # bytes of one response: far above a national night's largest document
+CHUNK = 1 << 20
 
-    def __init__(self, base_url: str, timeout: float = 120):
+
+class HttpSource:
+    """A results site: GET {base}/api/v1/published/… and /api/v1/bulletins/{n}/…
+
+    No response may be larger than ``max_bytes``: a hostile or broken site cannot make the verifier
+    read without end (the body is read in chunks and dropped as soon as it passes the limit, whatever
+    Content-Length says)."""
+
+    def __init__(self, base_url: str, timeout: float = 120, max_bytes: int = MAX_DOWNLOAD):
         self.base = base_url.rstrip("/")
         self.name = f"site {self.base}"
         self.timeout = timeout
+        self.max_bytes = max_bytes
 
     def _get(self, path: str) -> bytes:
         url = self.base + path
@@ -35,11 +44,27 @@ class HttpSource:
                                                        "User-Agent": "escrutinio-verify"})
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                return response.read()
+                return self._read(url, response)
         except urllib.error.HTTPError as exc:
             raise SourceError(f"GET {url}: HTTP {exc.code} {exc.reason}") from exc
         except (urllib.error.URLError, OSError) as exc:
             raise SourceError(f"GET {url}: {getattr(exc, 'reason', exc)}") from exc
+
+    def _read(self, url: str, response) -> bytes:
+        declared = response.headers.get("Content-Length")
+        if declared and declared.strip().isdigit() and int(declared) > self.max_bytes:
+            raise SourceError(self._too_large(url, f"it declares {int(declared):,} bytes"))
+        parts, size = [], 0
+        while chunk := response.read(min(CHUNK, self.max_bytes + 1 - size)):
+            parts.append(chunk)
+            size += len(chunk)
+            if size > self.max_bytes:
+                raise SourceError(self._too_large(url, "it sent more"))
+        return b"".join(parts)
+
+    def _too_large(self, url: str, what: str) -> str:
+        return (f"GET {url}: the response is larger than the {self.max_bytes:,} bytes allowed ({what}); nothing "
+                "more was read. If the site is right to send that much, raise the limit with --max-download")
 
     def _json(self, path: str) -> dict:
         data = self._get(path)
@@ -75,6 +100,9 @@ class HttpSource:
 
     def timeline_bulletins(self) -> list[dict]:
         return self._json("/api/v1/published/timeline-bulletins")["entries"]
+
+    def consistency(self, old: int, new: int) -> dict:
+        return self._json(f"/api/v1/log/consistency?old={int(old)}&new={int(new)}")
 
     def close(self) -> None:
         pass
@@ -119,6 +147,9 @@ class DatabaseSource:
 
     def timeline_bulletins(self) -> list[dict]:
         return self._published.timeline_bulletins(self._store)["entries"]
+
+    def consistency(self, old: int, new: int) -> dict:
+        return self._published.consistency(self._store, old, new)
 
     def close(self) -> None:
         self._store.close()

@@ -19,6 +19,7 @@ from . import api, bodies, log_api, models, operations, pages, problems, publish
 from .auth import RateLimiter, bearer
 from .live import Broker
 from .observation import api as observation_api
+from .observation import claims as observation_claims
 from .observation import incidents as observation_incidents
 from .observation import pages as observation_pages
 from .timeline_live import TimelineHub
@@ -64,6 +65,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(observation_pages.router)
     app.include_router(observation_incidents.router)
     app.include_router(observation_incidents.pages)
+    app.include_router(observation_claims.router)
+    app.include_router(observation_claims.pages)
     app.include_router(operations.router)
     app.include_router(timeline_api.router)
     app.include_router(timeline_pages.router)

@@ -1,0 +1,141 @@
+"""Claims: public statements about the result, in a small checkable form, judged against a bulletin.
+
+The forms (any case; "%" and "points" may be left out)::
+
+    in contest A, SI leads NO by 6 to 8 points
+    in contest A, SI leads NO
+    in contest A, SI wins
+    turnout above 60 %            (or below; "in contest A, turnout above 60 %")
+    in contest A, SI gained less than 100,000 votes over the previous election
+
+Each is judged against a bulletin's whole-country figures: *supported*,
+*contradicted* (with the figure that contradicts it) or *not yet checkable*
+(with what it waits for). A lead or a win waits until the contest is decided
+(its leader can no longer be overtaken); the size of a lead is then judged on
+the bulletin's figures, and judged again at each bulletin. Turnout is judged
+on bounds: the ballots already cast over the whole register, and that plus
+every ballot still possible; only when both are on one side is there a
+verdict. A comparison with the previous election waits for one to be loaded.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import Problem
+
+SUPPORTED, CONTRADICTED, NOT_YET = "supported", "contradicted", "not_yet_checkable"
+_CONTEST = r"(?:in\s+contest\s+(?P<contest>[^\s,]+)\s*,?\s*)?"
+_NUMBER = r"(\d+(?:\.\d+)?)"
+FORMS = {
+    "lead": re.compile(_CONTEST + r"(?P<a>\S+)\s+leads\s+(?P<b>\S+)(?:\s+by\s+" + _NUMBER + r"\s+to\s+" + _NUMBER
+                       + r"\s*(?:points|pts)?)?\s*\.?$", re.I),
+    "wins": re.compile(_CONTEST + r"(?P<a>\S+)\s+wins\s*\.?$", re.I),
+    "turnout": re.compile(_CONTEST + r"turnout\s+(?P<op>above|below)\s+" + _NUMBER + r"\s*%?\s*\.?$", re.I),
+    "gain": re.compile(_CONTEST + r"(?P<a>\S+)\s+gained\s+(?P<op>less|more)\s+than\s+(?P<n>[\d,]+)\s+votes\s+over\s+"
+                       r"the\s+previous\s+election\s*\.?$", re.I),
+}
+HELP = ("write it in one of the forms of docs/observers.md, e.g. 'in contest A, SI leads NO by 6 to 8 points', "
+        "'in contest A, SI wins', 'turnout above 60 %'")
+
+
+@dataclass(frozen=True)
+class Claim:
+    kind: str  # lead, wins, turnout, gain
+    contest: str
+    option: str | None = None
+    other: str | None = None
+    low: float | None = None  # points, or a percentage for turnout
+    high: float | None = None
+    above: bool = True
+
+
+@dataclass(frozen=True)
+class Verdict:
+    verdict: str
+    reason: str
+
+
+def parse_claim(text: str, contests: dict[str, tuple[str, ...]]) -> Claim | list[Problem]:
+    """The claim, or its problems; ``contests`` maps each contest code to its option codes."""
+    text = " ".join(text.split())
+    for kind, form in FORMS.items():
+        match = form.match(text)
+        if match:
+            return _claim(kind, match, contests)
+    return [Problem("statement", f"not a checkable claim: {text[:80]!r}", HELP)]
+
+
+def _claim(kind: str, match: re.Match, contests: dict[str, tuple[str, ...]]) -> Claim | list[Problem]:
+    codes = {c.upper(): c for c in contests}
+    contest = codes.get((match.group("contest") or next(iter(contests), "")).upper())
+    if contest is None:
+        return [Problem("statement", f"unknown contest {match.group('contest')!r}",
+                        f"use one of {', '.join(contests)}")]
+    options = {o.upper(): o for o in contests[contest]}
+    named = [match.groupdict().get(k) for k in ("a", "b") if match.groupdict().get(k)]
+    unknown = [n for n in named if n.upper() not in options]
+    if unknown:
+        return [Problem("statement", f"unknown option(s) {', '.join(unknown)} of contest {contest}",
+                        f"use {', '.join(contests[contest])}")]
+    found = [options[n.upper()] for n in named]
+    if kind == "lead":
+        low = float(match.group(4)) if match.group(4) else None
+        high = float(match.group(5)) if match.group(5) else None
+        if low is not None and high < low:
+            return [Problem("statement", f"{low} to {high} points is an empty range", "write the smaller first")]
+        return Claim("lead", contest, found[0], found[1], low, high)
+    if kind == "wins":
+        return Claim("wins", contest, found[0])
+    if kind == "turnout":
+        return Claim("turnout", contest, low=float(match.group(3)), above=match.group("op").lower() == "above")
+    return Claim("gain", contest, found[0], low=float(match.group("n").replace(",", "")),
+                 above=match.group("op").lower() == "more")
+
+
+def judge(claim: Claim, figures: dict | None, bulletin: int | None) -> Verdict:
+    """``claim`` against a bulletin's figures of its contest at the whole country."""
+    if claim.kind == "gain":
+        return Verdict(NOT_YET, "needs the previous election, which is not loaded")
+    if figures is None or bulletin is None:
+        return Verdict(NOT_YET, "no bulletin yet")
+    if claim.kind == "turnout":
+        return _turnout(claim, figures, bulletin)
+    votes = {o["code"]: o["votes"] for o in figures["options"]}
+    decided = figures["decided"]
+    if not decided.get("decided"):
+        return Verdict(NOT_YET, f"contest {claim.contest} is not decided in bulletin {bulletin}")
+    leader = decided["leader"]
+    if claim.kind == "wins" or claim.low is None:
+        word = "wins" if claim.kind == "wins" else f"leads {claim.other}"
+        if leader == claim.option and (claim.other is None or votes[claim.option] > votes[claim.other]):
+            return Verdict(SUPPORTED, f"{claim.option} {word}: decided in bulletin {bulletin}")
+        return Verdict(CONTRADICTED, f"{leader} leads, decided in bulletin {bulletin}")
+    return _lead(claim, votes, figures["valid"], bulletin)
+
+
+def _lead(claim: Claim, votes: dict[str, int], valid: int, bulletin: int) -> Verdict:
+    points = 100 * (votes[claim.option] - votes[claim.other]) / valid
+    if points < 0:
+        figure = f"{claim.other} leads {claim.option} by {-points:.2f} points in bulletin {bulletin}"
+    else:
+        figure = f"{claim.option} leads {claim.other} by {points:.2f} points in bulletin {bulletin}"
+    held = claim.low <= points <= claim.high
+    return Verdict(SUPPORTED if held else CONTRADICTED, figure)
+
+
+def _turnout(claim: Claim, figures: dict, bulletin: int) -> Verdict:
+    registered = figures["registered_all"]
+    if not registered:
+        return Verdict(NOT_YET, "no registered voters")
+    cast, remaining = figures["ballots_cast"], figures["decided"].get("remaining_max", 0)
+    low, high = 100 * cast / registered, 100 * (cast + remaining) / registered
+    bounds = f"turnout between {low:.2f} % and {high:.2f} % as of bulletin {bulletin}"
+    if remaining == 0:
+        bounds = f"turnout {low:.2f} % in bulletin {bulletin}, every table counted"
+    sure_above, sure_below = low > claim.low, high < claim.low
+    if sure_above or sure_below:
+        held = sure_above == claim.above
+        return Verdict(SUPPORTED if held else CONTRADICTED, bounds)
+    return Verdict(NOT_YET, bounds)

@@ -1,0 +1,62 @@
+"""Claims checked against the count: who said what and when, judged against the latest bulletin.
+
+A claim is judged again whenever it is read, so each new bulletin re-evaluates
+every claim; the verdict names the bulletin it was judged on. A claim may hang
+on a timeline entry (the entry that reports the statement).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ..domain.claims import parse_claim, judge
+from ..domain.errors import EntryRejected, NotFound, Problem
+from ..store import Store
+from .clock import now_utc
+
+
+def _contests(store: Store) -> dict[str, tuple[str, ...]]:
+    return {c.code: c.option_codes for c in store.election().contests}
+
+
+def add_claim(store: Store, statement: str, *, author: str, said_at: dt.datetime,
+              entry_id: int | None = None) -> dict:
+    """Record a claim (every problem listed; nothing stored then)."""
+    parsed = parse_claim(statement, _contests(store))
+    problems = parsed if isinstance(parsed, list) else []
+    if not author.strip() or len(author) > 200:
+        problems.append(Problem("author", "who said it is missing or too long", "name the person or outlet"))
+    if said_at.tzinfo is None:
+        problems.append(Problem("said_at", "the time has no time zone", "give it with its offset, e.g. -04:00"))
+    if entry_id is not None and store.entry(entry_id) is None:
+        problems.append(Problem("entry", f"no timeline entry {entry_id}", "give an entry's number, or none"))
+    if problems:
+        raise EntryRejected("claim not recorded", problems)
+    with store.transaction() as conn:
+        claim_id = store.add_claim(conn, {"entry_id": entry_id, "author": author.strip(),
+                                          "said_at": said_at.astimezone(dt.timezone.utc),
+                                          "statement": " ".join(statement.split()), "created_at": now_utc()})
+    return next(c for c in list_claims(store) if c["id"] == claim_id)
+
+
+def list_claims(store: Store) -> list[dict]:
+    """Every claim with its verdict against the latest bulletin, in the order they were said."""
+    head = store.last_bulletin_head()
+    bulletin = store.bulletin(head[0]) if head else None
+    root = bulletin.root["results"] if bulletin else {}
+    contests = _contests(store)
+    out = []
+    for row in store.claims():
+        claim = parse_claim(row["statement"], contests)
+        verdict = judge(claim, root.get(claim.contest), bulletin.number if bulletin else None)
+        out.append({"id": row["id"], "author": row["author"], "said_at": row["said_at"].isoformat(),
+                    "statement": row["statement"], "entry": row["entry_id"], "verdict": verdict.verdict,
+                    "reason": verdict.reason, "bulletin": bulletin.number if bulletin else None})
+    return out
+
+
+def claim(store: Store, claim_id: int) -> dict:
+    found = next((c for c in list_claims(store) if c["id"] == claim_id), None)
+    if found is None:
+        raise NotFound("claim", claim_id)
+    return found

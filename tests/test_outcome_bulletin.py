@@ -98,8 +98,8 @@ def run(*args: str) -> str:
     return done.output
 
 
-def night(tmp_path, db_url, election=ELECTION, tables=TABLES, actas=None):
-    for name, text in {"election.toml": election, "areas.csv": AREAS, "centres.csv": CENTRES,
+def night(tmp_path, db_url, election=ELECTION, tables=TABLES, actas=None, areas=None):
+    for name, text in {"election.toml": election, "areas.csv": areas or AREAS, "centres.csv": CENTRES,
                        "tables.csv": tables}.items():
         (tmp_path / name).write_text(textwrap.dedent(text), encoding="utf-8")
     lines = []
@@ -245,3 +245,20 @@ def test_a_bulletin_of_the_earlier_format_is_still_read_without_outcomes(tmp_pat
     shown = json.loads(run("bulletin", "show", "1", "--json", "--db", db_url))
     assert shown["area"]["results"]["DH"]["options"][0]["votes"] == 100_000
     assert "outcome" not in shown["area"]["results"]["DH"] and "groups" not in shown["area"]
+
+
+def test_double_majority_with_cantonal_weights_through_the_bulletin_and_verify(tmp_path, db_url):
+    # Two cantons of weight 2 and 1: the people accept INI (120 of 180) but only canton M2 (weight 1 of 3)
+    # accepts it: rejected. GEG is accepted by the people and by both cantons.
+    election = ELECTION.replace('kind = "initiative"', 'kind = "initiative"\ndouble_majority = true')
+    election = election.replace('kind = "counter_proposal"', 'kind = "counter_proposal"\ndouble_majority = true')
+    areas = AREAS.replace("code,name,level,parent", "code,name,level,parent,weight").replace(
+        "P,País,país,", "P,País,país,,").replace("M1,Uno,municipio,P", "M1,Uno,municipio,P,2").replace(
+        "M2,Dos,municipio,P", "M2,Dos,municipio,P,1")
+    actas = {**ACTAS, "INI": {"T1": [49, 51], "T2": [71, 9]}}
+    shown = night(tmp_path, db_url, election, TABLES, actas, areas)
+    ini = shown["area"]["results"]["INI"]["outcome"]
+    assert (ini["status"], ini["cantons"]["accepted_weight"], ini["cantons"]["total_weight"]) == ("rejected", 1, 3)
+    assert shown["area"]["groups"]["G"]["winners"] == ["GEG"]
+    assert "result: OK — every check holds" in run("verify", "--db", db_url)
+

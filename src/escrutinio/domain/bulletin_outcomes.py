@@ -41,11 +41,11 @@ class Outcomes:
         self.head, self.counters, self.nodes = head, counters, nodes
         self.levels: list[str] = head.get("levels", [])
         self.contests = {c["code"]: c for c in head["contests"]}
+        self.rules = {code: rule_of(c) for code, c in self.contests.items()}
         self.weights: dict[str, int] = head.get("weights", {})
         self._kept: dict[tuple[str, int], dict | None] = {}
         self.members: dict[str, dict[str, str]] = {}  # Swiss group -> kind -> contest code
-        for code, contest in self.contests.items():
-            rule = rule_of(contest)
+        for code, rule in self.rules.items():
             if rule.group:
                 self.members.setdefault(rule.group, {})[rule.kind] = code
 
@@ -59,14 +59,15 @@ class Outcomes:
 
     def of(self, code: str, node: int) -> dict | None:
         """The contest's outcome at ``node``: a verdict at its rule's level, a summary above, None below."""
+        if self.rank(node) > self.rule_rank(self.rules[code]):
+            return None  # not kept: a national export walks a million centres below every rule's level
         key = (code, node)
         if key not in self._kept:
             self._kept[key] = self._compute(code, node)
         return self._kept[key]
 
     def _compute(self, code: str, node: int) -> dict | None:
-        contest = self.contests[code]
-        rule, rank = rule_of(contest), self.rank(node)
+        rule, rank = self.rules[code], self.rank(node)
         if rank > self.rule_rank(rule):
             return None
         if rank < self.rule_rank(rule):

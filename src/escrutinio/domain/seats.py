@@ -80,8 +80,3 @@ def _largest_remainder(votes: list[int], seats: int, method: str) -> list[int]:
         left -= min(left, len(order))
     return won
 
-
-def last_quotients(method: str, votes: list[int], won: list[int]) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """For a highest-averages allocation: per list, its last quotient won and its next quotient (votes, divisor)."""
-    divisor = HIGHEST_AVERAGES[method]
-    return ([(v, divisor(w - 1)) for v, w in zip(votes, won)], [(v, divisor(w)) for v, w in zip(votes, won)])

@@ -359,7 +359,8 @@ def _areas(source: _Rows, levels: list[str], found: _Collector) -> dict[str, Are
         weight = (row.get("weight") or "").strip()
         if weight and not _is_count(weight):
             found.add(src, n, "weight", f"{weight[:40]!r} is not a whole number",
-                      "write the area's weight in a majority of cantons (2 a canton, 1 a half-canton), or leave it empty")
+                      "write the area's weight in a majority of cantons (2 a canton, 1 a half-canton), "
+                      "or leave it empty")
             continue
         areas[code] = Area(code, name, levels.index(level), parent, int(weight) if weight else None)
     roots = [a for a in areas.values() if a.parent is None]

@@ -36,8 +36,9 @@ def read_rule(item: dict, where: str, add) -> Rule:
     default = "tie_breaker" if kind == "tie_breaker" else "referendum" if kind else "plurality"
     name = item.get("rule", default)
     if name not in RULES or (name == "tie_breaker") != (kind == "tie_breaker"):
-        add(f"{where}.rule", f"{name!r} is not a rule", f"use one of: {', '.join(r for r in RULES if r != 'tie_breaker')}"
-            " (a tie-breaker is declared with kind = \"tie_breaker\")")
+        usable = ", ".join(r for r in RULES if r != "tie_breaker")
+        add(f"{where}.rule", f"{name!r} is not a rule",
+            f'use one of: {usable} (a tie-breaker is declared with kind = "tie_breaker")')
         name = default
     if kind in ("initiative", "counter_proposal") and name != "referendum":
         add(f"{where}.rule", f"a {kind} is a yes/no question, not {name!r}", 'leave rule out or write "referendum"')
@@ -100,7 +101,8 @@ def _percent(value: object, field: str, add) -> str | None:
 
 def _check_needs(rule: Rule, where: str, add) -> None:
     if rule.name == "threshold" and rule.threshold_percent is None:
-        add(f"{where}.threshold_percent", "rule \"threshold\" needs threshold_percent", "write e.g. threshold_percent = 45")
+        add(f"{where}.threshold_percent", 'rule "threshold" needs threshold_percent',
+            "write e.g. threshold_percent = 45")
     if rule.lead_threshold_percent is not None and rule.lead_percent is None:
         add(f"{where}.lead_percent", "lead_threshold_percent needs lead_percent", "write e.g. lead_percent = 10")
     if rule.name in SEAT_METHODS and rule.seats < 1:
@@ -137,4 +139,5 @@ def _check_group(group: str, members: list[Contest], where: dict[str, str], add)
         if set(breaker.option_codes) != questions:
             add(f"{where.get(breaker.code, 'contest')}.options",
                 f"the tie-breaker's options are {', '.join(breaker.option_codes)}, not the group's questions",
-                f"name its two options by the codes of the initiative and counter-proposal ({', '.join(sorted(questions))})")
+                "name its two options by the codes of the initiative and counter-proposal "
+                f"({', '.join(sorted(questions))})")

@@ -202,3 +202,22 @@ def test_the_table_page_shows_the_replacement(store):
     assert "admin &lt;on duty&gt;: " + REASON in page
     assert f"<code>{_b64(old)}</code>" in page and f"<code>{_b64(new)}</code>" in page
     assert "key-replacements" not in client.get("/tables/T3").text
+
+
+def test_a_running_server_takes_the_replacement_made_elsewhere_at_its_next_batch(store):
+    """The store object ingesting (a server) has T4's old key cached; the replacement is made through
+    another (the command line, another process). Its next batch refuses the old key and takes the new."""
+    make_night(store)
+    old = keys.generate_keys(store.election(), seed="verify-tests")["T4"]
+    new = _keys_of(store, "new device")["T4"]
+    elsewhere = open_store(store.url, migrate=False)
+    try:
+        keys.replace_key(elsewhere, "T4", public_key(new), REASON, "admin", _at(20))
+    finally:
+        elsewhere.close()
+    election = store.election()
+    by_old = keys.sign_record(election, acta("T4", votes={"YES": 1, "NO": 99}), old)
+    by_new = keys.sign_record(election, acta("T4", votes=FORGED), new)
+    outcomes = ingest_records(store, [Record("test", 1, by_old), Record("test", 2, by_new)], now=_at(21))
+    assert [o.result for o in outcomes] == ["rejected", "conflict"]
+    assert "does not match table T4's key" in str(outcomes[0].problems[0])

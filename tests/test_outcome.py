@@ -279,3 +279,42 @@ def test_tie_breaker_people_and_cantons_disagree_the_larger_sum_of_shares_wins()
     cantons = [("ZH", 2, pair(70, 30)), ("BE", 2, pair(40, 60)), ("LU", 2, pair(45, 55))]
     result = tie_breaker(Rule("tie_breaker", double_majority=True), pair(520, 480), cantons)
     assert result["winners"] == ["GEG"]
+
+
+def _total(parts: list[Counts]) -> Counts:
+    votes = tuple((code, sum(p.votes[i][1] for p in parts)) for i, (code, _) in enumerate(parts[0].votes))
+    return Counts(votes, sum(p.ballots_cast for p in parts), sum(p.registered_all for p in parts),
+                  sum(p.remaining for p in parts), sum(p.conflict for p in parts))
+
+
+def _canton_completions(c: Counts):
+    """Every final state of one canton with only uncounted tables left (no conflicts)."""
+    for yes, no, null in itertools.product(range(c.remaining + 1), repeat=3):
+        if yes + no + null <= c.remaining:
+            yield Counts(((c.votes[0][0], c.votes[0][1] + yes), (c.votes[1][0], c.votes[1][1] + no)),
+                         c.ballots_cast + yes + no + null, c.registered_all)
+
+
+canton = st.tuples(st.integers(0, 6), st.integers(0, 6), st.integers(0, 2), st.integers(1, 2))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(canton, min_size=1, max_size=3), st.sampled_from(["double_majority", "tie_breaker"]))
+def test_double_majority_and_tie_breaker_decided_never_change(cantons, which):
+    from escrutinio.domain.swiss import double_majority, tie_breaker
+    codes = ("JA", "NEIN") if which == "double_majority" else ("INI", "GEG")
+    parts = [Counts(((codes[0], y), (codes[1], n)), y + n, y + n + r + 3, r) for y, n, r, _ in cantons]
+    weights = [w for *_, w in cantons]
+    rule = Rule("referendum" if which == "double_majority" else "tie_breaker", double_majority=True)
+    judge = double_majority if which == "double_majority" else tie_breaker
+
+    def run(states):
+        return judge(rule, _total(list(states)), [(f"K{i}", w, s) for i, (w, s) in enumerate(zip(weights, states))])
+
+    now = run(parts)
+    if not now["decided"]:
+        return
+    for finals in itertools.product(*(list(_canton_completions(p)) for p in parts)):
+        after = run(finals)
+        assert (after["status"] if after["status"] != "decided" else "leading", after["winners"]) == \
+            (now["status"] if now["status"] != "decided" else "leading", now["winners"]), finals

@@ -22,7 +22,8 @@ PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/compon
            "description": "Problem details (RFC 9457)"}
 NO_ELECTION = {**PROBLEM, "description": "The database holds no election yet (problem details, RFC 9457)"}
 router = APIRouter(prefix="/api/v1", responses={503: NO_ELECTION})
-MAX_NUMBER = 2**63 - 1  # the largest bulletin number a database column can hold
+MAX_NUMBER = 2**63 - 1  # the largest number a BIGINT column holds (acta ids, log positions)
+MAX_BULLETIN = 2**31 - 1  # bulletin numbers are INTEGER (32 bits in PostgreSQL)
 
 
 class CSVResponse(Response):
@@ -43,7 +44,7 @@ def _store(request: Request):
 
 def _bulletin(request: Request, number: Whole):
     """Bulletin NUMBER; a number no bulletin can have is as unknown as any other."""
-    if not 1 <= number <= MAX_NUMBER:
+    if not 1 <= number <= MAX_BULLETIN:
         raise NotFound("bulletin", number)
     return services.get_bulletin(_store(request), number)
 

@@ -8,16 +8,24 @@ from fastapi import APIRouter, Request
 from pydantic import Field
 
 from .. import services
+from ..domain.errors import NotFound
+from .api import MAX_NUMBER
 from .auth import operator, operator_name
 from .models import Strict, Whole
+from .timeline_models import SPACE
 
 router = APIRouter(prefix="/api/v1")
 PROBLEM = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
            "description": "Problem details (RFC 9457)"}
 
 
+# A reason as services.resolve takes it: not only spaces, no control characters but tabs (one line).
+REASON = rf"^[^\x00-\x08\x0a-\x1f]*[^{SPACE}\x00-\x1f][^\x00-\x08\x0a-\x1f]*$"
+
+
 class Decision(Strict):
-    reason: str = Field(min_length=1, max_length=1000)
+    reason: str = Field(min_length=1, max_length=1000, pattern=REASON,
+                        description="Why: one line, not only spaces, without control characters (tabs allowed)")
 
 
 class Resolution(Decision):
@@ -37,7 +45,7 @@ async def resolve(request: Request, acta_id: Whole, decision: Resolution):
     """Count this acta for its table and contest, setting the others aside (admin), with a reason."""
     who = await operator(request)
     store = request.app.state.store
-    record = await asyncio.to_thread(store.acta, acta_id)
+    record = await asyncio.to_thread(store.acta, _acta_id(acta_id))
     done = await asyncio.to_thread(services.resolve_conflict, store, record.acta.table, record.acta.contest,
                                    acta_id, decision.reason, operator_name(who), count_quarantined=decision.count_quarantined)
     return {"id": done.id, "status": done.status}
@@ -47,6 +55,12 @@ async def resolve(request: Request, acta_id: Whole, decision: Resolution):
 async def annul(request: Request, acta_id: Whole, decision: Decision):
     """Annul this acta (admin), with a reason: kept and shown, never counted."""
     who = await operator(request)
-    done = await asyncio.to_thread(services.annul_acta, request.app.state.store, acta_id, decision.reason,
+    done = await asyncio.to_thread(services.annul_acta, request.app.state.store, _acta_id(acta_id), decision.reason,
                                    operator_name(who))
     return {"id": done.id, "status": done.status}
+
+
+def _acta_id(value: int) -> int:
+    if not 1 <= value <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
+        raise NotFound("acta", value)
+    return value

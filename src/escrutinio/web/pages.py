@@ -14,7 +14,7 @@ from .. import services
 from ..domain.errors import NotFound
 from ..publish.svgmap import MapRegion, available_maps, load_map, option_palette, render_map, shade
 from ..services import results
-from .api import MAX_NUMBER
+from .api import MAX_BULLETIN
 from .i18n import LANGUAGES, Language
 from .timeline_pages import aside as timeline_aside
 
@@ -144,7 +144,7 @@ def bulletins_page(request: Request):
 @router.get("/bulletins/{number}", response_class=HTMLResponse)
 def bulletin_page(request: Request, number: int):
     pages = _pages(request)
-    if not 1 <= number <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
+    if not 1 <= number <= MAX_BULLETIN:  # beyond a database integer: unknown, not a server error
         raise NotFound("bulletin", number)
     bulletin = services.get_bulletin(pages.store, number)
     area = bulletin.root

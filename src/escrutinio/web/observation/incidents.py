@@ -9,6 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import Field
 
+from ...domain.errors import NotFound
 from ...domain.messages import CATEGORY_NAMES, SEVERITIES
 from ...domain.observation import INCIDENT_STATUSES
 from ...services import incidents
@@ -16,6 +17,7 @@ from ..api import NO_ELECTION, PROBLEM
 from ..auth import operator, operator_name
 from ..caching import cached
 from ..models import Strict, Whole
+from ..timeline_api import MAX_ID
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses={503: NO_ELECTION})
 pages = APIRouter(include_in_schema=False)
@@ -89,7 +91,7 @@ async def report_incident(request: Request, sent: IncidentIn):
 async def set_status(request: Request, incident_id: Whole, sent: StatusIn):
     """Move an incident along the verification workflow (an editor token)."""
     who = await operator(request, "editor")
-    return await asyncio.to_thread(incidents.set_status, request.app.state.store, incident_id, sent.status,
+    return await asyncio.to_thread(incidents.set_status, request.app.state.store, _incident_id(incident_id), sent.status,
                                    editor=operator_name(who), reason=sent.reason)
 
 
@@ -98,7 +100,7 @@ async def set_status(request: Request, incident_id: Whole, sent: StatusIn):
 async def to_timeline(request: Request, incident_id: Whole):
     """Post a verified incident on the timeline as an entry, in one action (an editor token)."""
     who = await operator(request, "editor")
-    entry = await asyncio.to_thread(incidents.post_to_timeline, request.app.state.store, incident_id,
+    entry = await asyncio.to_thread(incidents.post_to_timeline, request.app.state.store, _incident_id(incident_id),
                                     editor=who["name"])
     return {"entry": entry}
 
@@ -112,3 +114,9 @@ def incidents_page(request: Request, category: Category | None = None, status: S
                                           counts=incidents.counts_by_area(store), json_twin="/api/v1/incidents",
                                           categories=CATEGORY_NAMES, statuses=INCIDENT_STATUSES,
                                           chosen={"category": category, "status": status, "area": area})
+
+
+def _incident_id(value: int) -> int:
+    if not 1 <= value <= MAX_ID:  # beyond a database integer: unknown, not a server error
+        raise NotFound("incident", value)
+    return value

@@ -16,8 +16,7 @@ from click.testing import CliRunner
 
 from escrutinio.cli import main
 from escrutinio.intake.actas import Record
-from escrutinio.intake.adapters import adapt_nist, write_bundle
-from escrutinio.intake.adapters.clarity import adapt_clarity
+from escrutinio.intake.adapters import adapt_clarity, adapt_nist, write_bundle
 from escrutinio.services import export_nist, ingest_files, ingest_records, init_election, publish_bulletin
 
 from .factory import acta

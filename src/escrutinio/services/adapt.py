@@ -6,8 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import Problem
-from ..intake.adapters import Bundle, adapt_nist, adapt_onegov_vote, adapt_tse_br, write_bundle
-from ..intake.adapters.clarity import adapt_clarity
+from ..intake.adapters import Bundle, adapt_clarity, adapt_nist, adapt_onegov_vote, adapt_tse_br, write_bundle
 from ..intake.adapters.tse_br import OFFICES
 
 __all__ = ["OFFICES", "Adapted", "adapt_clarity_file", "adapt_nist_file", "adapt_onegov_vote_files", "adapt_tse_br_file"]

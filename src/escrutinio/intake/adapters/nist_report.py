@@ -27,8 +27,6 @@ tables: the report's own totals.
 from __future__ import annotations
 
 import datetime as dt
-import json
-import xml.etree.ElementTree as ET
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +36,8 @@ from ...domain.model import Acta, Area, Centre, Contest, Election, Option, Table
 from ...domain.percent import PercentRule
 from ..sniff import NIST_JSON, NIST_XML, mismatch
 from .bundle import Bundle
+from .nist_form import all_of, language_of, local_id, object_id, one_of, read_report, refs, text_of
 
-NS = "{http://itl.nist.gov/ns/voting/1500-100/v2}"
-XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 CENTRE_TYPES = ("polling-place", "vote-center")
 POLLS = (dt.time(7), dt.time(20))
 EXPECTED = "a NIST SP 1500-100 results report"
@@ -64,93 +61,6 @@ def adapt_nist(path: str | Path) -> Bundle:
     return Bundle(election, {f"actas-{path.stem}.csv": reading.actas(election)}, problems, notes)
 
 
-# -- reading either form into one shape ------------------------------------------------------------------------
-
-def read_report(path: Path, problems: list[Problem]) -> dict | None:
-    """The report as the JSON form's objects (XML read into the same shape), or None after a problem."""
-    source = str(path)
-    try:
-        with path.open("rb") as handle:
-            xml = handle.read(4096).lstrip().startswith(b"<")
-        if xml:
-            return _from_xml(ET.parse(path).getroot())
-        return json.loads(path.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        problems.append(Problem("", f"cannot read: {exc.strerror}", "check the file name and its permissions", source))
-    except ET.ParseError as exc:
-        problems.append(Problem("", f"not well-formed XML ({exc})", "give the report as its system wrote it",
-                                source))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        problems.append(Problem("", f"not valid JSON ({exc})", "give the report as its system wrote it", source))
-    return None
-
-
-def _from_xml(element: ET.Element) -> dict | str:
-    children = list(element)
-    if not children:
-        if "Language" in element.attrib:
-            return {"Content": (element.text or "").strip(), "Language": element.get("Language")}
-        return (element.text or "").strip()
-    out: dict[str, object] = {}
-    if element.get(XSI_TYPE):
-        out["@type"] = element.get(XSI_TYPE).split(":")[-1]
-    if element.get("ObjectId"):
-        out["@id"] = element.get("ObjectId")
-    for child in children:
-        out.setdefault(child.tag.replace(NS, ""), []).append(_from_xml(child))
-    return out
-
-
-def _all(obj: dict, key: str) -> list:
-    value = obj.get(key) if isinstance(obj, dict) else None
-    return [] if value is None else value if isinstance(value, list) else [value]
-
-
-def _one(obj: dict, key: str):
-    values = _all(obj, key)
-    return values[0] if values else None
-
-
-def _id(obj: dict) -> str:
-    return str(obj.get("@id", "")).strip()
-
-
-def _refs(obj: dict, key: str) -> list[str]:
-    out: list[str] = []
-    for value in _all(obj, key):
-        out += value.split() if isinstance(value, str) else [str(v).strip() for v in value]
-    return out
-
-
-def _text(value) -> str | None:
-    """The first text of an InternationalizedText (or a plain string)."""
-    if isinstance(value, str):
-        return value.strip() or None
-    for text in _all(value, "Text"):
-        content = text.get("Content") if isinstance(text, dict) else text
-        if content and str(content).strip():
-            return str(content).strip()
-    return None
-
-
-def _language(value) -> str | None:
-    for text in _all(value, "Text") if isinstance(value, dict) else []:
-        if isinstance(text, dict) and text.get("Language"):
-            return str(text["Language"])
-    return None
-
-
-def _type(obj: dict) -> str:
-    return str(obj.get("@type", "")).replace("ElectionResults.", "")
-
-
-def _local_id(obj: dict) -> str | None:
-    for ident in _all(obj, "ExternalIdentifier"):
-        if _one(ident, "Type") == "local-level" and _one(ident, "Value"):
-            return str(_one(ident, "Value")).strip()
-    return None
-
-
 # -- mapping -----------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -162,8 +72,8 @@ class _Counts:
 class _Reading:
     def __init__(self, source: str, report: dict, problems: list[Problem], notes: list[str]):
         self.source, self.report, self.problems, self.notes = source, report, problems, notes
-        self.units = {_id(u): u for u in _all(report, "GpUnit") if _id(u)}
-        self.elections = _all(report, "Election")
+        self.units = {object_id(u): u for u in all_of(report, "GpUnit") if object_id(u)}
+        self.elections = all_of(report, "Election")
         self.counts = _Counts()
         self.contests: list[tuple[dict, Contest]] = []
 
@@ -176,12 +86,12 @@ class _Reading:
                          "give a report of one election")
             return None
         election = self.elections[0]
-        root = str(_one(election, "ElectionScopeId") or "").strip()
+        root = str(one_of(election, "ElectionScopeId") or "").strip()
         if root not in self.units:
             self.problem("ElectionScopeId", f"scope {root!r} is not a GpUnit of the report",
                          "give the report with its geography")
             return None
-        for contest in _all(election, "Contest"):
+        for contest in all_of(election, "Contest"):
             self._contest(contest)
         counting = self._counting(root)
         if not counting or self.problems:
@@ -194,47 +104,47 @@ class _Reading:
     # contests and counts
 
     def _contest(self, contest: dict) -> None:
-        code = _local_id(contest) or _id(contest) or str(_one(contest, "Name"))
+        code = local_id(contest) or object_id(contest) or str(one_of(contest, "Name"))
         options = []
-        for index, selection in enumerate(_all(contest, "ContestSelection")):
+        for index, selection in enumerate(all_of(contest, "ContestSelection")):
             option = self._option(selection, index)
             options.append(option)
-            for vote in _all(selection, "VoteCounts"):
+            for vote in all_of(selection, "VoteCounts"):
                 self._add_vote(code, option.code, vote)
-        for other in _all(contest, "OtherCounts"):
-            unit = str(_one(other, "GpUnitId") or "").strip()
-            over, under = self._number(_one(other, "Overvotes"), code), self._number(_one(other, "Undervotes"), code)
+        for other in all_of(contest, "OtherCounts"):
+            unit = str(one_of(other, "GpUnitId") or "").strip()
+            over, under = self._number(one_of(other, "Overvotes"), code), self._number(one_of(other, "Undervotes"), code)
             was = self.counts.other.get((code, unit), (0, 0))
             self.counts.other[(code, unit)] = (was[0] + over, was[1] + under)
-        allowed = _one(contest, "VotesAllowed")
+        allowed = one_of(contest, "VotesAllowed")
         if allowed not in (None, "1", 1):
             self.notes.append(f"contest {code} lets each voter choose {allowed}: its counts are marks, and its "
                               "ballots cast are marks too")
-        name = str(_one(contest, "Name") or code)
+        name = str(one_of(contest, "Name") or code)
         self.contests.append((contest, Contest(code, name, tuple(options), blank=True)))
 
     def _option(self, selection: dict, index: int) -> Option:
-        candidates = [c for c in _all(self.elections[0], "Candidate") if _id(c) in _refs(selection, "CandidateIds")]
-        code = _local_id(selection) or next((_local_id(c) for c in candidates if _local_id(c)), None) \
-            or _id(selection) or str(index + 1)
-        if str(_one(selection, "IsWriteIn")).lower() == "true" and not candidates:
+        candidates = [c for c in all_of(self.elections[0], "Candidate") if object_id(c) in refs(selection, "CandidateIds")]
+        code = local_id(selection) or next((local_id(c) for c in candidates if local_id(c)), None) \
+            or object_id(selection) or str(index + 1)
+        if str(one_of(selection, "IsWriteIn")).lower() == "true" and not candidates:
             return Option(code, "Write-ins")
         if candidates:
-            names = " / ".join(_text(_one(c, "BallotName")) or _id(c) for c in candidates)
+            names = " / ".join(text_of(one_of(c, "BallotName")) or object_id(c) for c in candidates)
             return Option(code, names, party=self._party(candidates[0]))
-        return Option(code, _text(_one(selection, "Selection")) or code)
+        return Option(code, text_of(one_of(selection, "Selection")) or code)
 
     def _party(self, candidate: dict) -> str | None:
-        wanted = str(_one(candidate, "PartyId") or "").strip()
-        for party in _all(self.report, "Party"):
-            if _id(party) == wanted:
-                return _text(_one(party, "Abbreviation")) or _text(_one(party, "Name"))
+        wanted = str(one_of(candidate, "PartyId") or "").strip()
+        for party in all_of(self.report, "Party"):
+            if object_id(party) == wanted:
+                return text_of(one_of(party, "Abbreviation")) or text_of(one_of(party, "Name"))
         return None
 
     def _add_vote(self, contest: str, option: str, vote: dict) -> None:
-        unit = str(_one(vote, "GpUnitId") or "").strip()
-        count = self._number(_one(vote, "Count"), contest)
-        kind = _one(vote, "Type")
+        unit = str(one_of(vote, "GpUnitId") or "").strip()
+        count = self._number(one_of(vote, "Count"), contest)
+        kind = one_of(vote, "Type")
         per = self.counts.votes.setdefault((contest, unit), {})
         # A "total" replaces the sum of the other types given for the same unit and option.
         key = (option, "total" if kind == "total" else "parts")
@@ -272,8 +182,8 @@ class _Reading:
         below = {u: self._leaves(u) for u in with_counts}
         counting = {u for u in with_counts if not (below[u] - {u}) & with_counts}
         if counting:
-            counting |= {u for u in self._leaves(root) if not _refs(self.units.get(u, {}), "ComposingGpUnitIds")
-                         and str(_one(self.units.get(u, {}), "Type")) not in CENTRE_TYPES}
+            counting |= {u for u in self._leaves(root) if not refs(self.units.get(u, {}), "ComposingGpUnitIds")
+                         and str(one_of(self.units.get(u, {}), "Type")) not in CENTRE_TYPES}
         return sorted(counting)
 
     def _leaves(self, unit: str, seen: set[str] | None = None) -> set[str]:
@@ -281,7 +191,7 @@ class _Reading:
         if unit in seen:
             return set()
         seen.add(unit)
-        parts = _refs(self.units.get(unit, {}), "ComposingGpUnitIds")
+        parts = refs(self.units.get(unit, {}), "ComposingGpUnitIds")
         if not parts:
             return {unit}
         out = {unit}
@@ -309,7 +219,7 @@ class _Reading:
         for t in tables:
             if t not in parent and t != root:
                 parent[t] = root
-        kinds = {u: str(_one(self.units[u], "Type") or "") for u in self.units}
+        kinds = {u: str(one_of(self.units[u], "Type") or "") for u in self.units}
         centre_of: dict[str, str] = {}
         for t in tables:
             above = parent.get(t)
@@ -326,7 +236,7 @@ class _Reading:
         parent: dict[str, str] = {}
         order = [root]
         for unit in order:
-            for part in _refs(self.units[unit], "ComposingGpUnitIds"):
+            for part in refs(self.units[unit], "ComposingGpUnitIds"):
                 if part in self.units and part != root and part not in parent:
                     parent[part] = unit
                     order.append(part)
@@ -334,8 +244,8 @@ class _Reading:
 
     def _listing_place(self, table: str, above: str | None, parent: dict[str, str], kinds: dict[str, str]):
         for uid, unit in self.units.items():
-            if kinds[uid] == "polling-place" and table in _refs(unit, "ComposingGpUnitIds"):
-                others = [t for t in _refs(unit, "ComposingGpUnitIds") if t in parent]
+            if kinds[uid] == "polling-place" and table in refs(unit, "ComposingGpUnitIds"):
+                others = [t for t in refs(unit, "ComposingGpUnitIds") if t in parent]
                 if all(parent.get(t) == above for t in others):
                     return uid
         return None
@@ -376,7 +286,7 @@ class _Reading:
         table_list = [Table(code[t], code.get(centre_of[t], centre_of[t]), registered[t],
                             tuple(c.code for c in contests if c.code in on_ballot[t])) for t in tables]
         return Election(
-            name=_text(_one(election, "Name")) or self._name(root), date=self._date(election),
+            name=text_of(one_of(election, "Name")) or self._name(root), date=self._date(election),
             time_zone="UTC", polls_open=POLLS[0], polls_close=POLLS[1], locale=self._locale(election, root),
             percent_rule=PercentRule("half_up", 2), abstention_basis="counted_tables", extra_voters_allowed=0,
             contests=contests, levels=tuple(levels), areas=tuple(areas), centres=tuple(centres),
@@ -390,14 +300,14 @@ class _Reading:
 
     def _level_name(self, unit: str, kinds: dict[str, str]) -> str:
         obj = self.units[unit]
-        return str(_one(obj, "OtherType") or kinds.get(unit) or "area")
+        return str(one_of(obj, "OtherType") or kinds.get(unit) or "area")
 
     def _name(self, unit: str) -> str:
-        return _text(_one(self.units.get(unit, {}), "Name")) or unit
+        return text_of(one_of(self.units.get(unit, {}), "Name")) or unit
 
     def _codes(self, units: list[str]) -> dict[str, str]:
         """Each unit's code: its local-level identifier when that is unique, else its ObjectId."""
-        local = {u: _local_id(self.units[u]) for u in units if u in self.units}
+        local = {u: local_id(self.units[u]) for u in units if u in self.units}
         taken = [v for v in local.values() if v]
         return {u: (local[u] if local.get(u) and taken.count(local[u]) == 1 else u) for u in units}
 
@@ -406,7 +316,7 @@ class _Reading:
         on: dict[str, set[str]] = defaultdict(set)
         table_set = set(tables)
         for raw, contest in self.contests:
-            district = str(_one(raw, "ElectionDistrictId") or "").strip()
+            district = str(one_of(raw, "ElectionDistrictId") or "").strip()
             within = self._leaves(district) & table_set if district in self.units else set()
             counted = {u for (c, u) in list(self.counts.votes) + list(self.counts.other) if c == contest.code}
             for t in (within or counted & table_set):
@@ -434,12 +344,12 @@ class _Reading:
 
     def _registered(self, tables: list[str], on_ballot: dict[str, set[str]]) -> dict[str, int]:
         cast = {}
-        for counts in _all(self.elections[0], "BallotCounts"):
-            unit = str(_one(counts, "GpUnitId") or "").strip()
-            cast[unit] = cast.get(unit, 0) + self._number(_one(counts, "BallotsCast"), "BallotCounts")
+        for counts in all_of(self.elections[0], "BallotCounts"):
+            unit = str(one_of(counts, "GpUnitId") or "").strip()
+            cast[unit] = cast.get(unit, 0) + self._number(one_of(counts, "BallotsCast"), "BallotCounts")
         out, stand_in = {}, 0
         for t in tables:
-            given = _one(self.units[t], "VotersRegistered")
+            given = one_of(self.units[t], "VotersRegistered")
             if given not in (None, ""):
                 out[t] = self._number(given, "VotersRegistered")
                 continue
@@ -457,7 +367,7 @@ class _Reading:
         return sum(self.vote(contest, unit, o) for o in options) + over + under
 
     def _date(self, election: dict) -> dt.date:
-        text = str(_one(election, "StartDate") or "")
+        text = str(one_of(election, "StartDate") or "")
         try:
             return dt.date.fromisoformat(text[:10])
         except ValueError:
@@ -465,11 +375,11 @@ class _Reading:
             return dt.date(1970, 1, 1)
 
     def _locale(self, election: dict, root: str) -> str:
-        language = _language(_one(election, "Name")) or "en"
+        language = language_of(one_of(election, "Name")) or "en"
         country = "US"
-        for ident in _all(self.units[root], "ExternalIdentifier"):
-            value = str(_one(ident, "Value") or "")
-            if _one(ident, "Type") == "ocd-id" and "country:" in value:
+        for ident in all_of(self.units[root], "ExternalIdentifier"):
+            value = str(one_of(ident, "Value") or "")
+            if one_of(ident, "Type") == "ocd-id" and "country:" in value:
                 country = value.split("country:")[1][:2].upper()
         self.notes.append("the report names no time zone or polling hours: UTC and 07:00-20:00 are assumed; "
                           "edit time_zone, polls_open and polls_close in definition.toml")

@@ -113,13 +113,16 @@ def _problems_for_validation_errors(schema: dict) -> None:
 
 
 def _common_responses(schema: dict) -> None:
-    """Every operation may be rate-limited (429); writing ones need a token (401) with the right role (403)."""
+    """Every operation may be rate-limited (429) or meet a database it cannot use (503); writing ones need a
+    token (401) with the right role (403)."""
     problem = {"content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             responses = operation.setdefault("responses", {})
             responses.setdefault("429", {"description": "Too many requests from this address (Retry-After)",
                                          **problem})
+            responses.setdefault("503", {"description": "The store is unavailable: the database cannot be written "
+                                         "or reached now; nothing was stored (Retry-After)", **problem})
             if operation.get("requestBody"):
                 responses.setdefault("400", {"description": "The body is not valid JSON", **problem})
             if method in ("post", "put", "patch", "delete"):

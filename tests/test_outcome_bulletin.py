@@ -262,3 +262,16 @@ def test_double_majority_with_cantonal_weights_through_the_bulletin_and_verify(t
     assert shown["area"]["groups"]["G"]["winners"] == ["GEG"]
     assert "result: OK — every check holds" in run("verify", "--db", db_url)
 
+
+
+def test_init_refuses_a_mistyped_seats_key_and_names_it(tmp_path, db_url):
+    election = ELECTION.replace("seats = 8\n", "seat = 8\n", 1)
+    for name, text in {"election.toml": election, "areas.csv": AREAS, "centres.csv": CENTRES,
+                       "tables.csv": TABLES}.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    done = CliRunner().invoke(main, ["init", str(tmp_path / "election.toml"), "--db", db_url])
+    assert done.exit_code == 1
+    assert "field 'contest[1].seat': `seat`: unknown key — did you mean `seats`?" in done.output
+    # The contest without its seats is a second problem, listed beside the first; nothing was created.
+    assert "field 'contest[1].seats': rule 'dhondt' needs the number of seats" in done.output
+    assert "nothing was created" in done.output

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 
 from .model import Rule
 from .seats import HIGHEST_AVERAGES, METHODS as SEAT_METHODS, allocate, eligible
@@ -58,6 +59,7 @@ class Counts:
         return self.remaining + self.conflict
 
 
+@lru_cache(maxsize=256)
 def pct(text: str | None) -> Fraction | None:
     return None if text is None else Fraction(text)
 
@@ -118,8 +120,12 @@ def passes(ways: list[tuple[Fraction, Fraction | None]], mine: int, rival: int, 
     can: with a threshold under half, two could pass it.)"""
     if valid <= 0 or mine <= rival:
         return False
-    return any(100 * mine > share * valid and (lead is None or 100 * (mine - rival) > lead * valid)
-               for share, lead in ways)
+    return any(over(mine, share, valid) and (lead is None or over(mine - rival, lead, valid)) for share, lead in ways)
+
+
+def over(part: int, percent: Fraction, whole: int) -> bool:
+    """part is more than ``percent`` % of whole (in integers: no Fraction made on the way)."""
+    return 100 * part * percent.denominator > percent.numerator * whole
 
 
 def _threshold(rule: Rule, counts: Counts) -> dict:
@@ -150,15 +156,22 @@ def _winner_holds(ways, counts: Counts, i: int) -> bool:
 def _nobody_can_pass(ways, counts: Counts) -> bool:
     """No option could pass even with every ballot possible, and the contested ones taken from its rivals."""
     c, add, valid = counts.conflict, counts.swing, counts.valid
+    order = ranking(counts.votes)
     for i, (_, mine) in enumerate(counts.votes):
-        rival = max((n for j, (_, n) in enumerate(counts.votes) if j != i), default=0)
+        rival = _best_rival(counts.votes, order, i)
         best, least_valid = mine + add, valid + add - min(c, valid - mine)
         if least_valid <= 0:
             return False
-        if any(100 * best > share * least_valid and (lead is None or 100 * (best - max(0, rival - c)) > lead *
-                                                       least_valid) for share, lead in ways):
+        if any(over(best, share, least_valid) and (lead is None or over(best - max(0, rival - c), lead, least_valid))
+               for share, lead in ways):
             return False
     return True
+
+
+def _best_rival(votes: tuple[tuple[str, int], ...], order: list[int], i: int) -> int:
+    """The most votes of any option but i (``order``: the ranking)."""
+    others = [j for j in order[:2] if j != i]
+    return votes[others[0]][1] if others else 0
 
 
 def _places_hold(counts: Counts, order: list[int], places: int) -> bool:

@@ -371,7 +371,7 @@ def test_a_fault_in_the_middle_of_a_busy_ingest_loses_nothing(fault, tmp_path):
 
 def serve(url: str, cwd: Path) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "escrutinio.cli", "serve", "--db", url, "--port", str(free_port())],
-                          cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=120)
+                          cwd=cwd, env=cli_env(), capture_output=True, text=True, timeout=WAIT_SECONDS)
 
 
 @contextlib.contextmanager

@@ -133,7 +133,7 @@ def test_two_readers_follow_posts_corrections_and_bulletins_live(browser, site, 
         expect(trail.locator("li").nth(1)).to_contain_text("corregida")
         expect(trail.locator("ins").first).to_contain_text("hasta que vote")
 
-        published = httpx.post(f"{site}/api/v1/bulletins", headers=night["admin"], timeout=30)
+        published = httpx.post(f"{site}/api/v1/bulletins", headers=night["admin"], timeout=600)
         left = deadline_after(time.monotonic())
         assert published.status_code == 201, published.text
         for tab in readers:

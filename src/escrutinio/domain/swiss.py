@@ -73,11 +73,13 @@ def tie_breaker(rule: Rule, counts: Counts, cantons: list[Canton]) -> dict:
     score = {code: (Fraction(n, valid) if valid else Fraction(0)) + (Fraction(weight[code], total) if total else 0)
              for code, n in counts.votes}
     by_cantons = [code for code in (first, second) if 2 * weight[code] > total]
-    if people["winners"] and by_cantons and by_cantons != people["winners"]:
+    disagree = bool(people["winners"] and by_cantons and by_cantons != people["winners"])
+    if disagree:
         better = first if score[first] > score[second] else second if score[second] > score[first] else None
         result["winners"] = [better] if better else []
     result["cantons"] = {"weight": weight, "total_weight": total}
-    everything_fixed = people["decided"] and all(o["decided"] for o in local)
+    # The sum of shares moves with every ballot even when each verdict is fixed: it waits for the last table.
+    everything_fixed = people["decided"] and all(o["decided"] for o in local) and not (disagree and counts.swing)
     result["decided"] = everything_fixed and bool(result["winners"])
     result["status"] = "decided" if result["decided"] else "leading"
     return result

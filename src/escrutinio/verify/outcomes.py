@@ -241,14 +241,16 @@ def breaker(rule: dict, a: Area, cantons: list[tuple[int, Area]]) -> dict:
             weight[code] += w
     first, second = a.codes[0], a.codes[1]
     cantons_pick = [code for code in (first, second) if 2 * weight[code] > total]
-    if out["winners"] and cantons_pick and cantons_pick != out["winners"]:
+    split = bool(out["winners"] and cantons_pick and cantons_pick != out["winners"])
+    if split:
         def score(i: int) -> Fraction:
             return (Fraction(a.votes[i], a.valid) if a.valid else Fraction(0)) + \
                 (Fraction(weight[a.codes[i]], total) if total else Fraction(0))
         s1, s2 = score(0), score(1)
         out["winners"] = [first] if s1 > s2 else [second] if s2 > s1 else []
     out["cantons"] = {"weight": weight, "total_weight": total}
-    out["decided"] = out["decided"] and all(o["decided"] for o in each) and bool(out["winners"])
+    out["decided"] = (out["decided"] and all(o["decided"] for o in each) and bool(out["winners"])
+                      and not (split and a.most))
     out["status"] = "decided" if out["decided"] else "leading"
     return out
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import os
+import weakref
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -17,6 +18,9 @@ import sqlalchemy as sa
 from ..domain.errors import StoreUnavailable
 
 LOG = logging.getLogger("escrutinio.store")
+# Engines that met a fault since their last committed write: their pool may still hold connections
+# opened while the fault lasted (a PostgreSQL session opened read-only stays read-only).
+_SPOILT: weakref.WeakSet = weakref.WeakSet()
 
 
 # SQLite's primary result codes that mean the database cannot be written or reached now
@@ -46,9 +50,23 @@ def unavailable(ctx) -> None:
     if spoilt:
         ctx.is_disconnect = True
         ctx.invalidate_pool_on_disconnect = True
+        if ctx.engine is not None:
+            _SPOILT.add(ctx.engine)
     LOG.warning("store unavailable (%s): %s", why, str(ctx.original_exception).splitlines()[0] if
                 str(ctx.original_exception) else type(ctx.original_exception).__name__)
     raise StoreUnavailable(f"the database cannot be written or reached now: {why}")
+
+
+def before_writing(engine: sa.Engine) -> None:
+    """After a fault, a write transaction starts from a new pool: it then gets a connection opened now,
+    never one a reader opened while the fault lasted."""
+    if engine in _SPOILT:
+        engine.dispose()
+
+
+def written(engine: sa.Engine) -> None:
+    """A write committed: the engine's connections are sound again."""
+    _SPOILT.discard(engine)
 
 
 def _fault(ctx) -> tuple[str | None, bool]:

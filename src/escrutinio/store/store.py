@@ -92,9 +92,11 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables):
 
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
+        faults.before_writing(self.engine)
         try:
             with self.engine.begin() as conn:
                 yield conn
+            faults.written(self.engine)
         except sa.exc.IntegrityError as exc:  # services retry without knowing SQLAlchemy's errors
             raise WriteConflict(str(exc.orig)) from exc
 

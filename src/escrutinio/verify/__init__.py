@@ -7,9 +7,9 @@ log's election and keys leaves, replays the log and recomputes every figure
 of every bulletin. What an observer recorded on the night (the authority's
 key, bulletins' hashes) can be given to hold the published data to it.
 
-It shares no code with what it checks: it imports the standard library and
-PyNaCl, and escrutinio only to read a database (escrutinio.services.published,
-in sources.py).
+It shares no code with what it checks: it imports the standard library,
+PyNaCl and numpy, and escrutinio only to read a database
+(escrutinio.services.published, in sources.py).
 """
 
 from __future__ import annotations

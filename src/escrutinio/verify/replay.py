@@ -6,13 +6,19 @@ keys and bulletin leaves count nothing). At a bulletin's cut, each table
 gives one row of counters per contest; rows are added into the table's
 centre, then every node into its parent, deepest first. From those sums come
 every published figure.
+
+At national size (a million tables, two million actas, a few bulletins) the
+rows are kept in one integer matrix per contest: only the rows of tables whose
+actas changed since the last bulletin are worked out again, and the adding up
+and the comparison with the published counters are done on whole matrices
+(numpy), never with the project's own counting code.
 """
 
 from __future__ import annotations
 
 import json
-import sys
-from array import array
+
+import numpy as np
 
 from .actas import label
 from .common import sha256_hex
@@ -24,15 +30,12 @@ EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "ann
 ARRIVAL = ("counted", "quarantined", "conflicting")
 # Row of counters after the options: these columns, in this order.
 NULL, BLANK, CAST, REG_COUNTED, COUNTED, RECEIVED, QUARANTINED, CONFLICT, CAP_CONFLICT = range(9)
+# Counts an acta may hold and still be added up in 64-bit integers (the bulletins' counters are 64-bit too).
+LARGEST = 2 ** 40
 
 
 def _int(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else 0
-
-
-def _add(into: dict, key: str, row: list[int]) -> None:
-    have = into.get(key)
-    into[key] = row[:] if have is None else [a + b for a, b in zip(have, row)]
 
 
 class Replay:
@@ -41,6 +44,12 @@ class Replay:
         self.tree = tree
         self.records = records
         self.reached = 0  # leaves before this were replayed once already: their problems are known
+        # Row of each node in the bulletins' order; row of each table, and the row of its centre.
+        self.node_index = {code: i for i, code in enumerate(tree.order)}
+        self.table_index = {code: i for i, code in enumerate(tree.tables)}
+        self.table_centre = np.array([self.node_index.get(centre, 0) for centre, _, _ in tree.tables.values()],
+                                     dtype=np.intp)
+        self.levels = self._levels()
         self.static = self._static()
         self.reset()
 
@@ -49,6 +58,11 @@ class Replay:
         self.status: dict[int, str] = {}
         self.acta: dict[int, dict] = {}
         self.slots: dict[tuple[str, str], list[int]] = {}
+        # Per contest, every table's row as the log stood at the last sums; the slots changed since.
+        self.rows = {c: np.zeros((len(self.tree.tables), len(self.tree.options[c]) + 9), dtype=np.int64)
+                     for c in self.tree.contests}
+        self.dirty: set[tuple[str, str]] = set()
+        self.several: dict[tuple[str, str], list[int]] = {}  # slots with more than one counted acta
 
     # -- walking the log ----------------------------------------------------------------------------
 
@@ -93,6 +107,7 @@ class Replay:
         held.append(acta_id)
         self.status[acta_id] = status
         self.acta[acta_id] = acta
+        self.dirty.add((table, contest))
 
     def _broken(self, acta: dict, reasons: bool) -> bool:
         """Options + null + blank ≠ ballots cast, or more ballots than registered voters + allowed extra."""
@@ -116,53 +131,89 @@ class Replay:
         if self.status[acta_id] == "annulled":
             self._problem(f"{label(acta_id, self.acta[acta_id])}: {action} after it was annulled")
         self.status[acta_id] = new
+        self.dirty.add((self.acta[acta_id]["table"], self.acta[acta_id]["contest"]))
 
     # -- adding up ------------------------------------------------------------------------------------
 
-    def _static(self) -> dict[str, dict[str, list[int]]]:
-        """Per contest and node: [tables expected, registered of all, capacity of all] (on the ballot)."""
-        out: dict[str, dict[str, list[int]]] = {c: {} for c in self.tree.contests}
+    def _levels(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(nodes, their parents) as rows of the bulletins' order, one pair per depth, deepest first."""
+        if not self.tree.usable:
+            return []
+        depth, parent = [0] * len(self.tree.order), [0] * len(self.tree.order)
+        for i, code in enumerate(self.tree.order):
+            up = self.tree.nodes[code][3]
+            if up is not None:
+                parent[i] = self.node_index[up]
+                depth[i] = depth[parent[i]] + 1  # a parent comes before its children in this order
+        depth_of, parent_of = np.array(depth), np.array(parent, dtype=np.intp)
+        levels = []
+        for d in range(int(depth_of.max(initial=0)), 0, -1):
+            nodes = np.flatnonzero(depth_of == d)
+            levels.append((nodes, parent_of[nodes]))
+        return levels
+
+    def _static(self) -> dict[str, np.ndarray]:
+        """Per contest, per node in the bulletins' order: [tables expected, registered of all, capacity of
+        all] (of the tables with the contest on their ballot)."""
+        out = {c: np.zeros((len(self.tree.order), 3), dtype=np.int64) for c in self.tree.contests}
         if not self.tree.usable:
             return out
         extra = self.tree.extra
-        for centre, registered, contests in self.tree.tables.values():
-            for contest in set(contests):
-                _add(out[contest], centre, [1, registered, registered + extra])
-        for per_node in out.values():
-            self._roll_up(per_node)
+        for contest, matrix in out.items():
+            rows = np.zeros((len(self.tree.tables), 3), dtype=np.int64)
+            for i, (_, registered, contests) in enumerate(self.tree.tables.values()):
+                if contest in contests:
+                    rows[i] = (1, registered, registered + extra)
+            self._roll_up(matrix, rows)
         return out
 
-    def _roll_up(self, per_node: dict[str, list[int]]) -> None:
-        for node, parent in self.tree.rollup:
-            row = per_node.get(node)
-            if row is not None:
-                _add(per_node, parent, row)
+    def _roll_up(self, into: np.ndarray, table_rows: np.ndarray) -> None:
+        """Add each table's row into its centre, then every node into its parent, deepest first."""
+        np.add.at(into, self.table_centre, table_rows)
+        for children, parents in self.levels:
+            np.add.at(into, parents, into[children])
 
-    def sums(self, where: str) -> dict[str, dict[str, list[int]]]:
-        """Per contest and node: the counters of every table beneath it, as the log stands now."""
+    def sums(self, where: str) -> dict[str, np.ndarray]:
+        """Per contest, per node in the bulletins' order: the counters of every table beneath it, as the log
+        stands now."""
+        for slot in self.dirty:
+            self._table_row(where, *slot)
+        self.dirty.clear()
+        for (table, contest), counted in self.several.items():
+            self.report.add("replay", f"{where}: table {table}, contest {contest} has {len(counted)} counted "
+                                      f"actas at once ({', '.join(map(str, counted))})")
+        out = {}
+        for contest, rows in self.rows.items():
+            out[contest] = np.zeros((len(self.tree.order), rows.shape[1]), dtype=np.int64)
+            if self.tree.usable:
+                self._roll_up(out[contest], rows)
+        return out
+
+    def _table_row(self, where: str, table: str, contest: str) -> None:
+        """Work out again the row of one table and contest from its actas and their statuses."""
         tree, extra = self.tree, self.tree.extra
-        out: dict[str, dict[str, list[int]]] = {c: {} for c in tree.contests}
-        for (table, contest), ids in self.slots.items():
-            centre, registered, _ = tree.tables[table]
-            statuses = [self.status[i] for i in ids]
-            counted = [i for i in ids if self.status[i] == "counted"]
-            conflict = int("conflicting" in statuses)
-            options = tree.options[contest]
-            if len(counted) > 1:
-                self.report.add("replay", f"{where}: table {table}, contest {contest} has {len(counted)} counted "
-                                          f"actas at once ({', '.join(map(str, counted))})")
-            if counted:
-                acta = self.acta[counted[0]]
-                votes = acta.get("votes") if isinstance(acta.get("votes"), dict) else {}
-                row = [_int(votes.get(o)) for o in options] + [
-                    _int(acta.get("null")), _int(acta.get("blank")), _int(acta.get("ballots_cast")), registered,
-                    1, 1, 0, conflict, (registered + extra) if conflict else 0]
-            else:
-                row = [0] * len(options) + [0, 0, 0, 0, 0, 1, int("quarantined" in statuses), conflict, 0]
-            _add(out[contest], centre, row)
-        for per_node in out.values():
-            self._roll_up(per_node)
-        return out
+        ids = self.slots.get((table, contest), [])
+        _, registered, _ = tree.tables[table]
+        statuses = [self.status[i] for i in ids]
+        counted = [i for i in ids if self.status[i] == "counted"]
+        conflict = int("conflicting" in statuses)
+        options = tree.options[contest]
+        self.several.pop((table, contest), None)
+        if len(counted) > 1:
+            self.several[(table, contest)] = counted
+        if counted:
+            acta = self.acta[counted[0]]
+            votes = acta.get("votes") if isinstance(acta.get("votes"), dict) else {}
+            row = [_int(votes.get(o)) for o in options] + [
+                _int(acta.get("null")), _int(acta.get("blank")), _int(acta.get("ballots_cast")), registered,
+                1, 1, 0, conflict, (registered + extra) if conflict else 0]
+            if any(abs(n) >= LARGEST for n in row):
+                self.report.add("replay", f"{where}: {label(counted[0], acta)}: a count is too large to add up "
+                                          f"(at least 2**40); it is not added")
+                row = [0] * len(options) + [0, 0, 0, 0, 0, 1, 0, conflict, 0]
+        else:
+            row = [0] * len(options) + [0, 0, 0, 0, 0, int(bool(ids)), int("quarantined" in statuses), conflict, 0]
+        self.rows[contest][self.table_index[table]] = row
 
     # -- the figures --------------------------------------------------------------------------------
 
@@ -227,17 +278,18 @@ class Replay:
         sums = self.sums(where)
         declared = body.get("counters") if isinstance(body.get("counters"), dict) else {}
         for contest in self.tree.contests:
-            rows = self._published_rows(where, contest, declared, counters)
-            if rows is None:
+            published = self._published_rows(where, contest, declared, counters)
+            if published is None:
                 continue
-            self.report.count("counter rows", len(rows))
-            for code, published in zip(self.tree.order, rows):
-                mine = self.row(contest, code, sums)
-                if published != mine:
-                    for name, theirs, ours in zip(self.columns(contest), published, mine):
-                        if theirs != ours:
-                            self.report.add("figure", f"{where}, {self.tree.label(code)}, contest {contest}, counter "
-                                                      f"{name}: published {theirs:,}, recomputed {ours:,}")
+            self.report.count("counter rows", len(published))
+            mine = self.matrix(contest, sums)
+            names = self.columns(contest)
+            for i in np.flatnonzero((published != mine).any(axis=1)).tolist():
+                code = self.tree.order[i]
+                for name, theirs, ours in zip(names, published[i].tolist(), mine[i].tolist()):
+                    if theirs != ours:
+                        self.report.add("figure", f"{where}, {self.tree.label(code)}, contest {contest}, counter "
+                                                  f"{name}: published {theirs:,}, recomputed {ours:,}")
         verdicts = None
         if body.get("format") == "escrutinio-bulletin/3" and self.tree.usable:
             verdicts = Verdicts(self.tree, lambda contest, code: self.row(contest, code, sums))
@@ -272,15 +324,22 @@ class Replay:
                 "received", "quarantined", "conflict", "capacity_in_conflict", "expected", "registered_all",
                 "remaining_max"]
 
-    def row(self, contest: str, code: str, sums: dict) -> list[int]:
+    def row(self, contest: str, code: str, sums: dict[str, np.ndarray]) -> list[int]:
         """Our counters of one node, in the bulletin's columns."""
-        static = self.static[contest].get(code) or [0, 0, 0]
-        row = sums[contest].get(code) or [0] * (len(self.tree.options[contest]) + 9)
+        index = self.node_index[code]
+        static, row = self.static[contest][index].tolist(), sums[contest][index].tolist()
         k = len(self.tree.options[contest])
         remaining = static[2] - (row[k + REG_COUNTED] + self.tree.extra * row[k + COUNTED])
         return row + [static[0], static[1], remaining]
 
-    def _published_rows(self, where: str, contest: str, declared: dict, counters) -> list[list[int]] | None:
+    def matrix(self, contest: str, sums: dict[str, np.ndarray]) -> np.ndarray:
+        """Our counters of every node, in the bulletin's columns and node order."""
+        static, row = self.static[contest], sums[contest]
+        k = len(self.tree.options[contest])
+        remaining = static[:, 2] - (row[:, k + REG_COUNTED] + self.tree.extra * row[:, k + COUNTED])
+        return np.column_stack([row, static[:, 0], static[:, 1], remaining])
+
+    def _published_rows(self, where: str, contest: str, declared: dict, counters) -> np.ndarray | None:
         names = self.columns(contest)
         if (declared.get("columns") or {}).get(contest) != names:
             self.report.add("figure", f"{where}, contest {contest}: its counter columns are "
@@ -300,16 +359,14 @@ class Replay:
             self.report.add("figure", f"{where}, contest {contest}: its counters are {len(data):,} bytes, not "
                                       f"{count:,} nodes × {width} columns × 8")
             return None
-        values = array("q", data)
-        if sys.byteorder == "big":
-            values.byteswap()
-        return [values[i * width:(i + 1) * width].tolist() for i in range(count)]
+        return np.frombuffer(data, dtype="<i8").reshape(count, width)
 
     def _compare(self, where: str, code: str, published: dict, sums: dict, verdicts: Verdicts | None = None) -> None:
         tree, report = self.tree, self.report
+        index = self.node_index[code]
         for contest in tree.contests:
-            static = self.static[contest].get(code)
-            if static is None or static[0] == 0:
+            static = self.static[contest][index].tolist()
+            if static[0] == 0:
                 if contest in published:
                     report.add("figure", f"{where}, {tree.label(code)}: publishes contest {contest}, which no "
                                          "table beneath it has on its ballot")
@@ -317,8 +374,7 @@ class Replay:
             if contest not in published:
                 report.add("figure", f"{where}, {tree.label(code)}: contest {contest} is missing")
                 continue
-            row = sums[contest].get(code) or [0] * (len(tree.options[contest]) + 9)
-            mine = self.figures(contest, row, static)
+            mine = self.figures(contest, sums[contest][index].tolist(), static)
             if verdicts is not None:
                 mine["outcome"] = verdicts.at(contest, code)
             report.count("figures")

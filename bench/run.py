@@ -135,20 +135,27 @@ def measure_size(n: int, args, base: Path) -> dict:
     fig: dict = {"tables": n}
     began = time.perf_counter()
 
-    log(f"{n:,} tables: generating the election, its store, keys and {sample:,} signed actas")
-    fig["prepare"] = run_child("prepare", {"tables": n, "workdir": str(workdir), "sample": sample,
-                                           "workers": args.workers})
+    night_db, night_json = workdir / "night.db", workdir / "night.json"
+    kept = args.verify_only and night_db.exists() and night_json.exists()
+    if not kept:
+        log(f"{n:,} tables: generating the election, its store, keys and {sample:,} signed actas")
+        fig["prepare"] = run_child("prepare", {"tables": n, "workdir": str(workdir), "sample": sample,
+                                               "workers": args.workers})
     template = workdir / "template.db"
 
     if not args.verify_only:
         measure_counting(n, args, workdir, template, fig)
     if args.verify or args.verify_only:
-        log(f"{n:,} tables: a whole night (every table's signed actas, {NIGHT_BULLETINS} bulletins), then "
-            "escrutinio verify over it")
-        db = workdir / "night.db"
-        copy_database(template, db)
-        fig["night"] = run_child("night", {"db": str(db), "sample": sample})
-        fig["verify"] = run_child("verify", {"db": str(db)})
+        if kept:
+            log(f"{n:,} tables: the night kept in {night_db} (from an earlier run with --keep)")
+            fig["night"] = json.loads(night_json.read_text(encoding="utf-8"))
+        else:
+            log(f"{n:,} tables: a whole night (every table's signed actas, {NIGHT_BULLETINS} bulletins)")
+            copy_database(template, night_db)
+            fig["night"] = run_child("night", {"db": str(night_db), "sample": sample})
+            night_json.write_text(json.dumps(fig["night"]), encoding="utf-8")
+        log(f"{n:,} tables: escrutinio verify over the night")
+        fig["verify"] = run_child("verify", {"db": str(night_db)})
         log(f"{n:,} tables: escrutinio verify took {fig['verify']['verify_s']:.1f} s, exit {fig['verify']['exit']}")
     fig["elapsed_s"] = time.perf_counter() - began
     if not args.keep:
@@ -523,7 +530,8 @@ def main() -> None:
                         help="also ingest a whole night (every table's signed actas, a few bulletins) and time "
                              "escrutinio verify over it (1M tables: several minutes)")
     parser.add_argument("--verify-only", action="store_true",
-                        help="only the night and escrutinio verify (after prepare), none of the other figures")
+                        help="only the night and escrutinio verify (after prepare), none of the other figures; "
+                             "with --workdir, a night kept there by an earlier run with --keep is verified again")
     parser.add_argument("--profile", action="store_true",
                         help="run the one-worker API ingest once more under cProfile and print where its time "
                              "goes (the figures come from the unprofiled run)")

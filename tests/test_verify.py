@@ -230,6 +230,29 @@ def test_a_changed_vote_names_its_table_and_contest(night):
     assert report.of("figure") == [] and report.of("log") == []
 
 
+def test_signatures_checked_by_worker_processes_are_reported_the_same(night, monkeypatch):
+    """A large night has its signatures checked by worker processes, in batches: forced here on a small night,
+    in batches of two, a forged figure is still named, once, and every other signature holds."""
+    import escrutinio.verify.actas as verify_actas
+
+    monkeypatch.setattr(verify_actas, "PARALLEL_FROM", 1)
+    monkeypatch.setattr(verify_actas, "BATCH", 2)
+    store, ids = night
+    assert _report(store).ok
+    with store.engine.connect() as conn:
+        content = conn.execute(sa.select(schema.acta.c.content).where(schema.acta.c.id == ids["T2Q"])).scalar_one()
+    changed = json.loads(content)
+    changed["votes"]["YES"] += 1
+    _update(store, schema.acta.update().where(schema.acta.c.id == ids["T2Q"])
+            .values(content=json.dumps(changed, sort_keys=True)))
+    report = _report(store)
+    where = f"table T2, contest Q, acta {ids['T2Q']}"
+    assert report.of("signature") == [f"{where}: the signature does not match table T2's key and the published "
+                                      "acta's figures"]
+    # every acta of the log once, and the changed one's published figures too
+    assert report.counts["signatures"] == report.counts["log actas"] + 1
+
+
 def test_a_deleted_acta_is_named(night):
     store, ids = night
     victim = ids["T1Q"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .actas import check_actas, check_history, logged_actas, logged_history
+from .actas import check_actas, logged_actas, logged_history
 from .anchors import KeyLog, check_election_leaf
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
 from .common import b64
@@ -83,17 +83,20 @@ def verify(source, *, authority_key: str | None = None, expect: dict[int, str] |
 
 
 def _check(source, report: Report, authority_key: str | None, expect: dict[int, str] | None) -> None:
-    geography, keys = source.geography(), source.keys()
-    published, leaves, listed = source.actas(), source.leaves(), source.bulletins()
+    geography, keys, listed = source.geography(), source.keys(), source.bulletins()
     tree = Tree(geography, report)
     report.election = f"{tree.name} ({tree.date})"
-    records, hashes = parse_leaves(report, leaves)
+    # The log, then the published actas, a page at a time: a national night is never held whole as sent.
+    records, hashes = parse_leaves(report, (leaf for page in source.leaf_pages() for leaf in page))
     check_election_leaf(report, records, geography)
+    del geography
     key_log = KeyLog(report, tree, records)
     key_log.compare_published(keys)
     logged = logged_actas(report, records)
-    by_id = check_actas(report, tree, key_log, published, logged, len(records))
-    check_history(report, by_id, logged_history(records))
+    published = (item for page in source.acta_pages() for item in page)
+    history = logged_history(records)  # before the actas' log records are cut down
+    by_id = check_actas(report, tree, key_log, published, logged, records, len(records), history)
+    del history
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)
     placed, seen, heads = set(), {}, []

@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
+import sys
+import os
+from collections import deque
+from collections.abc import Iterable
+from concurrent.futures import Future, ProcessPoolExecutor
 
 from .anchors import KeyLog
 from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
@@ -10,6 +16,11 @@ from .geography import Tree
 from .report import Report
 
 COMPARED = ("acta", "digest", "signature", "reasons", "source", "received_at")
+SLIM = ("kind", "id", "acta", "status", "reasons")  # what the replay reads of an acta leaf, once it is checked
+# From this many actas on, signatures are checked by worker processes, in batches, while this process goes on
+# with the rest (starting the workers costs more than it saves on a small night).
+PARALLEL_FROM = 20_000
+BATCH = 4_000
 
 
 def label(acta_id: object, acta: dict | None) -> str:
@@ -51,61 +62,98 @@ def logged_history(records: list[dict | None]) -> dict[object, list[dict]]:
 def check_history(report: Report, by_id: dict[int, dict], events: dict[object, list[dict]]) -> None:
     """Each published acta's history (what its table's page shows) is exactly its event leaves."""
     for acta_id, item in by_id.items():
-        published, logged = item.get("history"), events.get(acta_id, [])
-        where = label(acta_id, item.get("acta"))
-        if not isinstance(published, list):
-            report.add("acta", f"{where}: no published history")
-            continue
-        if len(published) != len(logged):
-            report.add("acta", f"{where}: its published history has {len(published)} change(s), the log "
-                               f"{len(logged)}")
-        for n, (mine, theirs) in enumerate(zip(published, logged), 1):
-            mine = mine if isinstance(mine, dict) else {}
-            for key in ("at", "action", "operator", "reason"):
-                if mine.get(key) != theirs.get(key):
-                    report.add("acta", f"{where}: change {n} of its published history: {key}: published "
-                                       f"{_show(mine.get(key))}, log {_show(theirs.get(key))}")
+        check_history_of(report, acta_id, item, events.get(acta_id, []))
 
 
-def check_actas(report: Report, tree: Tree, keys: KeyLog, published: list[dict],
-                logged: dict[int, tuple[int, dict]], leaves: int) -> dict[int, dict]:
-    """Compare both sides, acta by acta; returns the published actas by id.
+def check_history_of(report: Report, acta_id: object, item: dict, logged: list[dict]) -> None:
+    """One published acta's history against the log's (see logged_history)."""
+    published = item.get("history")
+    where = label(acta_id, item.get("acta"))
+    if not isinstance(published, list):
+        report.add("acta", f"{where}: no published history")
+        return
+    if len(published) != len(logged):
+        report.add("acta", f"{where}: its published history has {len(published)} change(s), the log "
+                           f"{len(logged)}")
+    for n, (mine, theirs) in enumerate(zip(published, logged), 1):
+        mine = mine if isinstance(mine, dict) else {}
+        for key in ("at", "action", "operator", "reason"):
+            if mine.get(key) != theirs.get(key):
+                report.add("acta", f"{where}: change {n} of its published history: {key}: published "
+                                   f"{_show(mine.get(key))}, log {_show(theirs.get(key))}")
 
-    Signatures are checked with the key the log registered for the table before the acta's leaf (for an
-    acta missing from the log: the last key of all ``leaves``)."""
+
+def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[dict],
+                logged: dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
+                history: dict[object, list[dict]] | None = None) -> dict[int, dict]:
+    """Compare both sides, acta by acta; returns each published acta's {"status", "acta"} by id.
+
+    ``published`` may be a stream: each acta is checked as it comes and only its status and content are
+    kept, and its log record (``records``, ``logged``) is cut down to what the replay reads (SLIM); so a night
+    of millions of actas fits in memory. With ``history`` (logged_history), each published acta's history is
+    checked against it as the acta comes. Signatures are checked with the key the log registered for the
+    table before the acta's leaf (for an acta missing from the log: the last key of all ``leaves``)."""
     by_id: dict[int, dict] = {}
-    for item in published:
-        if item.get("id") in by_id:
-            report.add("acta", f"{label(item.get('id'), item.get('acta'))}: published twice")
-        by_id[item.get("id")] = item
-    report.count("actas", len(by_id))
-    signer = Signatures(report, tree, keys)
-    for acta_id, item in by_id.items():
-        entry = logged.get(acta_id)
-        _shape(report, tree, acta_id, item.get("acta"))
-        if entry is None or entry[1].get("acta") != item.get("acta") or entry[1].get("digest") != item.get("digest"):
-            _digest(report, acta_id, item, "published")
-        if entry is None:
-            report.add("acta", f"{label(acta_id, item.get('acta'))}: published, but not in the log")
-            signer.check(acta_id, item, "published", leaves)
-            continue
-        position, leaf = entry
-        _digest(report, acta_id, leaf, "logged")
-        differences = _differences(item, leaf)
-        for text in differences:
-            report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
-                               f"(leaf {position:,}): {text}")
-        signer.check(acta_id, leaf, "logged", position)
-        if differences:
-            signer.check(acta_id, item, "published", position)
-    for acta_id, (position, leaf) in logged.items():
-        if acta_id not in by_id:
-            _shape(report, tree, acta_id, leaf.get("acta"))
-            _digest(report, acta_id, leaf, "logged")
-            report.add("acta", f"{label(acta_id, leaf.get('acta'))}: in the log (leaf {position:,}), but missing "
-                               "from the published actas")
-            signer.check(acta_id, leaf, "logged", position)
+    signer = Signatures(report, tree, keys, parallel=len(logged) >= PARALLEL_FROM)
+    try:
+        for item in published:
+            acta_id = item.get("id")
+            if acta_id in by_id:
+                report.add("acta", f"{label(acta_id, item.get('acta'))}: published twice")
+            entry = logged.get(acta_id)
+            _check_published(report, tree, signer, acta_id, item, entry, leaves)
+            if history is not None:
+                check_history_of(report, acta_id, item, history.get(acta_id, []))
+            by_id[acta_id] = _kept(item, entry, logged, records)
+        report.count("actas", len(by_id))
+        for acta_id, (position, leaf) in logged.items():
+            if acta_id not in by_id:
+                _shape(report, tree, acta_id, leaf.get("acta"))
+                _digest(report, acta_id, leaf, "logged")
+                report.add("acta", f"{label(acta_id, leaf.get('acta'))}: in the log (leaf {position:,}), but missing "
+                                   "from the published actas")
+                signer.check(acta_id, leaf, "logged", position)
+        signer.finish()
+    finally:
+        signer.close()
     return by_id
+
+
+def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: object, item: dict,
+                     entry: tuple[int, dict] | None, leaves: int) -> None:
+    _shape(report, tree, acta_id, item.get("acta"))
+    if entry is None or entry[1].get("acta") != item.get("acta") or entry[1].get("digest") != item.get("digest"):
+        _digest(report, acta_id, item, "published")
+    if entry is None:
+        report.add("acta", f"{label(acta_id, item.get('acta'))}: published, but not in the log")
+        signer.check(acta_id, item, "published", leaves)
+        return
+    position, leaf = entry
+    _digest(report, acta_id, leaf, "logged")
+    differences = _differences(item, leaf)
+    for text in differences:
+        report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
+                           f"(leaf {position:,}): {text}")
+    signer.check(acta_id, leaf, "logged", position)
+    if differences:
+        signer.check(acta_id, item, "published", position)
+
+
+def _kept(item: dict, entry: tuple[int, dict] | None, logged: dict[int, tuple[int, dict]],
+          records: list[dict | None]) -> dict:
+    """What is kept of a checked acta: its published status and content (the log's, when they are equal, so
+    one copy is held), and its log record cut down to SLIM."""
+    status, acta = item.get("status"), item.get("acta")
+    if entry is None:
+        return {"status": status, "acta": acta}
+    position, leaf = entry
+    if leaf.get("acta") == acta:
+        acta = leaf.get("acta")
+    if records[position] is leaf:
+        slim = {key: leaf[key] for key in SLIM if key in leaf}
+        records[position] = slim
+        logged[item.get("id")] = (position, slim)
+    return {"status": sys.intern(status) if type(status) is str else status, "acta": acta}
 
 
 def _differences(published: dict, logged: dict) -> list[str]:
@@ -181,12 +229,22 @@ def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
 
 class Signatures:
     """Ed25519 over b"escrutinio-acta-v1\\n" + canonical({"election", "date", **acta}) with the table's key,
-    as the log registered it before the acta."""
+    as the log registered it before the acta.
 
-    def __init__(self, report: Report, tree: Tree, keys: KeyLog):
+    With ``parallel``, the verifications go in batches to one worker process per core (libsodium in each),
+    a few batches ahead at most; :meth:`finish` waits for the last ones. Their findings are reported in
+    the order of the actas either way."""
+
+    def __init__(self, report: Report, tree: Tree, keys: KeyLog, *, parallel: bool = False):
         self.report = report
         self.tree = tree
         self.keys = keys
+        self.parallel = parallel
+        self.pool: ProcessPoolExecutor | None = None
+        self.workers = os.cpu_count() or 1
+        self.batch: list[tuple[bytes, bytes, bytes]] = []
+        self.texts: list[str] = []
+        self.waiting: deque[tuple[Future, list[str]]] = deque()
 
     def check(self, acta_id: int, item: dict, side: str, position: int) -> None:
         acta, given = item.get("acta"), item.get("signature")
@@ -210,6 +268,45 @@ class Signatures:
             return
         message = ACTA_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date, **acta})
         self.report.count("signatures")
-        if not ed25519_ok(key, message, raw):
-            self.report.add("signature", f"{where}: the signature does not match table {acta.get('table')}'s key "
-                                         f"and the {side} acta's figures")
+        text = (f"{where}: the signature does not match table {acta.get('table')}'s key and the {side} acta's "
+                "figures")
+        if not self.parallel:
+            if not ed25519_ok(key, message, raw):
+                self.report.add("signature", text)
+            return
+        self.batch.append((bytes(key), message, raw))
+        self.texts.append(text)
+        if len(self.batch) >= BATCH:
+            self._send()
+
+    def _send(self) -> None:
+        if self.pool is None:
+            # spawned, not forked: a worker holds only libsodium, not a copy of everything read so far
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+        while len(self.waiting) >= 3 * self.workers:
+            self._collect()
+        self.waiting.append((self.pool.submit(failing, self.batch), self.texts))
+        self.batch, self.texts = [], []
+
+    def _collect(self) -> None:
+        future, texts = self.waiting.popleft()
+        for index in future.result():
+            self.report.add("signature", texts[index])
+
+    def finish(self) -> None:
+        """Wait for every batch still out and report what it found."""
+        if self.batch:
+            self._send()
+        while self.waiting:
+            self._collect()
+
+    def close(self) -> None:
+        """Stop the workers (at once, if :meth:`finish` was not reached)."""
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+            self.pool = None
+
+
+def failing(batch: list[tuple[bytes, bytes, bytes]]) -> list[int]:
+    """Positions in ``batch`` of the (public key, message, signature) whose signature does not verify."""
+    return [i for i, (key, message, signature) in enumerate(batch) if not ed25519_ok(key, message, signature)]

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+from collections.abc import Iterable
+from itertools import islice
 
 from .common import TREE_HEAD_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
@@ -16,41 +19,67 @@ from .report import Report
 FORMAT = "escrutinio-bulletin/3"
 READABLE = ("escrutinio-bulletin/2", FORMAT)  # /2: before outcomes; its figures are checked all the same
 KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin")
+PAGE = 5000  # leaves parsed at once
+SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory
 
 
-def parse_leaves(report: Report, leaves: list[dict]) -> tuple[list[dict | None], list[bytes]]:
-    """Each leaf's record (None if unreadable) and its leaf hash, in log order."""
+def parse_leaves(report: Report, leaves: Iterable[dict]) -> tuple[list[dict | None], list[bytes]]:
+    """Each leaf's record (None if unreadable) and its leaf hash, in log order.
+
+    ``leaves`` may be a stream: they are read PAGE at a time, and each page is parsed as one JSON array (a
+    record is taken from it only if it re-encodes to its leaf's exact bytes; any other leaf is parsed alone),
+    which shares the field names between records: millions of acta leaves then fit in memory."""
     records: list[dict | None] = []
     hashes: list[bytes] = []
-    for index, leaf in enumerate(leaves):
-        if leaf.get("position") != index:
-            report.add("log", f"leaf {index} of the published log says it is at position {leaf.get('position')}")
-        data = leaf["data"].encode() if isinstance(leaf.get("data"), str) else b""
-        hashes.append(hashlib.sha256(b"\x00" + data).digest())
-        if leaf.get("leaf_hash") != hashes[-1].hex():
-            report.add("log", f"log leaf {index:,}: the site's stored leaf hash is {leaf.get('leaf_hash')}, but "
-                              f"SHA-256(0x00 || its data) is {hashes[-1].hex()}: the proofs it serves do not match "
-                              "the signed roots")
+    stream = iter(leaves)
+    while page := list(islice(stream, PAGE)):
+        datas = [leaf["data"].encode() if isinstance(leaf.get("data"), str) else b"" for leaf in page]
+        for leaf, data, parsed in zip(page, datas, _together(datas)):
+            index = len(records)
+            if leaf.get("position") != index:
+                report.add("log", f"leaf {index} of the published log says it is at position {leaf.get('position')}")
+            hashes.append(hashlib.sha256(b"\x00" + data).digest())
+            if leaf.get("leaf_hash") != hashes[-1].hex():
+                report.add("log", f"log leaf {index:,}: the site's stored leaf hash is {leaf.get('leaf_hash')}, but "
+                                  f"SHA-256(0x00 || its data) is {hashes[-1].hex()}: the proofs it serves do not "
+                                  "match the signed roots")
+            records.append(_record(report, index, data, parsed))
+    report.count("leaves", len(records))
+    return records, hashes
+
+
+def _together(datas: list[bytes]) -> list[object]:
+    """The leaves of one page parsed as one JSON array; Nones if that fails (each is then parsed alone)."""
+    try:
+        values = json.loads(b"[" + b",".join(datas) + b"]")
+    except ValueError:
+        return [None] * len(datas)
+    return values if isinstance(values, list) and len(values) == len(datas) else [None] * len(datas)
+
+
+def _record(report: Report, index: int, data: bytes, parsed: object) -> dict | None:
+    if isinstance(parsed, dict) and parsed.get("kind") in KINDS and canonical(parsed) == data:
+        record = parsed  # exactly what parsing the leaf alone gives: it re-encodes to the leaf's bytes
+    else:
         try:
             record = json.loads(data)
         except ValueError:
             report.add("log", f"leaf {index} is not JSON")
-            records.append(None)
-            continue
+            return None
         if not isinstance(record, dict):
             report.add("log", f"leaf {index} is not a JSON object")
-            records.append(None)
-            continue
+            return None
         if record.get("kind") not in KINDS:
             report.add("log", f"leaf {index} is of unknown kind {record.get('kind')!r} (not {', '.join(KINDS)})")
-            records.append(None)
-            continue
+            return None
         if canonical(record) != data:
             report.add("log", f"leaf {index} is not canonical JSON (its bytes would hash differently if "
                               "re-encoded)")
-        records.append(record)
-    report.count("leaves", len(leaves))
-    return records, hashes
+    for key in SHARED:
+        value = record.get(key)
+        if type(value) is str:
+            record[key] = sys.intern(value)
+    return record
 
 
 class Merkle:

@@ -12,6 +12,7 @@ import json
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 
 from .common import canonical
@@ -80,10 +81,16 @@ class HttpSource:
         return self._json("/api/v1/published/keys")["keys"]
 
     def actas(self) -> list[dict]:
-        return _pages(lambda after: self._json(f"/api/v1/published/actas?after={after}"), "actas", 0)
+        return [item for page in self.acta_pages() for item in page]
 
     def leaves(self) -> list[dict]:
-        return _pages(lambda start: self._json(f"/api/v1/published/log?start={start}"), "leaves", 0)
+        return [leaf for page in self.leaf_pages() for leaf in page]
+
+    def acta_pages(self) -> Iterator[list[dict]]:
+        return _each_page(lambda after: self._json(f"/api/v1/published/actas?after={after}"), "actas", 0)
+
+    def leaf_pages(self) -> Iterator[list[dict]]:
+        return _each_page(lambda start: self._json(f"/api/v1/published/log?start={start}"), "leaves", 0)
 
     def bulletins(self) -> list[dict]:
         return self._json("/api/v1/published/bulletins")["bulletins"]
@@ -127,10 +134,16 @@ class DatabaseSource:
         return self._published.table_keys(self._store)["keys"]
 
     def actas(self) -> list[dict]:
-        return _pages(lambda after: self._published.actas(self._store, after), "actas", 0)
+        return [item for page in self.acta_pages() for item in page]
 
     def leaves(self) -> list[dict]:
-        return _pages(lambda start: self._published.log_leaves(self._store, start), "leaves", 0)
+        return [leaf for page in self.leaf_pages() for leaf in page]
+
+    def acta_pages(self) -> Iterator[list[dict]]:
+        return _each_page(lambda after: self._published.actas(self._store, after), "actas", 0)
+
+    def leaf_pages(self) -> Iterator[list[dict]]:
+        return _each_page(lambda start: self._published.log_leaves(self._store, start), "leaves", 0)
 
     def bulletins(self) -> list[dict]:
         return self._published.bulletins(self._store)["bulletins"]
@@ -157,15 +170,20 @@ class DatabaseSource:
 
 def _pages(fetch, key: str, first: int) -> list[dict]:
     """Follow "next" from page to page until there is none."""
-    items, cursor, seen = [], first, set()
+    return [item for page in _each_page(fetch, key, first) for item in page]
+
+
+def _each_page(fetch, key: str, first: int) -> Iterator[list[dict]]:
+    """The items of each page in turn, following "next" until there is none: a night of millions of actas
+    is read a page at a time, never held whole as it was sent."""
+    cursor, seen = first, set()
     while cursor is not None:
         if cursor in seen:
             raise SourceError(f"the pages of {key} loop back to {cursor}")
         seen.add(cursor)
         page = fetch(cursor)
-        items += page[key]
+        yield page[key]
         cursor = page.get("next")
-    return items
 
 
 def _without_password(url: str) -> str:

@@ -829,8 +829,8 @@ def _record(election, t: int, contest, row: list[int]) -> dict:
 
 def verify_night(p: dict) -> dict:
     """`escrutinio verify --db` over the night's store, as an observer runs it: its wall time, its exit
-    status, the peak RSS of its process (VmHWM) and of all its processes together (their VmRSS summed,
-    sampled every 0.1 s, in case it starts workers)."""
+    status, the peak RSS of its process (VmHWM) and the peak of all its processes together (their Pss summed,
+    sampled every 0.1 s: it checks signatures in forked workers)."""
     command = [str(Path(sys.executable).with_name("escrutinio")), "verify", "--db", sqlite_url(Path(p["db"]))]
     cpu0 = os.times()
     start = time.perf_counter()
@@ -857,7 +857,8 @@ def verify_night(p: dict) -> dict:
 
 
 def _tree_rss_mib(pid: int) -> float:
-    """VmRSS of a process and all its descendants, summed, in MiB (0 for those already gone)."""
+    """Pss of a process and all its descendants, summed, in MiB (0 for those already gone): memory they share
+    (forked workers) is counted once, split between them."""
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -871,8 +872,8 @@ def _tree_rss_mib(pid: int) -> float:
         current = todo.pop()
         todo += children.get(current, [])
         try:
-            for line in Path(f"/proc/{current}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
+            for line in Path(f"/proc/{current}/smaps_rollup").read_text().splitlines():
+                if line.startswith("Pss:"):
                     total += int(line.split()[1]) / 1024
         except OSError:
             pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import sys
@@ -11,7 +12,7 @@ from collections.abc import Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .anchors import KeyLog
-from .common import ACTA_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
+from .common import ACTA_CONTEXT, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -100,6 +101,7 @@ def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[di
             acta_id = item.get("id")
             if acta_id in by_id:
                 report.add("acta", f"{label(acta_id, item.get('acta'))}: published twice")
+                continue  # checked once, as it came first
             entry = logged.get(acta_id)
             _check_published(report, tree, signer, acta_id, item, entry, leaves)
             if history is not None:
@@ -149,7 +151,9 @@ def _kept(item: dict, entry: tuple[int, dict] | None, logged: dict[int, tuple[in
     position, leaf = entry
     if leaf.get("acta") == acta:
         acta = leaf.get("acta")
-    if records[position] is leaf:
+    if isinstance(leaf, ActaLeaf):
+        leaf.drop(*(key for key in ActaLeaf.FIELDS if key not in SLIM))
+    elif records[position] is leaf:
         slim = {key: leaf[key] for key in SLIM if key in leaf}
         records[position] = slim
         logged[item.get("id")] = (position, slim)
@@ -281,8 +285,10 @@ class Signatures:
 
     def _send(self) -> None:
         if self.pool is None:
-            # spawned, not forked: a worker holds only libsodium, not a copy of everything read so far
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("spawn"))
+            # Forked, with every object read so far frozen out of the workers' garbage collection: they share
+            # this process's memory without touching it (a spawned worker would import the caller's __main__).
+            gc.freeze()
+            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
         while len(self.waiting) >= 3 * self.workers:
             self._collect()
         self.waiting.append((self.pool.submit(failing, self.batch), self.texts))
@@ -305,6 +311,7 @@ class Signatures:
         if self.pool is not None:
             self.pool.shutdown(cancel_futures=True)
             self.pool = None
+            gc.unfreeze()
 
 
 def failing(batch: list[tuple[bytes, bytes, bytes]]) -> list[int]:

@@ -9,10 +9,10 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from itertools import islice
 
-from .common import TREE_HEAD_CONTEXT, b64, canonical, ed25519_ok, sha256_hex
+from .common import TREE_HEAD_CONTEXT, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -23,13 +23,13 @@ PAGE = 5000  # leaves parsed at once
 SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory
 
 
-def parse_leaves(report: Report, leaves: Iterable[dict]) -> tuple[list[dict | None], list[bytes]]:
+def parse_leaves(report: Report, leaves: Iterable[dict]) -> tuple[list[Mapping | None], list[bytes]]:
     """Each leaf's record (None if unreadable) and its leaf hash, in log order.
 
     ``leaves`` may be a stream: they are read PAGE at a time, and each page is parsed as one JSON array (a
     record is taken from it only if it re-encodes to its leaf's exact bytes; any other leaf is parsed alone),
     which shares the field names between records: millions of acta leaves then fit in memory."""
-    records: list[dict | None] = []
+    records: list[Mapping | None] = []
     hashes: list[bytes] = []
     stream = iter(leaves)
     while page := list(islice(stream, PAGE)):
@@ -57,7 +57,7 @@ def _together(datas: list[bytes]) -> list[object]:
     return values if isinstance(values, list) and len(values) == len(datas) else [None] * len(datas)
 
 
-def _record(report: Report, index: int, data: bytes, parsed: object) -> dict | None:
+def _record(report: Report, index: int, data: bytes, parsed: object) -> Mapping | None:
     if isinstance(parsed, dict) and parsed.get("kind") in KINDS and canonical(parsed) == data:
         record = parsed  # exactly what parsing the leaf alone gives: it re-encodes to the leaf's bytes
     else:
@@ -79,7 +79,7 @@ def _record(report: Report, index: int, data: bytes, parsed: object) -> dict | N
         value = record.get(key)
         if type(value) is str:
             record[key] = sys.intern(value)
-    return record
+    return ActaLeaf.of(record) if record["kind"] == "acta" else record
 
 
 class Merkle:

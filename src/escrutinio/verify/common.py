@@ -65,7 +65,7 @@ class ActaLeaf(Mapping):
     """An acta leaf's record, read like the dict it was parsed from, in a fraction of its memory (no hash
     table per record): a national night holds millions of them. Fields it does not know keep the dict."""
 
-    FIELDS = ("acta", "digest", "id", "kind", "reasons", "received_at", "signature", "source", "status")
+    FIELDS = ("acta", "digest", "id", "kind", "operator", "reasons", "received_at", "signature", "source", "status")
     __slots__ = FIELDS
     _known = frozenset(FIELDS)
 

@@ -46,6 +46,13 @@ SETTINGS = (
     Setting("max_comment_bytes", 32_000,
             "Largest request body of a write open to the public (comments, SMS webhooks, the observers' form), "
             "and of any request that only reads."),
+    Setting("trusted_proxies", "", "Addresses of the reverse proxies whose X-Forwarded-For and X-Forwarded-Proto "
+            "are believed, comma-separated (empty: none; the client is whoever connects)."),
+    Setting("public_base_url", "", "The site's address as readers reach it, such as https://results.example.org: "
+            "links in the Atom feed and JSON-LD use it, never the request's Host (empty: http://HOST:PORT)."),
+    Setting("max_streams_per_address", 20,
+            "Live event streams (/api/v1/events and /api/v1/timeline/events together) one client address may "
+            "hold open at once."),
     Setting("rate_limit_per_second", 20.0,
             "Requests a second each client address may make without an operator token (0: no limit)."),
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 
 from ..domain.bulletin import Bulletin
 
+# A cell a spreadsheet would run as a formula (OWASP's list): such text gets a leading apostrophe.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 FIGURES = ("valid", "null", "blank", "ballots_cast", "registered_counted", "registered_all")
 
 
@@ -22,7 +26,7 @@ def bulletin_csv(bulletin: Bulletin, areas: Iterable[dict]) -> str:
              "abstention_counted_tables", "tables_expected", "tables_counted", "tables_quarantined",
              "tables_conflict", "decided", "leader", "lead", "remaining_max"]
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = _Neutralising(csv.writer(out, lineterminator="\n"))
     writer.writerow(head)
     for area in areas:
         for code, f in area["results"].items():
@@ -39,3 +43,18 @@ def bulletin_csv(bulletin: Bulletin, areas: Iterable[dict]) -> str:
                    f["tables"]["conflict"], f["decided"]["decided"], f["decided"]["leader"] or "",
                    f["decided"]["lead"], f["decided"]["remaining_max"]])
     return out.getvalue()
+
+
+def neutralised(cell: object) -> object:
+    """Text that a spreadsheet would take for a formula, made inert; numbers and figures left as they are."""
+    if isinstance(cell, str) and cell.startswith(FORMULA_START) and not NUMBER.fullmatch(cell):
+        return "'" + cell
+    return cell
+
+
+class _Neutralising:
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row: list) -> None:
+        self.writer.writerow([neutralised(cell) for cell in row])

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
+from urllib.parse import quote
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response, StreamingResponse
@@ -159,7 +161,14 @@ def bulletin_as_csv(request: Request, number: Whole, level: str | None = Query(N
     name = f"bulletin-{number}-{level or area or 'summary'}.csv"
     return cached(request, text, etag=f"{found.hash}-csv-{level}-{area}", immutable=True, raw=True,
                   media_type="text/csv; charset=utf-8",
-                  headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                  headers={"Content-Disposition": attachment(name)})
+
+
+def attachment(name: str) -> str:
+    """Content-Disposition for a download named ``name`` (RFC 6266): an ASCII fallback with anything but
+    letters, digits, dots, dashes and underscores replaced, and the exact name, UTF-8, in ``filename*``."""
+    fallback = re.sub(r"[^A-Za-z0-9._-]", "_", name)
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def _csv_areas(found, level: str | None, code: str | None) -> Iterable[dict]:
@@ -185,8 +194,9 @@ def bulletin_out(request: Request, found, code: str | None) -> dict:
                              "description": "Server-sent events: see docs/api.md"}})
 async def events(request: Request):
     """Live stream: an event `bulletin` with {number, hash, cut_off, cut_off_local} at each publication."""
-    return StreamingResponse(request.app.state.broker.stream(), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return request.app.state.stream_slots.open(request, request.app.state.broker.stream(),
+                                               media_type="text/event-stream",
+                                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 router.add_api_route("/actas", post_actas, methods=["POST"], responses=acta_responses(PROBLEM),

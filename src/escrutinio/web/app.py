@@ -17,7 +17,7 @@ from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
 from . import api, bodies, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
-from .live import Broker
+from .live import Broker, StreamSlots
 from .observation import api as observation_api
 from .observation import claims as observation_claims
 from .observation import incidents as observation_incidents
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.store = store
     app.state.broker = broker
     app.state.timeline = timeline
+    app.state.stream_slots = StreamSlots(settings.max_streams_per_address)
     app.state.comment_limiter = RateLimiter(timeline_api.COMMENTS_PER_MINUTE / 60, timeline_api.COMMENTS_PER_MINUTE)
     app.state.pages = pages.Pages(store, settings)
     problems.install(app)

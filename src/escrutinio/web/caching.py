@@ -11,6 +11,13 @@ from fastapi.responses import Response
 FOREVER = "public, max-age=31536000, immutable"
 
 
+def public_base(request: Request) -> str:
+    """The site's address for links in what is cached or syndicated (Atom, JSON-LD): the configured one,
+    never the request's Host header, which any client can set (and a cache would then serve to all)."""
+    settings = request.app.state.settings
+    return settings.public_base_url.rstrip("/") or f"http://{settings.host}:{settings.port}"
+
+
 def cached(request: Request, body: object, *, etag: str | None = None, max_age: int = 0, immutable: bool = False,
            raw: bool = False, media_type: str = "application/json", headers: dict | None = None) -> Response:
     """``body`` as a response with an ETag, answering 304 when the client already has it."""

@@ -15,6 +15,9 @@ import json
 from collections.abc import AsyncIterator
 from zoneinfo import ZoneInfo
 
+from fastapi import HTTPException, Request
+from fastapi.responses import StreamingResponse
+
 from ..store import Store
 
 HEARTBEAT_SECONDS = 15.0
@@ -94,3 +97,44 @@ class Broker:
 
 def _event(kind: str, data: dict) -> str:
     return f"event: {kind}\nid: {data['number']}\ndata: {json.dumps(data)}\n\n"
+
+
+class StreamSlots:
+    """How many live streams each client address holds open: at most ``per_address`` each, so that one
+    client cannot hold thousands (each costs a queue, a task and a socket)."""
+
+    RETRY_SECONDS = 30
+
+    def __init__(self, per_address: int):
+        self.per_address = per_address
+        self.held: dict[str, int] = {}
+
+    def open(self, request: Request, events: AsyncIterator, **options) -> StreamingResponse:
+        """A streaming response of ``events`` that holds one of the client's slots until it ends (429 if none)."""
+        address = request.client.host if request.client else "unknown"
+        if self.held.get(address, 0) >= self.per_address:
+            raise HTTPException(429, f"this address already holds {self.per_address} live streams open; "
+                                     "close one (or reuse it) first", headers={"Retry-After": str(self.RETRY_SECONDS)})
+        self.held[address] = self.held.get(address, 0) + 1
+        return _HeldStream(events, slots=self, address=address, **options)
+
+    def release(self, address: str) -> None:
+        left = self.held.get(address, 0) - 1
+        if left > 0:
+            self.held[address] = left
+        else:
+            self.held.pop(address, None)
+
+
+class _HeldStream(StreamingResponse):
+    """Gives its slot back however the stream ends: finished, dropped, the client gone, or cancelled."""
+
+    def __init__(self, content, *, slots: StreamSlots, address: str, **options):
+        super().__init__(content, **options)
+        self.slots, self.address = slots, address
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self.slots.release(self.address)

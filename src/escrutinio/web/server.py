@@ -35,10 +35,19 @@ class _Server(uvicorn.Server):
                 asyncio.get_running_loop().call_soon_threadsafe(broker.close)
 
 
+def forwarding(settings: Settings) -> dict:
+    """uvicorn's options for X-Forwarded-For: believed only from the proxies the settings name.
+
+    uvicorn's own default believes it from 127.0.0.1, so anyone on the machine (or a proxy that passes the
+    header on unchecked) could pick their address and so their rate-limit bucket."""
+    proxies = [p.strip() for p in settings.trusted_proxies.split(",") if p.strip()]
+    return {"proxy_headers": bool(proxies), "forwarded_allow_ips": proxies or None}
+
+
 def run(settings: Settings, store=None) -> None:
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            timeout_graceful_shutdown=SHUTDOWN_SECONDS)
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, **forwarding(settings))
     server = _Server(config, app.state.broker, app.state.timeline)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from typing import Literal
 
 from fastapi import APIRouter, Header, HTTPException, Query, Request
-from fastapi.responses import JSONResponse, StreamingResponse
+from fastapi.responses import JSONResponse
 
 from .. import services
 from ..domain.errors import NotFound
@@ -81,8 +81,9 @@ async def events(request: Request, since: Whole | None = Query(None, ge=0, le=2*
     """Live stream: an event `entry` (the entry as JSON, id = its revision) at each post or change."""
     if last_event_id and last_event_id.isdigit():  # a reconnecting browser says where it stopped
         since = int(last_event_id)
-    return StreamingResponse(request.app.state.timeline.stream(since), media_type="text/event-stream",
-                             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+    return request.app.state.stream_slots.open(request, request.app.state.timeline.stream(since),
+                                               media_type="text/event-stream",
+                                               headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
 
 
 @router.post("/entries/{entry_id}/comments", status_code=202, response_model=CommentModerated,

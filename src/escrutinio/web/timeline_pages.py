@@ -22,7 +22,7 @@ from ..domain.timeline import BULLETIN, KEY, Entry
 from ..publish.atom import FeedEntry, atom_feed
 from ..publish.markdown import headline, plain_text, render_markdown
 from ..services.timeline import Timeline
-from .caching import cached
+from .caching import cached, public_base
 from .i18n import Language
 from .timeline_api import MAX_ID, limit_comments
 from .timeline_models import trail_out
@@ -152,7 +152,7 @@ def atom(request: Request):
     pages = _pages(request)
     lang = pages.language(request)
     tv = timeline_view(request, lang)
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     election = request.app.state.store.election()
     entries = [_feed_entry(tv, e, base) for e in tv.view.entries]
     updated = max([e.updated for e in entries] + [e.deleted for e in entries if e.deleted]
@@ -199,7 +199,7 @@ async def comment_form(request: Request, entry_id: int):
 def _json_ld(request: Request, tv: TimelineView) -> str:
     """schema.org LiveBlogPosting for search engines and aggregators (escaped for a <script> block)."""
     election = request.app.state.store.election()
-    base = str(request.base_url).rstrip("/")
+    base = public_base(request)
     shown = [e for e in tv.view.entries if not e.deleted]
     updates = [{"@type": "BlogPosting", "@id": f"{base}/timeline/entries/{e.id}",
                 "url": f"{base}/timeline#entry-{e.id}", "headline": tv.headline(e),

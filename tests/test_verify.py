@@ -253,6 +253,23 @@ def test_signatures_checked_by_worker_processes_are_reported_the_same(night, mon
     assert report.counts["signatures"] == report.counts["log actas"] + 1
 
 
+def test_each_actas_history_built_when_asked_is_the_whole_logs(night):
+    """LoggedHistory (what verify checks each published acta's history against, one acta at a time) gives
+    what logged_history gives from the whole log, for every acta, those resolved and annulled included."""
+    from escrutinio.services import published
+    from escrutinio.verify.actas import LoggedHistory, logged_actas, logged_history
+    from escrutinio.verify.chain import parse_leaves
+
+    store, ids = night
+    records, _ = parse_leaves(Report("test"), published.log_leaves(store, 0, 10_000)["leaves"])
+    whole = logged_history(records)
+    asked = LoggedHistory(records, logged_actas(Report("test"), records))
+    assert set(ids.values()) <= set(whole) and any(len(entries) > 1 for entries in whole.values())
+    for acta_id, entries in whole.items():
+        assert asked.get(acta_id) == entries
+    assert asked.get(10 ** 9, []) == []
+
+
 def test_a_deleted_acta_is_named(night):
     store, ids = night
     victim = ids["T1Q"]

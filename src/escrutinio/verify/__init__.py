@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from .actas import check_actas, logged_actas, logged_history
+from .actas import LoggedHistory, check_actas, logged_actas
 from .anchors import KeyLog, check_election_leaf
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
 from .common import b64
@@ -94,7 +94,7 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
     key_log.compare_published(keys)
     logged = logged_actas(report, records)
     published = (item for page in source.acta_pages() for item in page)
-    history = logged_history(records)  # before the actas' log records are cut down
+    history = LoggedHistory(records, logged)
     by_id = check_actas(report, tree, key_log, published, logged, records, len(records), history)
     del history
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)

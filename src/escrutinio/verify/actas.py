@@ -8,7 +8,7 @@ import multiprocessing
 import sys
 import os
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .anchors import KeyLog
@@ -60,6 +60,34 @@ def logged_history(records: list[dict | None]) -> dict[object, list[dict]]:
     return found
 
 
+class LoggedHistory:
+    """What logged_history gives, built for one acta when asked: only the leaves after an acta's first one
+    (its events, a second arrival) are kept aside, so a night of millions of actas needs no list apiece."""
+
+    def __init__(self, records: list[Mapping | None], logged: dict[int, tuple[int, Mapping]]):
+        self.logged = logged
+        self.later: dict[object, list[Mapping]] = {}
+        for record in records:
+            kind = record.get("kind") if record else None
+            if kind == "event":
+                self.later.setdefault(record.get("acta_id"), []).append(record)
+            elif kind == "acta" and (logged.get(record.get("id")) or (None, None))[1] is not record:
+                self.later.setdefault(record.get("id"), []).append(record)
+
+    def get(self, acta_id: object, default: list[dict] | None = None) -> list[dict] | None:
+        first = self.logged.get(acta_id)
+        found = ([first[1]] if first else []) + self.later.get(acta_id, [])
+        return [_history_entry(record) for record in found] if found else default
+
+
+def _history_entry(record: Mapping) -> dict:
+    if record.get("kind") == "acta":
+        reasons = record.get("reasons") if isinstance(record.get("reasons"), list) else []
+        return {"at": record.get("received_at"), "action": record.get("status"), "operator": record.get("operator"),
+                "reason": "; ".join(map(str, reasons))}
+    return {k: record.get(k) for k in ("at", "action", "operator", "reason")}
+
+
 def check_history(report: Report, by_id: dict[int, dict], events: dict[object, list[dict]]) -> None:
     """Each published acta's history (what its table's page shows) is exactly its event leaves."""
     for acta_id, item in by_id.items():
@@ -86,7 +114,7 @@ def check_history_of(report: Report, acta_id: object, item: dict, logged: list[d
 
 def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[dict],
                 logged: dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
-                history: dict[object, list[dict]] | None = None) -> dict[int, dict]:
+                history: dict[object, list[dict]] | LoggedHistory | None = None) -> dict[int, dict]:
     """Compare both sides, acta by acta; returns each published acta's {"status", "acta"} by id.
 
     ``published`` may be a stream: each acta is checked as it comes and only its status and content are

@@ -95,8 +95,8 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
     logged = logged_actas(report, records)
     published = (item for page in source.acta_pages() for item in page)
     history = LoggedHistory(records, logged)
-    by_id = check_actas(report, tree, key_log, published, logged, records, len(records), history)
-    del history
+    statuses = check_actas(report, tree, key_log, published, logged, records, len(records), history)
+    del history, logged  # the replay reads the records themselves
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)
     placed, seen, heads = set(), {}, []
@@ -129,4 +129,4 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
     chain.check_expected(listed)
     stray_bulletin_leaves(report, records, placed)
     replay.advance(len(records))
-    replay.check_statuses(by_id)
+    replay.check_statuses(statuses)

@@ -114,15 +114,14 @@ def check_history_of(report: Report, acta_id: object, item: dict, logged: list[d
 
 def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[dict],
                 logged: dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
-                history: dict[object, list[dict]] | LoggedHistory | None = None) -> dict[int, dict]:
-    """Compare both sides, acta by acta; returns each published acta's {"status", "acta"} by id.
+                history: dict[object, list[dict]] | LoggedHistory | None = None) -> dict[int, object]:
+    """Compare both sides, acta by acta; returns each published acta's status by id.
 
-    ``published`` may be a stream: each acta is checked as it comes and only its status and content are
-    kept, and its log record (``records``, ``logged``) is cut down to what the replay reads (SLIM); so a night
+    ``published`` may be a stream: each acta is checked as it comes and only its status is kept, and its log record (``records``, ``logged``) is cut down to what the replay reads (SLIM); so a night
     of millions of actas fits in memory. With ``history`` (logged_history), each published acta's history is
     checked against it as the acta comes. Signatures are checked with the key the log registered for the
     table before the acta's leaf (for an acta missing from the log: the last key of all ``leaves``)."""
-    by_id: dict[int, dict] = {}
+    by_id: dict[int, object] = {}
     signer = Signatures(report, tree, keys, parallel=len(logged) >= PARALLEL_FROM)
     try:
         for item in published:
@@ -170,22 +169,18 @@ def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: ob
 
 
 def _kept(item: dict, entry: tuple[int, dict] | None, logged: dict[int, tuple[int, dict]],
-          records: list[dict | None]) -> dict:
-    """What is kept of a checked acta: its published status and content (the log's, when they are equal, so
-    one copy is held), and its log record cut down to SLIM."""
-    status, acta = item.get("status"), item.get("acta")
-    if entry is None:
-        return {"status": status, "acta": acta}
-    position, leaf = entry
-    if leaf.get("acta") == acta:
-        acta = leaf.get("acta")
-    if isinstance(leaf, ActaLeaf):
-        leaf.drop(*(key for key in ActaLeaf.FIELDS if key not in SLIM))
-    elif records[position] is leaf:
-        slim = {key: leaf[key] for key in SLIM if key in leaf}
-        records[position] = slim
-        logged[item.get("id")] = (position, slim)
-    return {"status": sys.intern(status) if type(status) is str else status, "acta": acta}
+          records: list[dict | None]) -> object:
+    """What is kept of a checked acta: its published status; and its log record, cut down to SLIM."""
+    status = item.get("status")
+    if entry is not None:
+        position, leaf = entry
+        if isinstance(leaf, ActaLeaf):
+            leaf.drop(*(key for key in ActaLeaf.FIELDS if key not in SLIM))
+        elif records[position] is leaf:
+            slim = {key: leaf[key] for key in SLIM if key in leaf}
+            records[position] = slim
+            logged[item.get("id")] = (position, slim)
+    return sys.intern(status) if type(status) is str else status
 
 
 def _differences(published: dict, logged: dict) -> list[str]:

@@ -390,12 +390,12 @@ class Replay:
             if contest not in tree.contests:
                 report.add("figure", f"{where}, {tree.label(code)}: publishes unknown contest {contest!r}")
 
-    def check_statuses(self, published: dict[int, dict]) -> None:
-        """The actas' statuses published now against where the whole log leads."""
-        for acta_id, item in published.items():
-            if acta_id in self.status and item.get("status") != self.status[acta_id]:
-                self.report.add("status", f"{label(acta_id, item.get('acta'))}: published status "
-                                          f"{item.get('status')}, but the log leads to {self.status[acta_id]}")
+    def check_statuses(self, published: dict[int, object]) -> None:
+        """The actas' statuses published now (acta id -> status) against where the whole log leads."""
+        for acta_id, status in published.items():
+            if acta_id in self.status and status != self.status[acta_id]:
+                self.report.add("status", f"{label(acta_id, self.acta[acta_id])}: published status {status}, but "
+                                          f"the log leads to {self.status[acta_id]}")
 
 
 _MISSING = object()

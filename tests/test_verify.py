@@ -270,6 +270,24 @@ def test_each_actas_history_built_when_asked_is_the_whole_logs(night):
     assert asked.get(10 ** 9, []) == []
 
 
+def test_an_acta_leaf_held_in_slots_reads_as_the_dict_it_was_parsed_from():
+    from escrutinio.verify.chain import _short
+    from escrutinio.verify.common import ActaLeaf
+
+    record = {"acta": {"table": "T1", "contest": "Q"}, "digest": "d", "id": 7, "kind": "acta", "reasons": [],
+              "status": "counted"}
+    leaf = ActaLeaf.of(dict(record))
+    assert isinstance(leaf, ActaLeaf) and leaf == record and dict(leaf) == record and leaf["id"] == 7
+    assert leaf.get("signature") is None and "signature" not in leaf and len(leaf) == 6
+    with pytest.raises(KeyError):
+        leaf["signature"]
+    assert json.loads(_short(leaf)) == record
+    leaf.drop("digest", "signature")
+    assert "digest" not in leaf and len(leaf) == 5
+    odd = {**record, "extra": 1}  # a field it does not know: the dict is kept as it is
+    assert ActaLeaf.of(odd) is odd
+
+
 def test_a_deleted_acta_is_named(night):
     store, ids = night
     victim = ids["T1Q"]

@@ -262,7 +262,7 @@ def stray_bulletin_leaves(report: Report, records: list[dict | None], placed: se
 
 
 def _short(record: dict) -> str:
-    text = json.dumps(record, ensure_ascii=False, sort_keys=True)
+    text = json.dumps(dict(record), ensure_ascii=False, sort_keys=True)
     return text if len(text) <= 200 else text[:200] + "…"
 
 

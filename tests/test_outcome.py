@@ -318,3 +318,12 @@ def test_double_majority_and_tie_breaker_decided_never_change(cantons, which):
         after = run(finals)
         assert (after["status"] if after["status"] != "decided" else "leading", after["winners"]) == \
             (now["status"] if now["status"] != "decided" else "leading", now["winners"]), finals
+
+
+def test_the_runoff_example_of_the_format_page():
+    # docs/formats/election.md: Bea (2,159) and Ciro (1,900) are 259 apart, so the pair holds up to 258 ballots.
+    race = (3_329, 2_159, 1_900, 1_612, 1_000)
+    assert outcome(Rule("majority"), counts(*race, remaining=2_000))["decided"] is False
+    assert outcome(Rule("majority"), counts(*race, remaining=259))["decided"] is False
+    held = outcome(Rule("majority"), counts(*race, remaining=258))
+    assert (held["status"], held["runoff"], held["decided"]) == ("runoff", ["O1", "O2"], True)

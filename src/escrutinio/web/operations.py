@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from fastapi import APIRouter, Request
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from .. import services
 from ..domain.errors import NotFound
@@ -29,7 +29,7 @@ class Decision(Strict):
 
 
 class Resolution(Decision):
-    count_quarantined: bool = False
+    count_quarantined: StrictBool = False  # true or false: not 0, 1 or "yes"
 
 
 @router.post("/bulletins", status_code=201, responses={401: PROBLEM, 403: PROBLEM, 503: PROBLEM})

@@ -6,7 +6,7 @@ import datetime as dt
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
+from pydantic import Field, StrictBool
 
 from ..domain.timeline import (MAX_BODY, MAX_COMMENT, MAX_NAME, MAX_REASON, MAX_TITLE, MAX_URL, Change, Comment,
                                Entry, word_diff)
@@ -31,7 +31,7 @@ class EntryIn(Strict):
     body: str = Field("", max_length=MAX_BODY, pattern=OPTIONAL_TEXT,
                       description="Markdown; may be empty only when the entry carries a media link")
     kind: Literal["note", "key"] = Field("note", description="key: a key event, highlighted and listed apart")
-    pinned: bool = False
+    pinned: StrictBool = False  # true or false: not 0, 1 or "yes"
     media_url: str | None = Field(None, max_length=MAX_URL, pattern=WEB_ADDRESS,
                                   description="An image (.png, .jpg, …) or a page to show as a link card")
     media_title: str | None = Field(None, max_length=MAX_TITLE, pattern=OPTIONAL_TEXT)

@@ -95,7 +95,18 @@ def parse_message(text: str, election: Election,
                     "send INC <place> <category> <text> or RES <table> <contest> <option>=<votes> …")]
 
 
+_LAST_BOOKS: list = [None, None]  # (election, its books): a night reads one election, many messages
+
+
 def code_books(election: Election) -> dict[str, CodeBook]:
+    if _LAST_BOOKS[0] is election:
+        return _LAST_BOOKS[1]
+    books = _books(election)
+    _LAST_BOOKS[:] = [election, books]
+    return books
+
+
+def _books(election: Election) -> dict[str, CodeBook]:
     return {"table": CodeBook([t.code for t in election.tables]),
             "place": CodeBook([t.code for t in election.tables] + [c.code for c in election.centres]
                               + [a.code for a in election.areas]),

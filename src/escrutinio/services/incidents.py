@@ -93,11 +93,11 @@ def draft_entry(store: Store, incident_id: int) -> str:
             f"{where}\n\n{shown['description']}")
 
 
-def post_to_timeline(store: Store, incident_id: int, *, editor: str) -> int:
+def post_to_timeline(store: Store, incident_id: int, *, editor: str, now: dt.datetime | None = None) -> int:
     """Post a verified incident's draft entry on the timeline in one action; the entry's id."""
     from . import timeline
 
-    entry = timeline.post_entry(store, draft_entry(store, incident_id), author=editor)
+    entry = timeline.post_entry(store, draft_entry(store, incident_id), author=editor, now=now)
     with store.transaction() as conn:
         store.update_incident(conn, incident_id, {"timeline_entry_id": entry.id})
     return entry.id

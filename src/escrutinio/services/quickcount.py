@@ -7,6 +7,7 @@ is separate from the official count: nothing here reads or writes actas.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from pathlib import Path
 
@@ -93,11 +94,12 @@ def estimate_json(found: qc.Estimate) -> dict:
 
 # -- the night's quick count: a saved sample, observers' reports, the check against the official count
 
-def save_sample(store: Store, seed: str, size: int, level: str | None = None) -> list[qc.SampledTable]:
+def save_sample(store: Store, seed: str, size: int, level: str | None = None,
+                now: dt.datetime | None = None) -> list[qc.SampledTable]:
     """Draw the sample and keep its seed, size and strata as the night's quick count."""
     drawn = draw(store, seed, size, level)
     with store.transaction() as conn:
-        store.save_sample(conn, seed, size, level, now_utc())
+        store.save_sample(conn, seed, size, level, now or now_utc())
     return drawn
 
 

@@ -34,17 +34,18 @@ class Answer:
     repeated: bool = False  # the same message was received before; nothing new was stored
 
 
-def receive_sms(store: Store, gateway: str, content_type: str, body: bytes) -> tuple[Answer, str, bytes]:
+def receive_sms(store: Store, gateway: str, content_type: str, body: bytes,
+                now: dt.datetime | None = None) -> tuple[Answer, str, bytes]:
     """Take one webhook call: the answer, and the reply as the gateway wants it (media type, bytes)."""
     module = sms.gateway(gateway)
     if module is None:
         raise NotFound("SMS gateway", gateway)
     inbound = module.parse(content_type, body)
-    answer = _receive(store, module.NAME, inbound)
+    answer = _receive(store, module.NAME, inbound, now)
     return (answer, *module.reply(answer.reply, inbound.sender))
 
 
-def _receive(store: Store, channel: str, inbound: sms.Inbound) -> Answer:
+def _receive(store: Store, channel: str, inbound: sms.Inbound, now: dt.datetime | None) -> Answer:
     before = store.message(channel, inbound.message_id)
     if before is not None:
         return Answer(before["outcome"], before["reply"], repeated=True)
@@ -53,7 +54,7 @@ def _receive(store: Store, channel: str, inbound: sms.Inbound) -> Answer:
     try:
         with store.transaction() as conn:
             return _record(store, conn, channel, inbound.message_id, phone or inbound.sender[:64], found,
-                           inbound.text)
+                           inbound.text, now)
     except WriteConflict:  # the same message arrived twice at once: the other one stored it
         before = store.message(channel, inbound.message_id)
         if before is None:
@@ -61,16 +62,17 @@ def _receive(store: Store, channel: str, inbound: sms.Inbound) -> Answer:
         return Answer(before["outcome"], before["reply"], repeated=True)
 
 
-def submit_web(store: Store, observer_id: int, observer: Observer, text: str, token_name: str) -> Answer:
+def submit_web(store: Store, observer_id: int, observer: Observer, text: str, token_name: str,
+               now: dt.datetime | None = None) -> Answer:
     """A report typed in the web form by an observer holding a token (same grammar, same reply)."""
     message_id = f"web-{uuid.uuid4().hex}"
     with store.transaction() as conn:
-        return _record(store, conn, "web", message_id, token_name[:64], (observer_id, observer), text)
+        return _record(store, conn, "web", message_id, token_name[:64], (observer_id, observer), text, now)
 
 
 def _record(store: Store, conn: Connection, channel: str, message_id: str, sender: str,
-            found: tuple[int, Observer] | None, text: str) -> Answer:
-    now = now_utc()
+            found: tuple[int, Observer] | None, text: str, now: dt.datetime | None = None) -> Answer:
+    now = now or now_utc()
     observer_id = found[0] if found else None
     if found is None or found[1].status != ACCREDITED:
         answer = Answer(UNKNOWN_SENDER, NOT_REGISTERED)

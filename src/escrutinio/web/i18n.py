@@ -145,3 +145,22 @@ class Language:
         if isinstance(value, str):
             value = dt.datetime.fromisoformat(value)
         return format_datetime(value, format="medium", tzinfo=ZoneInfo(time_zone), locale=self.locale)
+
+# Observers, incidents, the quick count and claims (web/observation)
+MESSAGES["es"].update({
+    "Independent observation": "Observación independiente", "Accredited observers": "Observadores acreditados",
+    "international": "internacionales", "national": "nacionales", "media": "medios", "party witness": "testigos",
+    "Quick count": "Conteo rápido",
+    "an estimate by observers from a random sample of tables, not the official count":
+        "una estimación de observadores a partir de una muestra aleatoria de mesas, no el conteo oficial",
+    "sampled tables reported": "mesas de la muestra reportadas", "Option": "Opción",
+    "95 % interval": "intervalo de 95 %", "Official": "Oficial", "outside the interval": "fuera del intervalo",
+    "Incidents per": "Incidencias por", "Every incident": "Todas las incidencias", "Incidents": "Incidencias",
+    "Claims checked against the count": "Afirmaciones contrastadas con el conteo", "Claims": "Afirmaciones",
+    "supported": "confirmada", "contradicted": "desmentida", "not yet checkable": "aún no verificable",
+    "Observer report": "Reporte de observación", "Your observer token": "Su credencial (token) de observador",
+    "Report": "Reporte", "Send": "Enviar", "How to write a report": "Cómo escribir un reporte",
+    "Per area": "Por área", "List": "Lista", "No incident reported.": "No se ha reportado ninguna incidencia.",
+    "Category": "Categoría", "Status": "Estado", "all": "todas", "Filter": "Filtrar", "None yet": "Ninguna aún",
+    "No claim recorded.": "No hay afirmaciones registradas.",
+})

@@ -17,6 +17,7 @@ from ..services import results
 from .api import MAX_BULLETIN
 from .i18n import LANGUAGES, Language
 from .timeline_pages import aside as timeline_aside
+from .observation.pages import home_panel
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -109,7 +110,8 @@ def home(request: Request):
     return pages.render(request, "home.html", bulletin=bulletin, json_twin="/api/v1/bulletins/latest", live=True,
                         map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
                         area=bulletin.root if bulletin else None,
-                        children=bulletin.children(bulletin.root["code"]) if bulletin else [])
+                        children=bulletin.children(bulletin.root["code"]) if bulletin else [],
+                        observation=home_panel(pages.store))
 
 
 @router.get("/areas", response_class=HTMLResponse)

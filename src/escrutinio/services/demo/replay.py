@@ -17,7 +17,7 @@ from ..election import init_election
 from ..intake import Outcome, ingest_records
 from ..keys import generate_keys, register_keys, sign_record
 from ..resolve import resolve_conflict
-from . import coverage
+from . import coverage, observation
 from .generate import Night, generate
 
 WINDOW = dt.timedelta(minutes=5)
@@ -48,6 +48,7 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     register_keys(store, {t: signatures.public_key(k) for t, k in private.items()},
                   now=night.arrivals[0].at - dt.timedelta(hours=12))
     events = _timeline(night, lambda record: sign_record(election, record, private[record["table"]]))
+    events = _with_observers(events, observation.prepare(store, night))
     clock = _Clock(events[0][0], speed)
     report = ReplayReport(election, [], {}, 0)
     written: dict[str, int] = {}  # the coverage's entries by name
@@ -63,6 +64,8 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
             report.resolutions += _resolve(store, payload, at)
         elif kind == "coverage":
             coverage.play(store, payload, written)
+        elif kind == "observation":
+            payload(store, at)
         else:
             bulletin = publish_bulletin(store, now=at)
             report.bulletins.append(bulletin)
@@ -90,6 +93,15 @@ def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datet
     events += [(item.at.astimezone(dt.timezone.utc), 3, "coverage", item) for item in coverage.COVERAGE]
     events.sort(key=lambda e: (e[0], e[1]))
     return [(at, kind, payload) for at, _, kind, payload in events]
+
+
+def _with_observers(events: list, observed: list) -> list:
+    """The observers' reports and claims, placed in night order among the other events."""
+    merged = [(at, n, kind, payload) for n, (at, kind, payload) in enumerate(events)]
+    merged += [(at.astimezone(dt.timezone.utc), len(events) + n, "observation", act)
+               for n, (at, act) in enumerate(observed)]
+    merged.sort(key=lambda e: (e[0], e[1]))
+    return [(at, kind, payload) for at, _, kind, payload in merged]
 
 
 def _resolve(store: Store, resolution, at: dt.datetime) -> int:

@@ -41,3 +41,15 @@ async def observe_send(request: Request):
         kept = text
     return request.app.state.pages.render(request, "observe.html", status=status, categories=CATEGORIES,
                                           answer=reply, token=token, text=kept)
+
+
+def home_panel(store) -> dict | None:
+    """What the home page shows of the observers, beside the official figures (None: nothing to show)."""
+    from ... import services
+
+    summary = services.observers.summary(store)
+    quick = services.quickcount.status(store)
+    counts = [row for row in services.incidents.counts_by_area(store) if row["incidents"]]
+    if not summary["accredited"] and quick["sample"] is None and not counts:
+        return None
+    return {"observers": summary, "quickcount": quick, "incidents": counts}

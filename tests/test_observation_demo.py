@@ -1,0 +1,62 @@
+"""The demo night's observers, incidents, quick count and claims (issue: independent eyes on the night).
+
+Expected counts come from the demo's own script (services/demo/observation.py, shaped like the 2007
+night's published figures); the claim's verdict from the CNE's first bulletin.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fastapi.testclient import TestClient
+
+from escrutinio import services
+from escrutinio.settings import load_settings
+from escrutinio.web.app import create_app
+
+
+@pytest.fixture(scope="module")
+def store(demo_night):
+    opened = services.open_store(f"sqlite:///{demo_night / 'escrutinio.db'}")
+    yield opened
+    opened.close()
+
+
+def test_observer_counts_are_the_nights(store):
+    summary = services.observers.summary(store)
+    # 64 + 47 international, 1,500 + 500 national, 1,200 + 900 + 600 + 300 media, 40 + 40 party witnesses
+    assert summary["kinds"] == {"international": 111, "national": 2000, "media": 3000, "party_witness": 80}
+
+
+def test_the_quick_count_has_its_sample_and_holds_the_official_count(store):
+    found = services.quickcount.status(store)
+    assert found["sample"]["size"] == 1500 and found["sample"]["strata"] == "estado"
+    a = next(c for c in found["contests"] if c["contest"] == "A")
+    assert a["sampled_tables"] == 1500 and a["reports"] > 1400
+    assert a["official"] is not None and a["official"]["outside"] == []
+    assert services.reports.message_counts(store)["unknown_sender"] == 0
+
+
+def test_the_2020_claim_is_contradicted_and_the_blogs_waits(store):
+    claims = {c["author"]: c for c in services.claims.list_claims(store)}
+    agency = claims["Agencia de noticias (demo)"]
+    assert agency["verdict"] == "contradicted" and agency["reason"].startswith("NO leads SI by")
+    assert claims["Blog de análisis electoral (demo)"]["verdict"] == "not_yet_checkable"
+
+
+def test_incidents_through_the_night(store):
+    listed = services.incidents.list_incidents(store)
+    assert 25 <= len(listed) <= 60
+    [arrests] = [i for i in listed if i["category"] == "arrest"]
+    assert arrests["status"] == "verified" and arrests["description"].startswith("46 personas")
+    assert arrests["timeline_entry"] is not None
+    harassment = [i for i in listed if i["category"] == "harassment"]
+    assert len(harassment) == 2 and harassment[0]["areas"][1] == "TA"
+    assert sum(1 for i in harassment if i["duplicate_of"]) == 1
+
+
+def test_the_home_page_shows_observers_incidents_and_the_quick_count_beside_the_official(store):
+    with TestClient(create_app(load_settings(database_url=store.url), store)) as client:
+        page = client.get("/?lang=en").text
+    assert "Accredited observers" in page and "5,191" in page
+    assert "Quick count" in page and "not the official count" in page and "Official (bulletin" in page
+    assert "Incidents per estado" in page and "/incidents?area=TA" in page

@@ -33,7 +33,7 @@ FORMS = {
                        + r"\s*(?:points|pts)?)?\s*\.?$", re.I),
     "wins": re.compile(_CONTEST + r"(?P<a>\S+)\s+wins\s*\.?$", re.I),
     "turnout": re.compile(_CONTEST + r"turnout\s+(?P<op>above|below)\s+" + _NUMBER + r"\s*%?\s*\.?$", re.I),
-    "gain": re.compile(_CONTEST + r"(?P<a>\S+)\s+gained\s+(?P<op>less|more)\s+than\s+(?P<n>[\d,]+)\s+votes\s+over\s+"
+    "gain": re.compile(_CONTEST + r"(?P<a>\S+)\s+gained\s+(?P<op>less|more)\s+than\s+(?P<n>\d[\d,]*)\s+votes\s+over\s+"
                        r"the\s+previous\s+election\s*\.?$", re.I),
 }
 HELP = ("write it in one of the forms of docs/observers.md, e.g. 'in contest A, SI leads NO by 6 to 8 points', "

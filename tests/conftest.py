@@ -30,6 +30,7 @@ PG_URL = os.environ.get("ESCRUTINIO_TEST_POSTGRESQL_URL", "postgresql+psycopg://
 REQUIRE_PG = os.environ.get("ESCRUTINIO_REQUIRE_POSTGRESQL") == "1"
 BACKENDS = ["sqlite", "postgresql"]
 READY_SECONDS = 120  # a generous bound for a started server to answer on a loaded machine
+WAIT_SECONDS = 120  # a generous bound for an event on a loaded machine: assert what happened, not how fast
 
 
 def _pg_available() -> str | None:
@@ -179,3 +180,11 @@ def asgi_get_scope(path: str, query: str = "", headers: list[tuple[bytes, bytes]
             "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query.encode(),
             "root_path": "", "headers": [(b"host", b"testserver"), *headers],
             "client": ("testclient", 50000), "server": ("testserver", 80)}
+
+
+def wait_for(condition, what: str, seconds: float = WAIT_SECONDS) -> None:
+    """Wait until ``condition()`` holds; fail naming ``what`` after a generous ``seconds`` (never a speed test)."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.02)

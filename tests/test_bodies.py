@@ -13,7 +13,6 @@ import json
 import select
 import socket
 import threading
-import time
 from pathlib import Path
 from urllib.parse import urlencode
 

@@ -50,7 +50,7 @@ from escrutinio.services.tokens import create_token
 from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
 
-from .conftest import PG_URL, cli_env, free_port, require_postgresql
+from .conftest import PG_URL, cli_env, free_port, require_postgresql, wait_for
 from .factory import acta, small_election
 
 API = "/api/v1"
@@ -310,18 +310,11 @@ def serving(app) -> Iterator[str]:
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: server.started, "the server to start")
+        wait_for(lambda: server.started, "the server to start", WAIT_SECONDS)
         yield f"http://127.0.0.1:{server.config.port}"
     finally:
         server.should_exit = True
         thread.join(WAIT_SECONDS)
-
-
-def wait_for(condition, what: str) -> None:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"waited {WAIT_SECONDS} s for {what}"
-        time.sleep(0.01)
 
 
 def test_a_fault_in_the_middle_of_a_busy_ingest_loses_nothing(fault, tmp_path):
@@ -340,12 +333,12 @@ def test_a_fault_in_the_middle_of_a_busy_ingest_loses_nothing(fault, tmp_path):
         threads = [threading.Thread(target=sending.client, daemon=True) for _ in range(CLIENTS)]
         for thread in threads:
             thread.start()
-        wait_for(lambda: sending.acknowledged >= TABLES // 3 or sending.unexpected, "a third of the actas")
+        wait_for(lambda: sending.acknowledged >= TABLES // 3 or sending.unexpected, "a third of the actas", WAIT_SECONDS)
         fault.start()
-        wait_for(lambda: sending.refused >= 2 * CLIENTS or sending.unexpected, "writes refused by the fault")
+        wait_for(lambda: sending.refused >= 2 * CLIENTS or sending.unexpected, "writes refused by the fault", WAIT_SECONDS)
         refused_during = sending.refused
         fault.end()
-        wait_for(lambda: not sending.left or sending.unexpected, "every acta to be acknowledged")
+        wait_for(lambda: not sending.left or sending.unexpected, "every acta to be acknowledged", WAIT_SECONDS)
         for thread in threads:
             thread.join(WAIT_SECONDS)
     assert not sending.unexpected, sending.unexpected[:5]

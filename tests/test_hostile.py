@@ -17,7 +17,6 @@ import json
 import socket
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -34,6 +33,7 @@ from escrutinio.intake.definition import load_definition
 from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
 
+from .conftest import WAIT_SECONDS, wait_for
 from .factory import acta, small_election
 from .test_api import API, assert_problem, make_client, post
 
@@ -379,13 +379,10 @@ def live(small_store):
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 120  # generous: a loaded machine starts slowly
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert server.started
+    wait_for(lambda: server.started, "uvicorn to start")
     yield port, token
     server.should_exit = True
-    thread.join(timeout=10)
+    thread.join(WAIT_SECONDS)
 
 
 def send_until_answered(port: int, head: bytes, chunks, cap: int) -> tuple[bytes, int]:

@@ -25,7 +25,7 @@ from escrutinio.settings import load_settings
 from escrutinio.web.app import create_app
 from escrutinio.web.timeline_live import TimelineHub
 
-from .conftest import asgi_get_scope
+from .conftest import WAIT_SECONDS, asgi_get_scope
 from .factory import acta
 
 API = "/api/v1/timeline"
@@ -372,7 +372,6 @@ def test_since_answers_only_what_changed_and_can_be_cached(client):
     assert first["id"] != second["id"]
 
 
-WAIT_SECONDS = 120  # a generous bound for an event on a loaded machine: assert what happened, not how fast
 
 
 def _sse_events(app, query: str, headers: list, until, timeout: float = WAIT_SECONDS) -> list[tuple[str, str, dict]]:

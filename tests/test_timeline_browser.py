@@ -148,7 +148,7 @@ def test_two_readers_follow_posts_corrections_and_bulletins_live(browser, site, 
         assert cli.stdout.strip() == f"Bulletin 1 is entry {again.json()['id']}."
         # Events come in the order they were written: once an entry posted after the CLI's call is on every
         # page, a duplicate that call might have made would be there too.
-        later = httpx.post(f"{site}{API}/entries", headers=night["editor"], timeout=10,
+        later = httpx.post(f"{site}{API}/entries", headers=night["editor"], timeout=60,
                            json={"body": "Seguimos atentos."})
         assert later.status_code == 201, later.text
         for tab in readers:

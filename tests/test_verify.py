@@ -15,7 +15,6 @@ import json
 import socket
 import sys
 import threading
-import time
 import zlib
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from escrutinio.verify.sources import SourceError, _pages
 from escrutinio.web.app import create_app
 from escrutinio.web.published_api import router as published_router
 
-from .conftest import escrutinio
+from .conftest import WAIT_SECONDS, escrutinio, wait_for
 from .factory import acta, small_election
 
 T0 = dt.datetime(2024, 5, 5, 22, 0, tzinfo=dt.timezone.utc)
@@ -147,15 +146,12 @@ class _Server:
 
     def __enter__(self) -> str:
         self.thread.start()
-        deadline = time.monotonic() + 120  # generous: a loaded machine starts slowly
-        while not self.server.started:
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.05)
+        wait_for(lambda: self.server.started, "uvicorn to start")
         return f"http://127.0.0.1:{self.port}"
 
     def __exit__(self, *exc) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        self.thread.join(WAIT_SECONDS)
 
 
 def test_a_clean_night_verifies_over_http(sqlite_night):
@@ -609,13 +605,9 @@ def test_the_command_wants_exactly_one_source(tmp_path, args):
 
 
 def test_the_demo_night_verifies(demo_night):
-    started = time.monotonic()
     done = escrutinio(demo_night, "verify", "--db", "sqlite:///escrutinio.db")
-    took = time.monotonic() - started
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr
     assert "5 bulletins" in done.stdout or "bulletins (" in done.stdout
-    print(f"\nescrutinio verify on the demo night: {took:.1f} s\n{done.stdout}", file=sys.stderr)
-    assert took < 120  # about 26 s on two cores; the bound only catches a collapse
 
 
 # -- its own arithmetic, cross-checked ---------------------------------------------------------------------

@@ -133,6 +133,8 @@ ROUTES = [("POST", "/api/v1/actas", "transmission", "max_body_bytes"),
           ("POST", "/api/v1/actas/1/resolve", "transmission", "max_write_body_bytes"),
           ("POST", "/api/v1/timeline/entries/1/comments", None, "max_comment_bytes"),
           ("POST", "/timeline/entries/1/comments", None, "max_comment_bytes"),
+          ("POST", "/api/v1/sms/twilio", None, "max_comment_bytes"),
+          ("POST", "/observe", None, "max_comment_bytes"),
           ("GET", "/api/v1/bulletins", None, "max_comment_bytes"),
           ("GET", "/timeline", None, "max_comment_bytes")]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, HTTPException, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from ...domain.errors import EscrutinioError
@@ -16,7 +16,6 @@ from ...domain.messages import CATEGORIES
 from .api import submit
 
 router = APIRouter(include_in_schema=False)
-MAX_FORM_BYTES = 8_000
 
 
 @router.get("/observe", response_class=HTMLResponse)
@@ -27,9 +26,7 @@ def observe_form(request: Request):
 
 @router.post("/observe", response_class=HTMLResponse)
 async def observe_send(request: Request):
-    body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
-        raise HTTPException(413, "this report is too long")
+    body = await request.body()  # its size is bounded before it is read (web/bodies.py, max_comment_bytes)
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     token, text = form.get("token", "").strip(), form.get("text", "").strip()
     try:

@@ -30,12 +30,15 @@ def bulletin_publish(db_url: str) -> None:
 @bulletin.command("show")
 @click.argument("number", type=int, required=False)
 @click.option("--area", "area_code", help="Area or centre code (default: the whole country).")
-@click.option("--json", "as_json", is_flag=True, help="The bulletin's header and the area's figures as JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="The bulletin's header and the area's figures as JSON; with a previous election loaded, each "
+                   "contest's comparison with it too.")
 @click.option("--full", is_flag=True, help="The bulletin's head as canonical JSON (its SHA-256 is the hash).")
 @db_option
 def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full: bool, db_url: str) -> None:
     """Show bulletin NUMBER (default: the latest) as a table, or as JSON."""
-    shown = services.get_bulletin(open_db(db_url), number)
+    store = open_db(db_url)
+    shown = services.get_bulletin(store, number)
     if full:
         from ..domain.canonical import canonical_json
 
@@ -45,7 +48,13 @@ def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full
     if area is None:
         raise NotFound("area", area_code)
     if as_json:
-        click.echo(json.dumps({**shown.body, "hash": shown.hash, "area": area}, ensure_ascii=False, indent=2))
+        shown_json = {**shown.body, "hash": shown.hash, "area": area}
+        compared = services.comparison.comparison(store, shown, area["code"])
+        if compared:  # a previous election is loaded: each contest beside it (not part of the hash)
+            shown_json["comparison"] = compared
+            for code, found in compared.items():
+                area["results"][code]["comparison"] = found
+        click.echo(json.dumps(shown_json, ensure_ascii=False, indent=2))
         return
     click.echo(render_bulletin(shown, area["code"]), nl=False)
 

@@ -17,6 +17,7 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── ObservationRejected  an observer file, a report or a quick-count file has problems (all listed)
      │    └── MalformedWebhook  an SMS gateway's webhook body is not what that gateway sends
      ├── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
+     ├── PreviousRejected     a previous election's results file or mapping has problems (all listed)
      └── KeyChangeRefused     a table's key cannot be registered or replaced as asked
 """
 
@@ -128,6 +129,10 @@ class MalformedWebhook(ObservationRejected):
 
 class QuickCountError(EscrutinioError):
     """A quick-count sample, sample size or estimate cannot be made as asked (the message says why)."""
+
+
+class PreviousRejected(ProblemsError):
+    """A previous election's results file or its mapping has problems (all listed); nothing was stored."""
 
 
 class KeyChangeRefused(EscrutinioError):

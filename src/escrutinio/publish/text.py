@@ -145,3 +145,47 @@ def render_list(heads: list[dict], time_zone: str) -> str:
     for h in heads:
         lines.append(f"{h['number']:>4}  {h['cut_off'].astimezone(zone):%Y-%m-%d %H:%M:%S %z}     {h['hash'][:16]}…")
     return "\n".join(lines) + "\n"
+
+
+def render_comparison(bulletin: Bulletin, compared: dict[str, dict]) -> str:
+    """One area of a bulletin beside the previous election, per contest."""
+    contests = {c["code"]: c for c in bulletin.body["contests"]}
+    lines = []
+    for code, c in compared.items():
+        names = {o["code"]: o["name"] for o in contests[code]["options"]}
+        lines += [f"{contests[code]['name']} (bulletin {bulletin.number}, {_p(c['register_counted_percent'])} of the "
+                  f"register counted) vs {c['previous']}",
+                  f"  {'option':<14}{'was':<18}{'votes':>12}{'before':>12}{'change':>12}{'points':>9}"]
+        for option, o in c["options"].items():
+            if o["previous_option"] is None:
+                lines.append(f"  {names[option]:<14}(no counterpart)")
+                continue
+            lines.append(f"  {names[option]:<14}{(o['previous_name'] or '')[:17]:<18}{_n(o['votes']):>12}"
+                         f"{_n(o['previous_votes']):>12}{o['votes_change']:>+12,}{o['points_change'] or DASH:>9}")
+        lines.append(f"  turnout {_p(c['turnout'])} ({c['turnout_basis']}) vs {_p(c['previous_turnout'])}: "
+                     f"{c['turnout_change_points'] or DASH} points")
+        if c["leader_changed"]:
+            lines.append(f"  leader changed: {names.get(c['previous_leader'])} then, {names.get(c['leader'])} now")
+        lines.append("")
+    if not compared:
+        lines.append("No comparison here (no previous figures, or only part of a split area).")
+    return "\n".join(lines) + "\n"
+
+
+def render_transfer(found: dict) -> str:
+    """The transfer table: per earlier group, where its voters went (bounds, and an estimate)."""
+    names = found["row_names"]
+    lines = [f"Where the voters of {found['previous']} went in contest {found['contest']} "
+             f"(bulletin {found['bulletin']}, {found['units']:,} fully counted {found['unit_kind']}s)",
+             "  per cent of each earlier group: bounds that always hold [low–high], then an estimate (95 % interval)"]
+    for row in found["rows"]:
+        t = found["transfers"][row]
+        cells = []
+        for column in found["columns"]:
+            cell = t["to"][column]
+            low, high = cell["bounds_percent"]
+            lo, hi = cell["interval_percent"]
+            cells.append(f"{names.get(column, column)} [{low}–{high}] ~{cell['estimate_percent']} ({lo}–{hi})")
+        lines.append(f"  {names.get(row, row)} ({t['voters']:,}): " + "; ".join(cells))
+    lines += [""] + [f"  * {c}" for c in found["caveats"]]
+    return "\n".join(lines) + "\n"

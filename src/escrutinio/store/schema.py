@@ -296,3 +296,21 @@ claim = Table(
     Column("statement", Text, nullable=False),  # in the documented claim form
     Column("created_at", DateTime(timezone=True), nullable=False),
 )
+
+# -- a previous election, on this night's geography ---------------------------
+
+previous_election = Table(
+    "previous_election", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),
+    Column("settings", Text, nullable=False),  # JSON: date, options, mapping, unit, unmatched, split, source
+    Column("loaded_at", DateTime(timezone=True), nullable=False),
+)
+
+previous_unit = Table(
+    "previous_unit", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("previous_id", Integer, ForeignKey("previous_election.id"), nullable=False, index=True),
+    Column("code", String(64), nullable=False),  # tonight's table, centre or area code
+    Column("figures", Text, nullable=False),  # JSON list: registered, ballots_cast, null, votes per option
+)

@@ -25,6 +25,7 @@ from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, faults, schema
 from .observation import ObserverTables
+from .previous import PreviousTables
 from .reports import CountTables, ReportTables
 from .timeline import TimelineTables
 
@@ -36,7 +37,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store(TimelineTables, ObserverTables, ReportTables, CountTables):
+class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)

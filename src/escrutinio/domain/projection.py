@@ -1,0 +1,506 @@
+"""A projection of the final result from a partial count whose order of arrival is not random.
+
+The cities report first and remote regions last, so the tables counted at
+any moment are not a sample of the country. The projection never treats
+them as one: it predicts each uncounted part of the country from counted
+tables *like it*, in the same area.
+
+Method (``stratified-ratio/poisson-bootstrap``), every step in integers so
+that anyone can recompute it to the vote (``escrutinio verify`` does, with
+code of its own):
+
+1. Units are the polling centres (the finest level a bulletin publishes);
+   each has a counted part (votes per option, the register of its counted
+   tables) and an uncounted part (the register of the tables not counted).
+2. Strata are the areas of the deepest level (parishes in the demo). A
+   stratum with at least ``MIN_DONORS`` centres counted is predicted from
+   its own counted centres: for each option, uncounted register ×
+   (votes counted / register counted) -- a ratio estimator on the register,
+   the size every table has. A stratum with fewer is merged upwards: its
+   nearest ancestor with ``MIN_DONORS`` counted centres gives the ratio, and
+   the child of that ancestor it lies in is a *gap* (an area counted too
+   little to speak for itself).
+3. Uncertainty by bootstrap, ``REPLICATES`` replicates: each counted centre
+   gets a Poisson(1) weight (a resampling of counted centres within every
+   stratum), the ratios are recomputed, and each stratum's deviation is
+   scaled by sqrt(1 + counted register / uncounted register) so that it is
+   the error of a *prediction* of the uncounted tables, not only of the
+   ratio. A gap takes, in each replicate, the ratio of one of its sibling
+   areas picked at random (its siblings that do have enough counted
+   centres): the spread between areas, not only within one, is what an
+   area never counted might differ by. Every stratum beneath a gap shares
+   that pick, so a late region that leans differently moves as one.
+4. Per area, each option's share of the valid votes (counted plus
+   predicted) is computed in each replicate. The interval is the point
+   estimate ± ``WIDEN`` × the largest distance from it to the 2.5th or the
+   97.5th percentile of the replicates (symmetric, so it always holds the
+   estimate). ``WIDEN`` is what the back-test (bench/projection_backtest.py)
+   needed for the 95 % intervals to hold on nights with correlated biases;
+   see docs/verdicts.md.
+5. The **statistical call**: an option is called only when the interval
+   excludes every other outcome -- the leader's margin over each other
+   option stays above zero at both ends, or, under the contest's rule at the
+   rule's level, the winner's share stays past the threshold (or the yes
+   past the approval share). Seat rules, quorums and Swiss double majorities
+   get no call (their outcome depends on more than the shares projected).
+
+Random numbers come from SplitMix64 seeded with the SHA-256 of the
+contest's counters (named in the head), so a bulletin's projection is a
+function of its published counters alone. Poisson(1) draws take the upper
+32 bits of each number against the fixed thresholds ``POISSON``.
+
+An optional covariate (the previous election's votes per centre, mapped to
+this night's options) replaces the register as the size in the ratio when
+one is given (``aux_counted``, ``aux_uncounted``); a bulletin uses the
+register only until a previous election's figures are published with it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+METHOD = "stratified-ratio/poisson-bootstrap"
+LEVEL_PERCENT = 95
+REPLICATES = 200
+MIN_DONORS = 5
+WIDEN = (2, 1)  # the back-test's widening factor (numerator, denominator)
+FLOOR_TABLES = 100  # areas with fewer expected tables get no projection of their own
+MICRO = 10**8  # a share times MICRO: its percent in millionths
+# floor(2**32 * P(Poisson(1) <= k)) for k = 0..7: a weight is how many thresholds the draw reaches.
+POISSON = (1580030168, 3160060337, 3950075421, 4213413783, 4279248373, 4292415291, 4294609777, 4294923276)
+GAMMA = 0x9E3779B97F4A7C15
+
+
+def seeds(contest: str, counters_sha256: str) -> tuple[int, int]:
+    """The two SplitMix64 seeds of one contest's projection (weights, picks), from its counters' hash."""
+    digest = hashlib.sha256(f"escrutinio-projection\0{contest}\0{counters_sha256}".encode()).digest()
+    return int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big")
+
+
+def splitmix(seed: int, count: int) -> np.ndarray:
+    """The first ``count`` outputs of SplitMix64 from ``seed`` (uint64)."""
+    with np.errstate(over="ignore"):
+        z = np.uint64(seed) + np.arange(1, count + 1, dtype=np.uint64) * np.uint64(GAMMA)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def poisson_weights(seed: int, replicates: int, units: int) -> np.ndarray:
+    """A (replicates × units) matrix of Poisson(1) weights."""
+    u = (splitmix(seed, replicates * units) >> np.uint64(32)).reshape(replicates, units)
+    w = np.zeros(u.shape, dtype=np.int64)
+    for t in POISSON:
+        w += u >= np.uint64(t)
+    return w
+
+
+@dataclass
+class Frame:
+    """Units (centres) and the areas above them, for projecting.
+
+    ``chain[d, u]``: the node index of unit u's ancestor at depth d (0: the root) down to the strata's
+    depth; a unit hanging above that depth repeats its own area.
+    """
+
+    chain: np.ndarray  # (depth, units) int64
+
+
+@dataclass
+class Result:
+    """Point and replicate totals of valid votes per option, per area of every depth."""
+
+    nodes: list[np.ndarray]   # per depth: the node indexes of the groups
+    point: list[np.ndarray]   # per depth: (groups, k) int64
+    reps: list[np.ndarray]    # per depth: (B, groups, k) int64
+    strata: dict              # stratum node -> how it was predicted: "own", "complete" or ("gap", gap node, ancestor)
+
+
+def _first_of(inv: np.ndarray, groups: int) -> np.ndarray:
+    rep = np.zeros(groups, dtype=np.int64)
+    rep[inv[::-1]] = np.arange(len(inv) - 1, -1, -1)
+    return rep
+
+
+def _sum_into(values: np.ndarray, index: np.ndarray, groups: int) -> np.ndarray:
+    """Sum ``values`` (..., n, k) into ``groups`` rows by ``index`` (n), in integers."""
+    out = np.zeros(values.shape[:-2] + (groups, values.shape[-1]), dtype=np.int64)
+    if values.shape[-2] == 0:
+        return out
+    order = np.argsort(index, kind="stable")
+    sorted_index = index[order]
+    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
+    out[..., sorted_index[starts], :] = np.add.reduceat(values[..., order, :], starts, axis=-2)
+    return out
+
+
+def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.ndarray,
+            aux_uncounted: np.ndarray, seed: tuple[int, int], replicates: int = REPLICATES,
+            min_donors: int = MIN_DONORS) -> Result | None:
+    """Project the valid votes of every option at every area; None if too little is counted.
+
+    ``votes`` (units × options): counted valid votes; ``donor`` (units): the unit has tables counted;
+    ``aux_counted``/``aux_uncounted`` (units × options): the size of its counted and uncounted parts
+    (the register, or a previous election's votes for each option).
+    """
+    chain = frame.chain
+    depth = chain.shape[0]
+    k = votes.shape[1]
+    B = replicates
+    nodes, inv = [], []
+    for d in range(depth):
+        u, i = np.unique(chain[d], return_inverse=True)
+        nodes.append(u)
+        inv.append(i.reshape(-1).astype(np.int64))
+    S = len(nodes[-1])
+    up = [inv[d][_first_of(inv[-1], S)] for d in range(depth)]  # stratum -> its group at depth d
+    sizes = [len(n) for n in nodes]
+
+    donor = donor.astype(bool)
+    votes = votes.astype(np.int64) * donor[:, None]
+    aux_counted = aux_counted.astype(np.int64) * donor[:, None]
+    V = _sum_into(votes, inv[-1], S)
+    X = _sum_into(aux_counted, inv[-1], S)
+    U = _sum_into(aux_uncounted.astype(np.int64), inv[-1], S)
+    n_don = _sum_into(donor.astype(np.int64)[:, None], inv[-1], S)[:, 0]
+    Vg = [_sum_into(V, up[d], sizes[d]) for d in range(depth)]
+    Xg = [_sum_into(X, up[d], sizes[d]) for d in range(depth)]
+    ng = [_sum_into(n_don[:, None], up[d], sizes[d])[:, 0] for d in range(depth)]
+
+    # Replicates: a Poisson(1) weight for each counted unit (in unit order), sums per stratum.
+    which = np.flatnonzero(donor)
+    w = poisson_weights(seed[0], B, len(which))  # (B, donors)
+    Vb = _sum_into(w[:, :, None] * votes[which][None], inv[-1][which], S)  # (B, S, k)
+    Xb = _sum_into(w[:, :, None] * aux_counted[which][None], inv[-1][which], S)
+
+    P = np.zeros((S, k), dtype=np.int64)
+    Pb = np.zeros((B, S, k), dtype=np.int64)
+    how: dict = {}
+    gaps: dict[tuple[int, int], list[int]] = {}
+    for s in range(S):
+        node = int(nodes[-1][s])
+        if not U[s].any():
+            how[node] = "complete"
+        elif n_don[s] >= min_donors:
+            how[node] = "own"
+        else:
+            for d in range(depth - 2, -1, -1):
+                if ng[d][up[d][s]] >= min_donors:
+                    gaps.setdefault((d + 1, int(up[d + 1][s])), []).append(s)
+                    how[node] = ("gap", int(nodes[d + 1][up[d + 1][s]]), int(nodes[d][up[d][s]]))
+                    break
+            else:
+                return None  # not even the whole country has enough centres counted
+    own = np.array([s for s in range(S) if how[int(nodes[-1][s])] == "own"], dtype=np.int64)
+    if len(own):
+        Us, Vs, Xs = U[own], V[own], X[own]
+        P[own] = Us * Vs // np.maximum(Xs, 1)
+        Vbo, Xbo = Vb[:, own], Xb[:, own]
+        pb = np.where(Xbo > 0, Us[None] * Vbo // np.maximum(Xbo, 1), P[own][None])
+        scale = np.sqrt(1.0 + Xs / np.maximum(Us, 1))
+        Pb[:, own] = P[own][None] + np.floor((pb - P[own][None]) * scale[None]).astype(np.int64)
+    cells = sorted(gaps)
+    draws = splitmix(seed[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
+    for c, (d, g) in enumerate(cells):
+        strata = np.array(gaps[(d, g)], dtype=np.int64)
+        parent = up[d - 1][strata[0]]
+        Us = U[strata]
+        A_V, A_X = Vg[d - 1][parent], Xg[d - 1][parent]
+        P[strata] = Us * A_V[None] // np.maximum(A_X[None], 1)
+        parent_of = np.zeros(sizes[d], dtype=np.int64)
+        parent_of[up[d]] = up[d - 1]
+        siblings = np.flatnonzero((parent_of == parent) & (ng[d] >= min_donors))
+        if len(siblings):
+            chosen = siblings[(draws[:, c] % np.uint64(len(siblings))).astype(np.int64)]  # (B,)
+            mask = (up[d][None, :] == chosen[:, None])[:, :, None]  # (B, S, 1)
+            rV, rX = (Vb * mask).sum(axis=1), (Xb * mask).sum(axis=1)  # (B, k)
+            rV = np.where(rX > 0, rV, Vg[d][chosen])
+            rX = np.where(rX > 0, rX, Xg[d][chosen])
+        else:
+            inside = up[d - 1] == parent
+            rV, rX = Vb[:, inside].sum(axis=1), Xb[:, inside].sum(axis=1)
+            rV = np.where(rX > 0, rV, A_V[None])
+            rX = np.where(rX > 0, rX, A_X[None])
+        Pb[:, strata] = Us[None] * rV[:, None, :] // np.maximum(rX[:, None, :], 1)
+    point = [Vg[d] + _sum_into(P, up[d], sizes[d]) for d in range(depth)]
+    reps = [Vg[d][None] + _sum_into(Pb, up[d], sizes[d]) for d in range(depth)]
+    return Result(nodes, point, reps, how)
+
+
+# -- intervals and calls ------------------------------------------------------------------------------
+
+def shares(totals: np.ndarray) -> np.ndarray:
+    """Each option's share in millionths of a percent (floor), over the last axis."""
+    whole = totals.sum(axis=-1, keepdims=True)
+    return totals * MICRO // np.maximum(whole, 1)
+
+
+def half_width(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
+               widen: tuple[int, int] = WIDEN) -> np.ndarray:
+    """WIDEN × the largest distance from ``point`` to the replicates' lower or upper percentile."""
+    B = reps.shape[0]
+    tail = B * (100 - level) // 200
+    dev = np.sort(reps - point[None], axis=0)
+    reach = np.maximum(np.maximum(-dev[tail], dev[B - 1 - tail]), 0)
+    num, den = widen
+    return (num * reach + den - 1) // den
+
+
+def summary(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
+            widen: tuple[int, int] = WIDEN) -> dict:
+    """Shares, their half-widths and each option's margin over every other (all in millionths of a percent)."""
+    share, rep_share = shares(point), shares(reps)
+    w = half_width(share, rep_share, level, widen)
+    k = len(point)
+    margins = np.zeros((k, k), dtype=np.int64)
+    margin_w = np.zeros((k, k), dtype=np.int64)
+    for i in range(k):
+        for j in range(k):
+            if i != j:
+                margins[i, j] = share[i] - share[j]
+                margin_w[i, j] = half_width(np.array(margins[i, j]), rep_share[:, i] - rep_share[:, j], level, widen)
+    return {"share": share, "w": w, "margins": margins, "margin_w": margin_w}
+
+
+def leader_call(point: np.ndarray, s: dict) -> int | None:
+    """The index of the option whose lead over every other holds at both ends of its interval."""
+    if point.sum() <= 0:
+        return None
+    leader = int(np.argmax(point))  # the first of equals, in ballot order
+    k = len(point)
+    if all(s["margins"][leader, j] - s["margin_w"][leader, j] > 0 for j in range(k) if j != leader):
+        return leader
+    return None
+
+
+def rule_call(rule: dict, point: np.ndarray, s: dict) -> int | None:
+    """The option called under ``rule`` (a bulletin's published rule) at its level, or None."""
+    name = rule.get("name", "plurality")
+    if point.sum() <= 0:
+        return None
+    if name == "plurality":
+        return leader_call(point, s)
+    if name == "referendum":
+        if rule.get("quorum_percent") is not None or rule.get("approval_quorum_percent") is not None:
+            return None
+        bar = Fraction(rule.get("approval_percent", "50")) * 10**6
+        yes, w = int(s["share"][0]), int(s["w"][0])
+        if yes - w > bar:
+            return 0
+        if yes + w + 1 <= bar and len(point) > 1:  # the share is a floor: +1 bounds it from above
+            return 1
+        return None
+    if name in ("majority", "threshold"):
+        leader = leader_call(point, s)
+        if leader is None:
+            return None
+        share, w = int(s["share"][leader]), int(s["w"][leader])
+        runner = max((j for j in range(len(point)) if j != leader), key=lambda j: s["share"][j], default=None)
+        for bar, lead in _ways(rule):
+            if share - w > bar * 10**6 and (lead is None or runner is None or
+                                           s["margins"][leader, runner] - s["margin_w"][leader, runner]
+                                           > lead * 10**6):
+                return leader
+        return None
+    return None  # seats: the shares are projected, the seats are not called
+
+
+def _ways(rule: dict) -> list[tuple[Fraction, Fraction | None]]:
+    if rule.get("name") == "majority":
+        return [(Fraction(50), None)]
+    threshold = Fraction(rule["threshold_percent"]) if rule.get("threshold_percent") else Fraction(50)
+    lead = Fraction(rule["lead_percent"]) if rule.get("lead_percent") else None
+    if lead is None:
+        return [(threshold, None)]
+    if rule.get("lead_threshold_percent") is None:
+        return [(threshold, lead)]
+    return [(threshold, None), (Fraction(rule["lead_threshold_percent"]), lead)]
+
+
+def micro_text(value: int, decimals: int, up: bool) -> str:
+    """Millionths of a percent as text with ``decimals`` decimals, rounded down (or up), within 0..100."""
+    value = min(max(value, 0), 100 * 10**6)
+    step = 10 ** (6 - decimals)
+    scaled = -(-value // step) if up else value // step
+    if decimals == 0:
+        return str(scaled)
+    units, fraction = divmod(scaled, 10**decimals)
+    return f"{units}.{fraction:0{decimals}d}"
+
+
+# -- in a bulletin --------------------------------------------------------------------------------------
+
+SETTINGS = {"replicates": REPLICATES, "min_donors": MIN_DONORS, "widen": f"{WIDEN[0]}/{WIDEN[1]}",
+            "floor_tables": FLOOR_TABLES, "size": "register"}
+
+
+def frame_of(parents: list[int], kinds: list[str]) -> tuple[Frame, np.ndarray, int]:
+    """The frame of a bulletin's nodes (parent index per node, -1 at the root; kinds), its unit nodes
+    (the centres, in node order) and the strata's depth (the deepest area's)."""
+    depth = [0] * len(parents)
+    for n, p in enumerate(parents):
+        depth[n] = depth[p] + 1 if p >= 0 else 0  # parents come first
+    areas = [n for n, kind in enumerate(kinds) if kind == "area"]
+    strata_depth = max(depth[n] for n in areas)
+    units = np.array([n for n, kind in enumerate(kinds) if kind == "centre"], dtype=np.int64)
+    chain = np.zeros((strata_depth + 1, len(units)), dtype=np.int64)
+    for i, u in enumerate(units.tolist()):
+        line = []
+        up = parents[u]
+        while up >= 0:
+            line.append(up)
+            up = parents[up]
+        line.reverse()  # root first, down to the centre's area
+        line += [line[-1]] * (strata_depth + 1 - len(line))
+        chain[:, i] = line[:strata_depth + 1]
+    return Frame(chain), units, strata_depth
+
+
+def unit_inputs(matrix: np.ndarray, units: np.ndarray, k: int):
+    """(votes, donor, aux_counted, aux_uncounted) of every unit from a contest's counter matrix."""
+    rows = matrix[units]
+    votes = rows[:, :k]
+    reg_counted, counted = rows[:, k + 3], rows[:, k + 4]
+    reg_all = rows[:, -2]
+    donor = (counted > 0) & (reg_counted > 0)
+    aux_counted = np.repeat(reg_counted[:, None], k, axis=1)
+    aux_uncounted = np.repeat((reg_all - reg_counted)[:, None], k, axis=1)
+    return votes, donor, aux_counted, aux_uncounted
+
+
+def describe(codes: list[str], point: np.ndarray, s: dict, call: int | None, decimals: int, method: str) -> dict:
+    """One area's projection as published: each option's estimate and interval, the margin, the call."""
+    from .percent import PercentRule
+
+    rule = PercentRule(method, decimals)
+    whole = int(point.sum())
+    options = {}
+    for j, code in enumerate(codes):
+        estimate = rule.format(int(point[j]), whole)
+        w = int(s["w"][j])
+        low = estimate if w == 0 else micro_text(int(s["share"][j]) - w, decimals, up=False)
+        high = estimate if w == 0 else micro_text(int(s["share"][j]) + w, decimals, up=True)
+        options[code] = {"estimate": estimate, "low": low, "high": high}
+    ranked = sorted(range(len(codes)), key=lambda j: (-int(point[j]), j))
+    margin = None
+    if len(codes) > 1:
+        a, b = ranked[0], ranked[1]
+        w = int(s["margin_w"][a, b])
+        m = int(s["margins"][a, b])
+        estimate = rule.format(int(point[a] - point[b]), whole)
+        margin = {"leader": codes[a], "runner_up": codes[b], "estimate": estimate,
+                  "low": estimate if w == 0 else _signed_text(m - w, decimals, up=False),
+                  "high": estimate if w == 0 else _signed_text(m + w, decimals, up=True)}
+    return {"options": options, "margin": margin, "call": None if call is None else codes[call]}
+
+
+def _signed_text(value: int, decimals: int, up: bool) -> str:
+    if value >= 0:
+        return micro_text(value, decimals, up)
+    return "-" + micro_text(-value, decimals, not up)
+
+
+def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: list[str],
+                         codes: list[str], node_levels: list[str]) -> dict:
+    """Every contest's projection as a bulletin's head publishes it (None where too little is counted)."""
+    frame, units, strata_depth = frame_of(parents, kinds)
+    out = {}
+    rule_method, decimals = head["percent_rule"]["method"], head["percent_rule"]["decimals"]
+    for contest in head["contests"]:
+        code = contest["code"]
+        options = [o["code"] for o in contest["options"]]
+        k = len(options)
+        matrix = counters[code]
+        seed = seeds(code, head["counters"]["sha256"][code])
+        result = project(frame, *unit_inputs(matrix, units, k), seed) if len(units) else None
+        if result is None:
+            out[code] = None
+            continue
+        rule = contest.get("rule") or {}
+        rule_level = rule.get("level")
+        areas = {}
+        for d in range(len(result.nodes)):
+            for g, node in enumerate(result.nodes[d].tolist()):
+                if node in areas or kinds[node] != "area":
+                    continue
+                if d > 0 and int(matrix[node][-3]) < FLOOR_TABLES:
+                    continue
+                point, reps = result.point[d][g], result.reps[d][:, g]
+                if point.sum() <= 0:
+                    continue
+                s = summary(point, reps)
+                at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0
+                call = rule_call(rule, point, s) if at_rule else leader_call(point, s)
+                areas[codes[node]] = describe(options, point, s, call, decimals, rule_method)
+        gaps = {codes[how[1]]: codes[how[2]] for how in result.strata.values() if isinstance(how, tuple)}
+        kinds_count = {"own": 0, "gap": 0, "complete": 0}
+        for how in result.strata.values():
+            kinds_count["gap" if isinstance(how, tuple) else how] += 1
+        out[code] = {"method": METHOD, "level": LEVEL_PERCENT / 100, "settings": dict(SETTINGS),
+                     "strata_level": node_levels[int(result.nodes[-1][0])],
+                     "strata": kinds_count, "gaps": dict(sorted(gaps.items())), "areas": areas}
+    return out
+
+
+def projection_entry(bulletin, contest: str, node: int) -> dict | None:
+    """One area's projection of one contest as the API and pages show it, with its inputs; None if the
+    bulletin publishes none there (too little counted, or an area under the size floor)."""
+    published = (bulletin.body.get("projections") or {}).get(contest)
+    code = bulletin.nodes.codes[node]
+    if not published or code not in published["areas"]:
+        return None
+    area = published["areas"][code]
+    return {"method": published["method"], "level": published["level"], "options": area["options"],
+            "margin": area["margin"], "call": area["call"],
+            "inputs": {**published["settings"], "method": published["method"], "level": published["level"],
+                       "strata_level": published["strata_level"],
+                       "tables": _tables(bulletin, contest, node),
+                       "strata": _strata_below(bulletin, contest, node, published)}}
+
+
+def _tables(bulletin, contest: str, node: int) -> dict:
+    row = bulletin.counters[contest][node]
+    k = len(next(c for c in bulletin.body["contests"] if c["code"] == contest)["options"])
+    return {"counted": int(row[k + 4]), "expected": int(row[-3])}
+
+
+def _strata_below(bulletin, contest: str, node: int, published: dict) -> list[dict]:
+    """Each stratum beneath ``node``: its tables counted and expected, and where its prediction comes from
+    ("own": its own counted centres; "complete": nothing left; else the area whose ratio it borrows)."""
+    nodes = bulletin.nodes
+    level = published["strata_level"]
+    gaps = published["gaps"]
+    out = []
+    for n in _beneath(nodes, node, level):
+        row = bulletin.counters[contest][n]
+        if not row[-3]:
+            continue
+        tables = _tables(bulletin, contest, n)
+        source = "complete" if tables["counted"] == tables["expected"] else "own"
+        up = n
+        while up is not None:
+            if nodes.codes[up] in gaps:
+                source = gaps[nodes.codes[up]]
+                break
+            parent = nodes.parents[up]
+            up = nodes.index[parent] if parent is not None else None
+        out.append({"code": nodes.codes[n], "name": nodes.names[n], **tables, "from": source})
+    return out
+
+
+def _beneath(nodes, node: int, level: str) -> list[int]:
+    if nodes.levels[node] == level:
+        return [node]
+    found, todo = [], [node]
+    while todo:
+        n = todo.pop()
+        for child in nodes.children(nodes.codes[n]):
+            if nodes.levels[child] == level:
+                found.append(child)
+            elif nodes.kinds[child] == "area":
+                todo.append(child)
+    return sorted(found)

@@ -146,10 +146,9 @@ BULLETIN_1 = {  # the CNE's first bulletin, 3 Dec 2007 01:07, as the reader sees
     "es": {("Bloque A", "NO"): ("4.504.354", "50,70%"), ("Bloque A", "SI"): ("4.379.392", "49,29%"),
            ("Bloque B", "NO"): ("4.522.332", "51,05%"), ("Bloque B", "SI"): ("4.335.136", "48,94%"),
            "valid": "8.883.746", "null": "118.693", "cast": "9.002.439", "abstention": "44,39%"},
-    "en": {("Bloque A", "NO"): ("4,504,354", "50.70%"), ("Bloque A", "SI"): ("4,379,392", "49.29%"),
-           ("Bloque B", "NO"): ("4,522,332", "51.05%"), ("Bloque B", "SI"): ("4,335,136", "48.94%"),
-           "valid": "8,883,746", "null": "118,693", "cast": "9,002,439", "abstention": "44.39%"},
 }
+# Numbers are printed in the election's locale (es_VE) whatever the page's language: the same on English pages.
+BULLETIN_1["en"] = BULLETIN_1["es"]
 BASIS = {"es": "sobre el registro total", "en": "over the whole register"}
 
 

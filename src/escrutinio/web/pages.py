@@ -44,7 +44,7 @@ class Pages:
         lang = self.language(request)
         election = self.store.election()
         html = self.env.get_template(template).render(
-            request=request, lang=lang, t=lang.t, election=election, languages=LANGUAGES,
+            request=request, lang=lang, t=lang.t, tn=lang.tn, election=election, languages=LANGUAGES,
             json_twin=json_twin, live=live, path=request.url.path, **context)
         response = HTMLResponse(html, status_code=status)
         if "lang" in request.query_params and request.query_params["lang"] in LANGUAGES:

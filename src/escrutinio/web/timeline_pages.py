@@ -141,10 +141,10 @@ def fragment(request: Request, entry_id: int, compact: bool = False):
         election = store.election()
         tv = TimelineView(view, lang, ZoneInfo(election.time_zone), election.date)
         html = pages.env.get_template("_timeline_fragment.html").render(
-            request=request, lang=lang, t=lang.t, election=election, tv=tv, e=entry, compact=compact)
+            request=request, lang=lang, t=lang.t, tn=lang.tn, election=election, tv=tv, e=entry, compact=compact)
         cache.put(key, html)
     return cached(request, html.encode(), etag=f"fragment-{key}", raw=True, media_type="text/html; charset=utf-8",
-                  headers={"Content-Language": lang.code})
+                  headers={"Content-Language": lang.tag})
 
 
 @router.get("/timeline.atom")
@@ -158,7 +158,7 @@ def atom(request: Request):
     updated = max([e.updated for e in entries] + [e.deleted for e in entries if e.deleted]
                   + [dt.datetime(election.date.year, election.date.month, election.date.day, tzinfo=dt.timezone.utc)])
     body = atom_feed(feed_id=f"{base}/timeline", title=f"{election.name} — {lang.t('Live coverage')}",
-                     url=f"{base}/timeline", self_url=f"{base}/timeline.atom", language=lang.code, updated=updated,
+                     url=f"{base}/timeline", self_url=f"{base}/timeline.atom", language=lang.tag, updated=updated,
                      entries=entries)
     return cached(request, body, etag=f"atom-{tv.revision}-{lang.code}-{base}", raw=True, max_age=10,
                   media_type="application/atom+xml; charset=utf-8")
@@ -209,7 +209,7 @@ def _json_ld(request: Request, tv: TimelineView) -> str:
                for e in shown]
     data = {"@context": "https://schema.org", "@type": "LiveBlogPosting", "@id": f"{base}/timeline",
             "url": f"{base}/timeline", "headline": f"{election.name} — {tv.lang.t('Live coverage')}",
-            "inLanguage": tv.lang.code, "about": {"@type": "Event", "name": election.name,
+            "inLanguage": tv.lang.tag, "about": {"@type": "Event", "name": election.name,
                                                  "startDate": election.date.isoformat()},
             "liveBlogUpdate": updates}
     if shown:

@@ -1,0 +1,21 @@
+"""Message ids that the templates and pages compute at run time (``t('status_' ~ code)``), listed so that
+``python -m escrutinio.web.catalogues`` puts them in every catalogue. Add one line per new code."""
+
+from .i18n import N_
+
+# acta and table statuses (domain/model.py), contest outcomes (domain/outcome)
+STATUSES = (
+    N_("status_counted"), N_("status_quarantined"), N_("status_conflicting"), N_("status_conflict"),
+    N_("status_set_aside"), N_("status_annulled"), N_("status_not_received"),
+    N_("status_leading"), N_("status_decided"), N_("status_runoff"), N_("status_no_quorum"),
+    N_("status_accepted"), N_("status_rejected"),
+)
+# the percent rule's methods (domain/percent.py)
+PERCENT_METHODS = (N_("truncate"), N_("half_up"))
+# timeline changes (domain/timeline.py)
+TIMELINE_ACTIONS = (N_("action_posted"), N_("action_edited"), N_("action_pinned"), N_("action_unpinned"),
+                    N_("action_deleted"))
+# observers' kinds (domain/observation.py), with "_" read as a space
+OBSERVER_KINDS = (N_("international"), N_("national"), N_("media"), N_("party witness"))
+# claims' verdicts (domain/claims.py), with "_" read as a space
+CLAIM_VERDICTS = (N_("supported"), N_("contradicted"), N_("not yet checkable"))

@@ -60,6 +60,9 @@ SETTINGS = (
             "(es or en; empty: the election's locale)."),
     Setting("sms_webhook_secret", "", "Secret the SMS gateways' webhooks must send as ?secret=… "
             "(empty: webhooks take any request; for tests and demos only)."),
+    Setting("webhook_interval_seconds", 5.0,
+            "How often the server queues and sends partner webhooks (docs/webhooks.md); 0: never (run "
+            "`escrutinio webhooks deliver --loop` elsewhere)."),
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -314,3 +314,39 @@ previous_unit = Table(
     Column("code", String(64), nullable=False),  # tonight's table, centre or area code
     Column("figures", Text, nullable=False),  # JSON list: registered, ballots_cast, null, votes per option
 )
+
+# -- partner webhooks ------------------------------------------------------------
+
+# A partner system that receives signed POSTs; the marks are how far its events have been read
+# (bulletin number, acta event id, timeline change id), so that nothing is sent twice or missed.
+webhook_subscriber = Table(
+    "webhook_subscriber", metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("secret", Text, nullable=False),  # HMAC-SHA256 key, shared with the partner
+    Column("events", Text, nullable=False),  # space-separated event names
+    Column("active", Boolean, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("removed_at", DateTime(timezone=True), nullable=True),
+    Column("bulletin_mark", Integer, nullable=False),
+    Column("acta_event_mark", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+    Column("timeline_mark", BigInteger().with_variant(Integer, "sqlite"), nullable=False),
+)
+
+# Every delivery and its attempts: the delivery log.
+webhook_delivery = Table(
+    "webhook_delivery", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("subscriber_id", Integer, ForeignKey("webhook_subscriber.id"), nullable=False, index=True),
+    Column("event", String(32), nullable=False),
+    Column("delivery_id", String(64), nullable=False, unique=True),
+    Column("body", Text, nullable=False),  # the JSON sent, byte for byte (UTF-8)
+    Column("status", String(16), nullable=False),  # pending, delivered, failed
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", DateTime(timezone=True), nullable=True),
+    Column("last_code", Integer, nullable=True),  # the HTTP status of the last attempt
+    Column("last_error", Text, nullable=True),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True), nullable=True),
+    Index("ix_webhook_delivery_due", "status", "next_attempt_at"),
+)

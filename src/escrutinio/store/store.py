@@ -28,6 +28,7 @@ from .observation import ObserverTables
 from .previous import PreviousTables
 from .reports import CountTables, ReportTables
 from .timeline import TimelineTables
+from .webhooks import WebhookTables
 
 UTC = dt.timezone.utc
 BULLETINS_KEPT = 8
@@ -37,7 +38,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousTables):
+class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousTables, WebhookTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)

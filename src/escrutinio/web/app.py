@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from .observation import pages as observation_pages
 from .timeline_live import TimelineHub
 
 HERE = Path(__file__).parent
+_log = logging.getLogger("escrutinio.webhooks")
 
 
 def create_app(settings: Settings | None = None, store=None) -> FastAPI:
@@ -36,6 +38,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
         tasks = [asyncio.create_task(broker.watch()), asyncio.create_task(timeline.watch())]
+        if settings.webhook_interval_seconds > 0:
+            tasks.append(asyncio.create_task(_send_webhooks(store, settings)))
         try:
             yield
         finally:
@@ -75,6 +79,17 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)
     return app
+
+
+async def _send_webhooks(store, settings: Settings) -> None:
+    """Queue and send partner webhooks every ``webhook_interval_seconds``; a failed pass is logged and
+    tried again at the next (deliveries wait in the store, nothing is lost)."""
+    while True:
+        await asyncio.sleep(settings.webhook_interval_seconds)
+        try:
+            await asyncio.to_thread(services.webhooks.run_once, store, base_url=settings.public_base_url)
+        except Exception:  # noqa: BLE001 - the server must keep serving whatever a pass meets
+            _log.exception("partner webhooks: this pass failed; trying again in %ss", settings.webhook_interval_seconds)
 
 
 def _openapi(app: FastAPI) -> dict:

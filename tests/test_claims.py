@@ -59,11 +59,19 @@ def test_the_2020_agency_claim_is_contradicted_by_bulletin_1():
     assert judge(parse_claim("NO leads SI by 1 to 2 points", CONTESTS), BULLETIN_1, 1).verdict == SUPPORTED
 
 
-def test_a_lead_waits_until_the_contest_is_decided():
-    open_race = {**BULLETIN_1, "decided": {**BULLETIN_1["decided"], "decided": False}}
-    verdict = judge(parse_claim("SI leads NO by 6 to 8 points", CONTESTS), open_race, 1)
+def test_a_win_waits_until_the_contest_is_decided_and_a_lead_is_judged_on_the_count_so_far():
+    # bulletin 1 as the CNE gave it: 88 % of tables, NO's lead (124,962) below the ballots still possible
+    open_race = {**BULLETIN_1, "decided": {**BULLETIN_1["decided"], "decided": False},
+                 "tables": {"counted": 29100, "expected": 33079}}
+    verdict = judge(parse_claim("SI wins", CONTESTS), open_race, 1)
     assert verdict == (verdict.__class__(NOT_YET, "contest A is not decided in bulletin 1"))
     assert judge(parse_claim("SI wins", CONTESTS), None, None).verdict == NOT_YET
+    lead = judge(parse_claim("SI leads NO by 6 to 8 points", CONTESTS), open_race, 1)
+    assert lead == lead.__class__(CONTRADICTED, "NO leads SI by 1.41 points in bulletin 1, 29,100 of 33,079 "
+                                                "tables counted")
+    assert judge(parse_claim("NO leads SI", CONTESTS), open_race, 1).verdict == SUPPORTED
+    nothing = {**open_race, "valid": 0, "options": [{"code": "SI", "votes": 0}, {"code": "NO", "votes": 0}]}
+    assert judge(parse_claim("SI leads NO", CONTESTS), nothing, 1).verdict == NOT_YET
 
 
 def test_turnout_is_judged_on_its_bounds():

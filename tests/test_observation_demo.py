@@ -60,3 +60,43 @@ def test_the_home_page_shows_observers_incidents_and_the_quick_count_beside_the_
     assert "Accredited observers" in page and "5,191" in page
     assert "Quick count" in page and "not the official count" in page and "Official (bulletin" in page
     assert "Incidents per estado" in page and "/incidents?area=TA" in page
+
+
+def test_the_agency_claim_was_contradicted_by_bulletin_1_and_sits_on_its_entry(store):
+    from escrutinio.domain.claims import judge, parse_claim
+
+    [agency] = [c for c in services.claims.list_claims(store) if c["author"] == "Agencia de noticias (demo)"]
+    # the CNE's bulletin 1: NO 4,504,354, SI 4,379,392 of 8,883,746 valid: NO ahead by 1.41 points
+    contests = {c.code: c.option_codes for c in store.election().contests}
+    verdict = judge(parse_claim(agency["statement"], contests), store.bulletin(1).root["results"]["A"], 1)
+    assert (verdict.verdict, verdict.reason) == ("contradicted", "NO leads SI by 1.41 points in bulletin 1, "
+                                                                 "29,100 of 33,079 tables counted")
+    assert agency["quickcount"]["verdict"] == "contradicted" and agency["quickcount"]["reports"] > 1400
+    entry = store.entry(agency["entry"])
+    assert "seis y ocho puntos" in entry.body and not entry.deleted
+    with TestClient(create_app(load_settings(database_url=store.url), store)) as client:
+        shown = client.get(f"/api/v1/timeline/entries/{entry.id}").json()
+        page = client.get("/timeline?lang=es").text
+    assert [c["verdict"] for c in shown["claims"]] == ["contradicted"]
+    article = page[page.index(f'id="entry-{entry.id}"'):]
+    article = article[:article.index("</article>")]
+    assert "Conteo oficial: desmentida" in article and "Conteo rápido (una estimación" in article
+
+
+def test_the_spanish_home_page_shows_the_quick_count_in_the_locale_with_its_chart_and_the_incident_map(store):
+    import re
+
+    with TestClient(create_app(load_settings(database_url=store.url), store)) as client:
+        page = client.get("/?lang=es").text
+        quick = client.get("/quickcount?lang=es").text
+        incidents = client.get("/incidents?lang=es").text
+    section = page[page.index('class="observation"'):]
+    assert "(boletín " in section and "(bulletin" not in section
+    assert not re.search(r"\d\.\d\d\s*%", section)  # es_VE writes 49,49 %, never 49.49 %
+    assert re.search(r"\d,\d\d\s*%", section)
+    assert section.count('<svg xmlns="http://www.w3.org/2000/svg" class="chart"') == 2  # Bloque A and B
+    assert "La estimación a medida que llegaban los reportes, en una tabla" in section
+    assert 'class="region area-TA"' in section and "Táchira: 2 incidencias" in section
+    assert "<td><a href=\"/incidents?area=TA\">Táchira</a></td>" in section
+    assert quick.count("<details class=\"convergence\" open>") == 2
+    assert 'class="region area-TA"' in incidents

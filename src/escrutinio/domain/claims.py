@@ -10,12 +10,20 @@ The forms (any case; "%" and "points" may be left out)::
 
 Each is judged against a bulletin's whole-country figures: *supported*,
 *contradicted* (with the figure that contradicts it) or *not yet checkable*
-(with what it waits for). A lead or a win waits until the contest is decided
-(its leader can no longer be overtaken); the size of a lead is then judged on
-the bulletin's figures, and judged again at each bulletin. Turnout is judged
+(with what it waits for). A lead is a statement about the count: it is judged
+on the bulletin's figures as they stand (saying how many tables they cover),
+and judged again at each bulletin. A win is a statement about the result: it
+waits until the contest is decided (its leader can no longer be overtaken). Turnout is judged
 on bounds: the ballots already cast over the whole register, and that plus
 every ballot still possible; only when both are on one side is there a
 verdict. A comparison with the previous election waits for one to be loaded.
+
+A claim is also judged against the quick count, apart from the official
+count and labelled as such: a lead is supported when the quick count's 95 %
+interval of the lead lies inside the claimed range (or above zero, for a lead
+without a range or a win), contradicted when the interval lies wholly outside
+it, and not yet checkable while they overlap. The quick count estimates shares
+of valid votes only, so turnout and the previous election wait for the count.
 """
 
 from __future__ import annotations
@@ -23,6 +31,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from . import quickcount as qc
 from .errors import Problem
 
 SUPPORTED, CONTRADICTED, NOT_YET = "supported", "contradicted", "not_yet_checkable"
@@ -103,24 +112,32 @@ def judge(claim: Claim, figures: dict | None, bulletin: int | None) -> Verdict:
     if claim.kind == "turnout":
         return _turnout(claim, figures, bulletin)
     votes = {o["code"]: o["votes"] for o in figures["options"]}
+    if claim.kind == "lead":
+        return _lead(claim, votes, figures, bulletin)
     decided = figures["decided"]
     if not decided.get("decided"):
         return Verdict(NOT_YET, f"contest {claim.contest} is not decided in bulletin {bulletin}")
     leader = decided["leader"]
-    if claim.kind == "wins" or claim.low is None:
-        word = "wins" if claim.kind == "wins" else f"leads {claim.other}"
-        if leader == claim.option and (claim.other is None or votes[claim.option] > votes[claim.other]):
-            return Verdict(SUPPORTED, f"{claim.option} {word}: decided in bulletin {bulletin}")
-        return Verdict(CONTRADICTED, f"{leader} leads, decided in bulletin {bulletin}")
-    return _lead(claim, votes, figures["valid"], bulletin)
+    if leader == claim.option:
+        return Verdict(SUPPORTED, f"{claim.option} wins: decided in bulletin {bulletin}")
+    return Verdict(CONTRADICTED, f"{leader} leads, decided in bulletin {bulletin}")
 
 
-def _lead(claim: Claim, votes: dict[str, int], valid: int, bulletin: int) -> Verdict:
+def _lead(claim: Claim, votes: dict[str, int], figures: dict, bulletin: int) -> Verdict:
+    """A lead is a statement about the count: judged on the bulletin's figures as they stand."""
+    valid = figures["valid"]
+    if not valid:
+        return Verdict(NOT_YET, f"no valid vote counted in bulletin {bulletin}")
     points = 100 * (votes[claim.option] - votes[claim.other]) / valid
     if points < 0:
         figure = f"{claim.other} leads {claim.option} by {-points:.2f} points in bulletin {bulletin}"
     else:
         figure = f"{claim.option} leads {claim.other} by {points:.2f} points in bulletin {bulletin}"
+    tables = figures.get("tables") or {}
+    if tables.get("counted", 0) < tables.get("expected", 0):
+        figure += f", {tables['counted']:,} of {tables['expected']:,} tables counted"
+    if claim.low is None:
+        return Verdict(SUPPORTED if points > 0 else CONTRADICTED, figure)
     held = claim.low <= points <= claim.high
     return Verdict(SUPPORTED if held else CONTRADICTED, figure)
 
@@ -139,3 +156,33 @@ def _turnout(claim: Claim, figures: dict, bulletin: int) -> Verdict:
         held = sure_above == claim.above
         return Verdict(SUPPORTED if held else CONTRADICTED, bounds)
     return Verdict(NOT_YET, bounds)
+
+
+def judge_quick_count(claim: Claim, reports: list[qc.Report], population: dict[str, int],
+                      options: tuple[str, ...]) -> Verdict:
+    """``claim`` against the quick count's 95 % intervals for its contest (an estimate, not the count)."""
+    if claim.kind == "gain":
+        return Verdict(NOT_YET, "needs the previous election, which is not loaded")
+    if claim.kind == "turnout":
+        return Verdict(NOT_YET, "the quick count estimates shares of valid votes, not turnout")
+    if len(reports) < 2:
+        return Verdict(NOT_YET, f"the quick count has {len(reports)} report(s) of contest {claim.contest}; "
+                                "its interval needs two")
+    others = [claim.other] if claim.kind == "lead" else [o for o in options if o != claim.option]
+    leads = {o: qc.lead(reports, population, claim.option, o) for o in others}
+    figure = "; ".join(f"the quick count puts {claim.option} minus {o} at {100 * e.share:+.2f} points "
+                       f"(95 % interval {100 * e.low:+.2f} to {100 * e.high:+.2f})" for o, e in leads.items())
+    figure += f", from {len(reports)} sampled tables"
+    if claim.kind == "lead" and claim.low is not None:
+        found = leads[claim.other]
+        low, high = 100 * found.low, 100 * found.high
+        if claim.low <= low and high <= claim.high:
+            return Verdict(SUPPORTED, figure)
+        if high < claim.low or low > claim.high:
+            return Verdict(CONTRADICTED, figure)
+        return Verdict(NOT_YET, figure)
+    if all(e.low > 0 for e in leads.values()):
+        return Verdict(SUPPORTED, figure)
+    if any(e.high < 0 for e in leads.values()):
+        return Verdict(CONTRADICTED, figure)
+    return Verdict(NOT_YET, figure)

@@ -26,6 +26,12 @@ margin is ``1.96 √V``. A stratum with one report has no variance of its own:
 it borrows the variance of the residuals of every report.
 Strata with no report yet are left out, and the estimate then speaks for the
 strata that have reported (``strata_reporting`` says how many).
+
+The lead of one option over another is the same estimator applied to the
+difference of their votes, ``y = y_a - y_b``: its own margin, narrower than
+one read off the two options' intervals, because their errors move together.
+The convergence is the estimate recomputed at successive times from the
+reports received by each.
 """
 
 from __future__ import annotations
@@ -189,3 +195,25 @@ def _option_estimate(option: str, by_stratum: Mapping[str, list[Report]], popula
     residuals = {h: [r.votes.get(option, 0) - share * r.valid for r in rs] for h, rs in by_stratum.items()}
     variance = stratified_variance(residuals, population) / (valid * valid)
     return OptionEstimate(option, share, z * math.sqrt(max(variance, 0.0)))
+
+
+LEAD = "lead"
+
+
+def lead(reports: Iterable[Report], population: Mapping[str, int], a: str, b: str,
+         z: float = Z95) -> OptionEstimate:
+    """The lead of ``a`` over ``b`` as a share of valid votes (negative when ``b`` is ahead), with its margin."""
+    differences = [Report(r.table, r.stratum, {LEAD: r.votes.get(a, 0) - r.votes.get(b, 0)}, r.valid)
+                   for r in reports]
+    return estimate(differences, population, (LEAD,), z).options[0]
+
+
+def convergence(timed: Iterable[tuple[object, Report]], cuts: Iterable[object], population: Mapping[str, int],
+                options: Iterable[str], z: float = Z95) -> list[Estimate]:
+    """The estimate at each cut from the reports received by then (``timed``: (received, report) pairs)."""
+    timed = sorted(timed, key=lambda pair: pair[0])
+    options = tuple(options)
+    out = []
+    for cut in cuts:
+        out.append(estimate([r for at, r in timed if at <= cut], population, options, z))
+    return out

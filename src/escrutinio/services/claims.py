@@ -1,17 +1,21 @@
-"""Claims checked against the count: who said what and when, judged against the latest bulletin.
+"""Claims checked against the count: who said what and when, judged against the latest bulletin
+and, apart, against the quick count.
 
-A claim is judged again whenever it is read, so each new bulletin re-evaluates
-every claim; the verdict names the bulletin it was judged on. A claim may hang
-on a timeline entry (the entry that reports the statement).
+A claim is judged again whenever it is read, so each new bulletin (and each
+report of the quick count) re-evaluates every claim; the verdict names the
+bulletin it was judged on, and the quick count's verdict the reports it had.
+A claim may hang on a timeline entry (the entry that reports the statement),
+and is shown there with its verdicts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 
-from ..domain.claims import parse_claim, judge
+from ..domain.claims import judge, judge_quick_count, parse_claim
 from ..domain.errors import EntryRejected, NotFound, Problem
 from ..store import Store
+from . import quickcount
 from .clock import now_utc
 
 
@@ -39,20 +43,44 @@ def add_claim(store: Store, statement: str, *, author: str, said_at: dt.datetime
     return next(c for c in list_claims(store) if c["id"] == claim_id)
 
 
-def list_claims(store: Store) -> list[dict]:
-    """Every claim with its verdict against the latest bulletin, in the order they were said."""
+def list_claims(store: Store, entries: set[int] | None = None) -> list[dict]:
+    """Every claim (or those on the timeline entries ``entries``) with its verdict against the latest
+    bulletin and its verdict against the quick count, in the order they were said."""
+    rows = [r for r in store.claims() if entries is None or r["entry_id"] in entries]
+    if not rows:
+        return []
     head = store.last_bulletin_head()
     bulletin = store.bulletin(head[0]) if head else None
     root = bulletin.root["results"] if bulletin else {}
     contests = _contests(store)
+    sampled = quickcount.sampled_reports(store)
     out = []
-    for row in store.claims():
+    for row in rows:
         claim = parse_claim(row["statement"], contests)
         verdict = judge(claim, root.get(claim.contest), bulletin.number if bulletin else None)
         out.append({"id": row["id"], "author": row["author"], "said_at": row["said_at"].isoformat(),
                     "statement": row["statement"], "entry": row["entry_id"], "verdict": verdict.verdict,
-                    "reason": verdict.reason, "bulletin": bulletin.number if bulletin else None})
+                    "reason": verdict.reason, "bulletin": bulletin.number if bulletin else None,
+                    "quickcount": _quick(claim, sampled, contests)})
     return out
+
+
+def _quick(claim, sampled: quickcount.Sampled | None, contests: dict) -> dict | None:
+    """The claim judged on the quick count's estimate: labelled apart from the official count."""
+    if sampled is None:
+        return None
+    timed, population, _ = sampled.contests[claim.contest]
+    verdict = judge_quick_count(claim, [r for _, r in timed], population, contests[claim.contest])
+    return {"verdict": verdict.verdict, "reason": verdict.reason, "reports": len(timed),
+            "label": quickcount.NOTE}
+
+
+def by_entry(store: Store, entries: set[int]) -> dict[int, list[dict]]:
+    """The claims hanging on each of ``entries``, judged as :func:`list_claims` judges them."""
+    found: dict[int, list[dict]] = {}
+    for c in list_claims(store, entries):
+        found.setdefault(c["entry"], []).append(c)
+    return found
 
 
 def claim(store: Store, claim_id: int) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain import quickcount as qc
@@ -103,29 +104,84 @@ def save_sample(store: Store, seed: str, size: int, level: str | None = None,
     return drawn
 
 
-def status(store: Store) -> dict:
+def status(store: Store, *, convergence: bool = True) -> dict:
     """The quick count now: its sample, the sampled tables that reported, each contest's estimate with
-    its 95 % margins, and the official count of the latest bulletin checked against the interval."""
+    its 95 % margins, the official count of the latest bulletin checked against the interval, and how
+    the estimate converged as reports arrived."""
     saved = store.saved_sample()
     if saved is None:
         return {"sample": None, "reports_outside_sample": 0, "contests": [], "note": NOTE}
     official = latest_official(store)
     election = store.election()
-    sample = {p.table: p.stratum for p in draw(store, saved["seed"], saved["size"], saved["strata"])}
-    results = store.latest_results()
+    sampled = sampled_reports(store, saved)
     contests = []
     for contest in election.contests:
-        strata = strata_of(election, saved["strata"], contest.code)
-        population = Counter(strata.values())
-        reports = [qc.Report(t, sample[t], votes, valid) for t, c, votes, valid, _ in results
-                   if c == contest.code and t in sample and t in strata]
-        found = qc.estimate(reports, population, contest.option_codes)
-        contests.append({"contest": contest.code, "sampled_tables": sum(1 for t in sample if t in strata),
-                         **estimate_json(found), "official": _official(official, contest.code, found)})
-    outside = sum(1 for t, _, _, _, _ in results if t not in sample)
+        timed, population, sampled_tables = sampled.contests[contest.code]
+        found = qc.estimate([r for _, r in timed], population, contest.option_codes)
+        contests.append({"contest": contest.code, "sampled_tables": sampled_tables,
+                         **estimate_json(found), "official": _official(official, contest.code, found),
+                         "convergence": converging(timed, population, contest.option_codes) if convergence else []})
     return {"sample": {"seed": saved["seed"], "size": saved["size"], "strata": saved["strata"],
                        "saved_at": saved["saved_at"].isoformat()},
-            "reports_outside_sample": outside, "contests": contests, "note": NOTE}
+            "reports_outside_sample": sampled.outside, "contests": contests, "note": NOTE}
+
+
+@dataclass
+class Sampled:
+    """Per contest: (received_at, report) of each sampled table that reported, tables per stratum, tables sampled."""
+
+    contests: dict[str, tuple[list[tuple[dt.datetime, qc.Report]], Counter, int]]
+    outside: int  # result reports from tables not in the sample
+
+
+def sampled_reports(store: Store, saved: dict | None = None) -> Sampled | None:
+    """The sampled tables' latest reports, each with the time it was received; None without a sample."""
+    saved = saved or store.saved_sample()
+    if saved is None:
+        return None
+    election = store.election()
+    sample = {p.table: p.stratum for p in draw(store, saved["seed"], saved["size"], saved["strata"])}
+    results = store.latest_results()
+    contests = {}
+    for contest in election.contests:
+        strata = strata_of(election, saved["strata"], contest.code)
+        timed = [(at, qc.Report(t, sample[t], votes, valid)) for t, c, votes, valid, at in results
+                 if c == contest.code and t in sample and t in strata]
+        contests[contest.code] = (timed, Counter(strata.values()), sum(1 for t in sample if t in strata))
+    return Sampled(contests, sum(1 for t, _, _, _, _ in results if t not in sample))
+
+
+CONVERGENCE_POINTS = 24
+STEPS_MINUTES = (1, 2, 5, 10, 15, 30, 60, 120, 240, 480, 1440)
+
+
+def cuts(first: dt.datetime, last: dt.datetime, points: int = CONVERGENCE_POINTS) -> list[dt.datetime]:
+    """Round times from the first report to the last, at most ``points`` of them, the last report's time last.
+
+    The step is the shortest of 1, 2, 5, 10, 15, 30 minutes, 1, 2, 4, 8 hours or a day that keeps within
+    ``points``; each cut is a whole multiple of the step (UTC), so two readers draw the same chart.
+    """
+    span = (last - first).total_seconds() / 60
+    step = next((m for m in STEPS_MINUTES if span / m < points - 1), STEPS_MINUTES[-1])
+    start = first.replace(second=0, microsecond=0)
+    start -= dt.timedelta(minutes=(start.hour * 60 + start.minute) % step)
+    out, at = [], start + dt.timedelta(minutes=step)
+    while at < last:
+        if at >= first:
+            out.append(at)
+        at += dt.timedelta(minutes=step)
+    return out + [last]
+
+
+def converging(timed: list[tuple[dt.datetime, qc.Report]], population: Counter,
+               options: tuple[str, ...]) -> list[dict]:
+    """The estimate at round times as reports arrived: reports in, each option's share and 95 % interval."""
+    if not timed:
+        return []
+    times = [at for at, _ in timed]
+    marks = cuts(min(times), max(times))
+    return [{"at": at.isoformat(), **estimate_json(found)}
+            for at, found in zip(marks, qc.convergence(timed, marks, population, options))]
 
 
 def latest_official(store: Store) -> dict | None:

@@ -17,6 +17,7 @@ from ..domain.timeline import (APPROVED, BULLETIN, COMMENTED, DELETED, EDITED, N
                                REJECTED, UNPINNED, WRITTEN_KINDS, Change, Comment, Entry, Media, bulletin_headline,
                                check_comment, check_entry, check_reason, check_text)
 from ..store import Connection, Store
+from . import claims
 from .clock import now_utc
 
 SYSTEM = "escrutinio"  # the author of bulletin entries
@@ -32,6 +33,7 @@ class Timeline:
     revision: int
     changes: dict[int, list[Change]] = field(default_factory=dict)  # the public trail, oldest first
     comments: dict[int, list[Comment]] = field(default_factory=dict)  # approved only
+    claims: dict[int, list[dict]] = field(default_factory=dict)  # the claims an entry carries, with their verdicts
     more: bool = False  # changed_since: more changes wait after ``revision``
 
     def trail(self, entry_id: int) -> list[Change]:
@@ -180,6 +182,7 @@ def _with_details(store: Store, entries: list[Entry], revision: int, more: bool 
             view.changes.setdefault(change.entry_id, []).append(change)
     for comment in store.comments(entry_ids=ids, status=APPROVED):
         view.comments.setdefault(comment.entry_id, []).append(comment)
+    view.claims = claims.by_entry(store, set(ids))
     return view
 
 

@@ -111,7 +111,7 @@ def home(request: Request):
                         map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
                         area=bulletin.root if bulletin else None,
                         children=bulletin.children(bulletin.root["code"]) if bulletin else [],
-                        observation=home_panel(pages.store))
+                        observation=home_panel(pages.store, lang))
 
 
 @router.get("/areas", response_class=HTMLResponse)

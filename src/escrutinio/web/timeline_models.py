@@ -13,6 +13,7 @@ from ..domain.timeline import (MAX_BODY, MAX_COMMENT, MAX_NAME, MAX_REASON, MAX_
 from ..publish.markdown import render_markdown
 from ..services.timeline import Timeline
 from .models import Strict
+from .observation.claims import ClaimOut
 
 # Patterns are checked by three regular-expression engines (Python's, pydantic's Rust one, and the
 # ECMAScript one of OpenAPI clients) that disagree on `\s` (U+0085 is whitespace to two of them): so
@@ -117,6 +118,7 @@ class EntryOut(Strict):
     revision: int = Field(description="Number of the entry's latest change: what ?since= and event ids count")
     edits: int
     comments: list[CommentOut] = Field(description="Approved comments, oldest first")
+    claims: list[ClaimOut] = Field(description="The claims this entry carries, each with its verdicts (GET /api/v1/claims)")
     url: str
 
 
@@ -173,6 +175,7 @@ def entry_out(view: Timeline, entry: Entry, zone: ZoneInfo) -> dict:
         "bulletin": {**entry.bulletin, "url": f"/bulletins/{entry.bulletin['number']}"} if entry.bulletin else None,
         "revision": entry.revision, "edits": sum(c.action == "edited" for c in view.trail(entry.id)),
         "comments": [comment_out(c) for c in view.comments.get(entry.id, [])],
+        "claims": view.claims.get(entry.id, []),
         "url": f"/timeline/entries/{entry.id}",
     }
 

@@ -70,6 +70,9 @@ class TimelineView:
     def comments(self, entry: Entry) -> list:
         return self.view.comments.get(entry.id, [])
 
+    def claims(self, entry: Entry) -> list[dict]:
+        return self.view.claims.get(entry.id, [])
+
     def headline(self, entry: Entry) -> str:
         if entry.kind == BULLETIN:
             return f"{self.lang.t('Bulletin published')}: {self.lang.t('Bulletin')} {entry.bulletin['number']}"

@@ -3,7 +3,8 @@ to the small hours, interleaved by the replay with the entries of the bulletins 
 
 Written for this project. Times and facts follow the night of 2 December 2007 (polls due to close
 at 16:00 with tables kept open for queues, unconfirmed figures in the evening, the first bulletin
-at 01:07); one figure is corrected in the open, one rumour is withdrawn and leaves a tombstone.
+at 01:07); one figure is corrected in the open, one rumour is withdrawn and leaves a tombstone, and
+the agencies' 20:20 claim hangs on its entry, judged against the quick count and then each bulletin.
 """
 
 from __future__ import annotations
@@ -89,14 +90,18 @@ COVERAGE = (
     Post(local(2, 19, 30), "mesas-abiertas",
          "Aún quedan mesas abiertas por las filas, sobre todo en el Zulia y en el Distrito Capital. Mientras "
          "haya mesas votando no saldrá el primer boletín."),
-    Post(local(2, 20, 20), "rumor",
+    Post(local(2, 20, 20), "agencias",
          "Agencias internacionales citan cifras no oficiales que darían al Sí una ventaja de entre seis y ocho "
-         "puntos."),
+         "puntos. No hay boletín: anotamos la afirmación y la contrastamos con el conteo rápido de los "
+         "observadores y con cada boletín en cuanto salga."),
     Post(local(2, 20, 40), "miraflores",
          "Simpatizantes del Sí empiezan a reunirse frente al palacio de Miraflores. Dirigentes estudiantiles "
          "del No piden a sus testigos que no se muevan de los centros hasta el final del escrutinio."),
-    Delete(local(2, 20, 55), "rumor",
-           "Eran cifras sin fuente oficial. En esta cobertura solo damos resultados de boletines publicados."),
+    Post(local(2, 21, 5), "rumor",
+         "Circula por mensajes de texto que el CNE habría suspendido la totalización en varios estados."),
+    Delete(local(2, 21, 20), "rumor",
+           "Sin fuente oficial: la totalización sigue. En esta cobertura solo damos resultados de boletines "
+           "publicados."),
     Post(local(2, 21, 30), "espera",
          "Sigue sin haber boletín. En la sala se revisan las actas observadas y las mesas con dos actas "
          "distintas para la misma pregunta, que quedan en conflicto hasta que un operador decide, por escrito."),

@@ -52,7 +52,7 @@ def prepare(store: Store, night: Night) -> list[Event]:
     events = _result_reports(night, assigned)
     events += _incidents(election)
     events += [(local(2, 20, 20), _claim("in contest A, SI leads NO by 6 to 8 points",
-                                         "Agencia de noticias (demo)", local(2, 20, 20))),
+                                         "Agencia de noticias (demo)", local(2, 20, 20), on_entry=True)),
                (local(3, 2, 41), _claim("in contest A, NO gained more than 300,000 votes over the previous "
                                         "election", "Blog de análisis electoral (demo)", local(3, 2, 41)))]
     return events
@@ -106,8 +106,16 @@ def _sms(sender: str, text: str, sid: str) -> Callable[[Store, dt.datetime], Non
     return lambda store, at: reports.receive_sms(store, "twilio", "application/x-www-form-urlencoded", body, now=at)
 
 
-def _claim(statement: str, author: str, said_at: dt.datetime) -> Callable[[Store, dt.datetime], None]:
-    return lambda store, at: claims.add_claim(store, statement, author=author, said_at=said_at)
+def _claim(statement: str, author: str, said_at: dt.datetime,
+           on_entry: bool = False) -> Callable[[Store, dt.datetime], None]:
+    """Record a claim; ``on_entry``: on the desk's entry posted at the same moment (the replay plays the
+    coverage before the observers' events of the same time)."""
+    def record(store: Store, at: dt.datetime) -> None:
+        entry = None
+        if on_entry:
+            entry = next(e.id for e in store.entries() if e.posted_at == said_at and not e.bulletin)
+        claims.add_claim(store, statement, author=author, said_at=said_at, entry_id=entry)
+    return record
 
 
 def _incidents(election: Election) -> list[Event]:

@@ -122,6 +122,14 @@ class OfficialCheck(Strict):
     outside: list[str] = Field(description="Options whose official share falls outside the interval: a flag")
 
 
+class ConvergencePoint(Strict):
+    at: str = Field(description="A round time; the estimate from the reports received by then")
+    reports: int
+    strata: int
+    strata_reporting: int
+    options: list[OptionEstimateOut]
+
+
 class ContestQuickCount(Strict):
     contest: str
     sampled_tables: int
@@ -130,6 +138,7 @@ class ContestQuickCount(Strict):
     strata_reporting: int
     options: list[OptionEstimateOut]
     official: OfficialCheck | None
+    convergence: list[ConvergencePoint] = Field(description="The estimate as reports arrived, at round times")
 
 
 class SampleOut(Strict):

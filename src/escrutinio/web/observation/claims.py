@@ -18,6 +18,13 @@ router = APIRouter(prefix="/api/v1", tags=["claims"], responses={503: NO_ELECTIO
 pages = APIRouter(include_in_schema=False)
 
 
+class QuickCountVerdict(Strict):
+    verdict: str = Field(description="supported, contradicted or not_yet_checkable, on the quick count's estimate")
+    reason: str = Field(description="The quick count's interval that supports or contradicts it, or what it waits for")
+    reports: int = Field(description="Sampled tables whose reports the estimate used")
+    label: str = Field(description="Says it is an estimate by observers, not the official count")
+
+
 class ClaimOut(Strict):
     id: int
     author: str = Field(description="Who said it")
@@ -27,6 +34,8 @@ class ClaimOut(Strict):
     verdict: str = Field(description="supported, contradicted or not_yet_checkable")
     reason: str = Field(description="The figure that supports or contradicts it, or what it waits for")
     bulletin: int | None = Field(description="The bulletin it was judged on")
+    quickcount: QuickCountVerdict | None = Field(
+        description="The claim judged on the quick count's estimate, apart from the official count; null without a sample")
 
 
 class ClaimIn(Strict):

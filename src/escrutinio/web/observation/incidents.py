@@ -18,6 +18,7 @@ from ..auth import operator, operator_name
 from ..caching import cached
 from ..models import Strict, Whole
 from ..timeline_api import MAX_ID
+from .views import incidents_map
 
 router = APIRouter(prefix="/api/v1", tags=["incidents"], responses={503: NO_ELECTION})
 pages = APIRouter(include_in_schema=False)
@@ -110,8 +111,11 @@ def incidents_page(request: Request, category: Category | None = None, status: S
                    area: str | None = Query(None, max_length=64)):
     store = request.app.state.store
     found = incidents.list_incidents(store, area=area, category=category, status=status)
-    return request.app.state.pages.render(request, "incidents.html", incidents=found,
-                                          counts=incidents.counts_by_area(store), json_twin="/api/v1/incidents",
+    pages = request.app.state.pages
+    counts = incidents.counts_by_area(store)
+    drawn = incidents_map(store, counts, pages.language(request)) if any(r["incidents"] for r in counts) else None
+    return pages.render(request, "incidents.html", incidents=found, incidents_map=drawn,
+                                          counts=counts, json_twin="/api/v1/incidents",
                                           categories=CATEGORY_NAMES, statuses=INCIDENT_STATUSES,
                                           chosen={"category": category, "status": status, "area": area})
 

@@ -40,13 +40,18 @@ async def observe_send(request: Request):
                                           answer=reply, token=token, text=kept)
 
 
-def home_panel(store) -> dict | None:
+def home_panel(store, lang) -> dict | None:
     """What the home page shows of the observers, beside the official figures (None: nothing to show)."""
     from ... import services
+    from .views import incidents_map, quickcount_views, share
 
     summary = services.observers.summary(store)
     quick = services.quickcount.status(store)
-    counts = [row for row in services.incidents.counts_by_area(store) if row["incidents"]]
+    every_area = services.incidents.counts_by_area(store)
+    counts = [row for row in every_area if row["incidents"]]
     if not summary["accredited"] and quick["sample"] is None and not counts:
         return None
-    return {"observers": summary, "quickcount": quick, "incidents": counts}
+    return {"observers": summary, "quickcount": quick, "incidents": counts,
+            "quickcounts": quickcount_views(store, quick, lang),
+            "incidents_map": incidents_map(store, every_area, lang) if counts else None,
+            "share": lambda f: share(lang, f)}

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import uuid
 
 import numpy as np
 
@@ -81,7 +82,10 @@ def synthetic_election(tables: int, seed: int = 2007) -> Election:
         name=f"Elección sintética de {tables:,} mesas", date=dt.date(2007, 12, 2), time_zone="America/Caracas",
         polls_open=dt.time(6), polls_close=dt.time(16), locale="es_VE", percent_rule=PercentRule("truncate", 2),
         abstention_basis="whole_register", extra_voters_allowed=0, contests=CONTESTS, levels=LEVELS,
-        areas=tuple(areas), centres=tuple(centres), tables=tuple(table_list), require_signatures=True)
+        areas=tuple(areas), centres=tuple(centres), tables=tuple(table_list), require_signatures=True,
+        # An identifier fixed by (tables, seed), which init keeps: actas signed once serve every store made
+        # from the same election (a real night's identifier is random).
+        id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"escrutinio-synthetic/{tables}/{seed}")))
 
 
 def shape(election: Election) -> dict[str, int]:

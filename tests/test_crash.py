@@ -300,7 +300,7 @@ def test_sigkill_in_the_middle_of_a_busy_night_loses_nothing_acknowledged(db_url
     store = open_store(db_url)
     server = None
     try:
-        init_election(store, election)
+        election = init_election(store, election)  # signed for the identifier init gives it
         private = generate_keys(election, seed="crash test")
         register_keys(store, {t: signatures.public_key(k) for t, k in private.items()})
         _, token = create_token(store, "crash test device", "transmission")

@@ -54,12 +54,17 @@ def test_acta_texts_equal_json_dumps(case):
     assert content_json(contest).text(acta) == json.dumps(acta.as_dict(), sort_keys=True)
 
 
-@given(contest_and_acta(), TEXT, st.dates())
-def test_signed_text_equals_the_signing_payload(case, name, date):
+@given(contest_and_acta(), TEXT, st.dates(), st.none() | st.text(min_size=1))
+def test_signed_text_equals_the_signing_payload(case, name, date, election_id):
     contest, acta = case
-    election = dataclasses.replace(ELECTION, name=name, date=date)
-    assert signatures.CONTEXT + signatures.signed_json(election, contest).text(acta).encode() == \
+    election = dataclasses.replace(ELECTION, name=name, date=date, id=election_id)
+    assert signatures.context(election) + signatures.signed_json(election, contest).text(acta).encode() == \
         signatures.signing_payload(election, acta)
+    # Version 2 (an identifier) and version 1 (none), each as the signature spec writes it: raw UTF-8.
+    fields = {"election": name, "date": date.isoformat(), **({"election_id": election_id} if election_id else {})}
+    spec = json.dumps({**fields, **acta.as_dict()}, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    version = b"escrutinio-acta-v2\n" if election_id else b"escrutinio-acta-v1\n"
+    assert signatures.signing_payload(election, acta) == version + spec.encode("utf-8")
 
 
 @given(contest_and_acta(), st.sampled_from(["drop", "extra"]))

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
+import datetime as dt
 import json
 from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from escrutinio.domain.model import Acta
+from escrutinio.domain.model import Acta, Contest, Option
 from escrutinio.intake import signatures
 from escrutinio.intake.actas import Record
 from escrutinio.services import ingest_records, init_election, publish_bulletin
@@ -112,13 +114,25 @@ def test_unsigned_mode_accepts_unsigned_actas(small_store):
 
 # -- the published test vectors ---------------------------------------------------------------------
 
+CONTEXTS = {1: b"escrutinio-acta-v1\n", 2: b"escrutinio-acta-v2\n"}
+
+
+def _spec_bytes(vector: dict) -> bytes:
+    """The signed bytes as docs/security.md writes them, built here with the standard library alone."""
+    election = vector["election"]
+    body = {"election": election["name"], "date": election["date"], **vector["acta"]}
+    if vector["version"] == 2:
+        body["election_id"] = election["id"]
+    return CONTEXTS[vector["version"]] + json.dumps(body, sort_keys=True, separators=(",", ":"),
+                                                     ensure_ascii=False).encode("utf-8")
+
+
 def test_vectors_verify_with_an_independent_implementation():
     doc = json.loads(VECTORS.read_text(encoding="utf-8"))
+    assert {v["version"] for v in doc["vectors"]} == {1, 2}
     for vector in doc["vectors"]:
-        body = {"election": doc["election"]["name"], "date": doc["election"]["date"], **vector["acta"]}
-        expected = b"escrutinio-acta-v1\n" + json.dumps(body, sort_keys=True, separators=(",", ":"),
-                                                       ensure_ascii=False).encode()
-        assert vector["signed_bytes"].encode() == expected
+        expected = _spec_bytes(vector)
+        assert vector["signed_bytes"].encode("utf-8") == expected == bytes.fromhex(vector["signed_bytes_hex"])
         private = Ed25519PrivateKey.from_private_bytes(base64.b64decode(vector["private_key"]))
         public = private.public_key().public_bytes_raw()
         assert base64.b64decode(vector["public_key"]) == public
@@ -127,11 +141,33 @@ def test_vectors_verify_with_an_independent_implementation():
         assert private.sign(expected) == base64.b64decode(vector["signature"])
 
 
+def test_a_vector_has_non_ascii_names_as_raw_utf8_never_escaped():
+    doc = json.loads(VECTORS.read_text(encoding="utf-8"))
+    accented = [v for v in doc["vectors"] if not v["signed_bytes"].isascii()]
+    assert accented, "a vector with non-ASCII names"
+    for vector in accented:
+        raw = bytes.fromhex(vector["signed_bytes_hex"])
+        assert b"\\u" not in raw
+        assert any(letter.encode("utf-8") in raw for letter in "éüÍ")
+
+
+def _election_of(vector: dict):
+    """The small test election under the vector's name, date and identifier (and options, where the vector's
+    contest has others)."""
+    election = small_election(signed=True)
+    given = vector["election"]
+    contests = tuple(Contest(c.code, c.name, tuple(Option(code, code) for code in vector["acta"]["votes"]), c.blank)
+                     if c.code == vector["acta"]["contest"] else c for c in election.contests)
+    return dataclasses.replace(election, name=given["name"], date=dt.date.fromisoformat(given["date"]),
+                               id=given.get("id"), contests=contests)
+
+
 def test_escrutinio_signs_the_vectors_as_published():
     doc = json.loads(VECTORS.read_text(encoding="utf-8"))
-    election = small_election(signed=True)
-    assert (election.name, election.date.isoformat()) == (doc["election"]["name"], doc["election"]["date"])
     for vector in doc["vectors"]:
-        record = {k: v for k, v in vector["acta"].items()}
-        out = sign_record(election, record, base64.b64decode(vector["private_key"]))
+        election = _election_of(vector)
+        out = sign_record(election, dict(vector["acta"]), base64.b64decode(vector["private_key"]))
         assert out["signature"] == vector["signature"]
+        acta = Acta(vector["table"], vector["acta"]["contest"], tuple(vector["acta"]["votes"].items()),
+                    vector["acta"]["null"], vector["acta"]["blank"], vector["acta"]["ballots_cast"])
+        assert signatures.signing_payload(election, acta) == bytes.fromhex(vector["signed_bytes_hex"])

@@ -58,6 +58,10 @@ SETTINGS = (
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),
     Setting("default_language", "", "Language of the pages when a reader has not chosen one "
             "(es or en; empty: the election's locale)."),
+    Setting("authority_key_file", "", "File holding the authority's private key, which signs every bulletin's "
+            "tree head: the owner's alone (mode 0600, refused otherwise); the database keeps only the public key. "
+            "The production setup (docs/operations.md). Empty: the key is kept in the database, as stores made "
+            "before this setting do."),
     Setting("sms_webhook_secret", "", "Secret the SMS gateways' webhooks must send as ?secret=… "
             "(empty: webhooks take any request; for tests and demos only)."),
     Setting("webhook_interval_seconds", 5.0,

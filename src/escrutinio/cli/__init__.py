@@ -6,7 +6,7 @@ imported here so that every command is registered on ``main``.
 
 from __future__ import annotations
 
-from . import adapt, bulletins, claims, incidents, keys, night, observers, previous, quickcount, serving, timeline, tokens, verify, webhooks  # noqa: F401 - registers commands
+from . import adapt, bulletins, claims, incidents, keys, night, observers, previous, quickcount, serving, timeline, tokens, upkeep, verify, webhooks  # noqa: F401 - registers commands
 from .base import main, reference_markdown
 
 __all__ = ["main", "reference_markdown"]

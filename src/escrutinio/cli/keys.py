@@ -85,3 +85,26 @@ def keys_sign(files: tuple[Path, ...], secret: Path, out: Path, db_url: str) -> 
     if problems:
         sys.exit(1)
 
+
+
+@keys.command("export-authority")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True,
+              help="The new file for the authority's private key (mode 0600; never written over).")
+@click.option("--remove", is_flag=True,
+              help="Also take the private key out of the database (SQLite: the file is compacted too). Then "
+                   "set authority_key_file to --out wherever bulletins are published.")
+@db_option
+def keys_export_authority(out: Path, remove: bool, db_url: str) -> None:
+    """Move the authority's private key out of a store that keeps it in the database.
+
+    Stores made before `init --authority-key-file` keep the key that signs
+    tree heads in the database, so every dump carries it. This writes it to
+    --out, the owner's alone; with --remove the database keeps only the
+    public key, and bulletins are signed from the file.
+    """
+    public = services.authority.export_key(open_db(db_url), out, remove=remove)
+    click.echo(f"wrote the authority's private key to {out} (mode 0600); public key "
+               f"{services.keys.signatures.encode(public)}")
+    click.echo("removed it from the database: set authority_key_file (ESCRUTINIO_AUTHORITY_KEY_FILE) to "
+               f"{out} wherever bulletins are published" if remove else
+               "it is still in the database too: once the file is stored safely, run this again with --remove")

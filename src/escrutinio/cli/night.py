@@ -8,22 +8,37 @@ from pathlib import Path
 import click
 
 from .. import services
+from ..settings import load_settings
 from .base import db_option, main, open_db
 
 
 @main.command()
 @click.argument("definition", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--drill", is_flag=True,
+              help="A rehearsal night: flagged as a drill on every page, response and file; its actas (signed "
+                   "with its own identifier) are refused by the real night. Clear it with `escrutinio reset`.")
+@click.option("--authority-key-file", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Keep the authority's private key (it signs every bulletin's tree head) in this file, never in "
+                   "the database: read if it exists (mode 0600, refused otherwise), made there if not. Default: the "
+                   "authority_key_file setting. The production setup.")
 @db_option
-def init(definition: Path, db_url: str) -> None:
+def init(definition: Path, drill: bool, authority_key_file: Path | None, db_url: str) -> None:
     """Create the database from an election DEFINITION (a TOML file).
 
     Every problem of the definition and of the CSV files it names is listed
-    at once; nothing is created unless all are fixed.
+    at once; nothing is created unless all are fixed. The election gets a
+    random identifier, inside every acta its tables sign.
     """
     store = open_db(db_url)
-    election = services.init_election(store, definition)
+    key_file = authority_key_file or load_settings().authority_key_file or None
+    election = services.init_election(store, definition, drill=drill, authority_key_file=key_file)
     click.echo(f"Created {election.name!r}: {len(election.contests)} contest(s), {len(election.areas)} areas, "
                f"{len(election.centres)} centres, {len(election.tables)} tables in {db_url}")
+    click.echo(f"Election identifier: {election.id} (inside every acta its tables sign)")
+    if key_file:
+        click.echo(f"The authority's private key is in {key_file} (mode 0600); the database holds its public key only.")
+    if election.drill:
+        click.echo("This is a drill: a rehearsal night, flagged everywhere; the real night refuses its actas.")
 
 
 @main.command()

@@ -178,7 +178,8 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
         "cut_off": cut_off.astimezone(dt.timezone.utc).isoformat(),
         "cut_off_local": local.isoformat(),
         "election": {"name": election.name, "date": election.date.isoformat(),
-                     "time_zone": election.time_zone, "locale": election.locale},
+                     "time_zone": election.time_zone, "locale": election.locale,
+                     **({"id": election.id} if election.id else {})},
         "percent_rule": {"method": rule.method, "decimals": rule.decimals, "text": rule.describe()},
         "abstention_basis": election.abstention_basis,
         "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
@@ -194,6 +195,8 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
                      "sha256": {code: hashlib.sha256(matrix.astype("<i8", copy=False)).hexdigest()
                                 for code, matrix in counters.items()}},
     }
+    if election.drill:
+        head["drill"] = True  # a rehearsal night's bulletin says so in the bytes its hash covers
     head["outcomes"], head["groups"] = Outcomes(head, counters, nodes).root()
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.

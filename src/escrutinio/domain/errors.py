@@ -18,7 +18,8 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      │    └── MalformedWebhook  an SMS gateway's webhook body is not what that gateway sends
      ├── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
      ├── PreviousRejected     a previous election's results file or mapping has problems (all listed)
-     └── KeyChangeRefused     a table's key cannot be registered or replaced as asked
+     ├── KeyChangeRefused     a table's key cannot be registered or replaced as asked
+     └── UpkeepRefused        a reset, backup, restore or authority-key operation cannot be done as asked
 """
 
 from __future__ import annotations
@@ -138,3 +139,8 @@ class PreviousRejected(ProblemsError):
 class KeyChangeRefused(EscrutinioError):
     """A table's key cannot be registered or replaced as asked: a registered key changes only by an
     explicit replacement, with its reason and operator on record."""
+
+
+class UpkeepRefused(EscrutinioError):
+    """A reset, backup, restore or authority-key operation cannot be done as asked (the message says why and
+    what to do): a real night's log is never cleared, a private key file must be the owner's alone, …"""

@@ -116,6 +116,10 @@ class Election:
     extra: dict = field(default_factory=dict, compare=False)
     # False only in the unsigned mode for demos and tests, announced on every page.
     require_signatures: bool = True
+    # The random identifier `init` gives the night, inside every signed acta (None: made before there were
+    # identifiers; its actas are signed without one), and whether it is a rehearsal (a drill).
+    id: str | None = None
+    drill: bool = False
 
     @cached_property
     def contest_by_code(self) -> dict[str, Contest]:

@@ -25,6 +25,8 @@ def bulletin_csv(bulletin: Bulletin, areas: Iterable[dict]) -> str:
     head += ["turnout_whole_register", "turnout_counted_tables", "abstention_whole_register",
              "abstention_counted_tables", "tables_expected", "tables_counted", "tables_quarantined",
              "tables_conflict", "decided", "leader", "lead", "remaining_max"]
+    drill = bulletin.body.get("drill") is True  # a drill's rows say so, in a last column of their own
+    head += ["drill"] if drill else []
     out = io.StringIO()
     writer = _Neutralising(csv.writer(out, lineterminator="\n"))
     writer.writerow(head)
@@ -41,7 +43,7 @@ def bulletin_csv(bulletin: Bulletin, areas: Iterable[dict]) -> str:
                    f["abstention"]["whole_register"], f["abstention"]["counted_tables"],
                    f["tables"]["expected"], f["tables"]["counted"], f["tables"]["quarantined"],
                    f["tables"]["conflict"], f["decided"]["decided"], f["decided"]["leader"] or "",
-                   f["decided"]["lead"], f["decided"]["remaining_max"]])
+                   f["decided"]["lead"], f["decided"]["remaining_max"]] + (["true"] if drill else []))
     return out.getvalue()
 
 

@@ -84,7 +84,7 @@ def build_report(election: Election, bulletin: Bulletin, tally: Tally | None, *,
     report.add("GpUnit", _units(ctx))
     report.add("Issuer", election.name)
     report.add("IssuerAbbreviation", "escrutinio")
-    if election.extra.get("demo"):
+    if election.extra.get("demo") or election.drill:
         report.add("IsTest", True)
     report.add("Notes", f"Bulletin {bulletin.number} with cut-off {bulletin.body['cut_off_local']}; SHA-256 "
                         f"{bulletin.hash}. Exact counts only: shares follow from them.")
@@ -92,7 +92,9 @@ def build_report(election: Election, bulletin: Bulletin, tally: Tally | None, *,
     report.add("SequenceStart", 1)
     report.add("SequenceEnd", 1)
     report.add("Status", "unofficial-complete" if _complete(bulletin) else "unofficial-partial")
-    if election.extra.get("demo"):
+    if election.drill:
+        report.add("TestType", "drill")
+    elif election.extra.get("demo"):
         report.add("TestType", "demonstration night")
     report.add("VendorApplicationId", vendor)
     return report

@@ -21,7 +21,8 @@ def render_bulletin(bulletin: Bulletin, area_code: str | None = None) -> str:
     body = bulletin.body
     area = bulletin.area(area_code) if area_code else bulletin.root
     cut = dt.datetime.fromisoformat(body["cut_off_local"])
-    lines = [
+    lines = ["DRILL — a rehearsal night: not official results"] if body.get("drill") is True else []
+    lines += [
         f"{body['election']['name']}",
         f"Bulletin {body['number']} — cut-off {cut:%Y-%m-%d %H:%M} ({body['election']['time_zone']}, "
         f"UTC{cut:%z})",

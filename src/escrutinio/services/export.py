@@ -62,6 +62,9 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
         done.files += 1
         done.bytes += len(data)
 
+    # A drill's files say so ("drill": true), but for the hashed ones, whose hashes its head.json (which says
+    # drill) names: nodes.json and the counters.
+    drill = {"drill": True} if bulletin.body.get("drill") is True else {}
     nodes = store.nodes()
     write(out / "nodes.json", nodes.canonical)
     write(here / "head.json", canonical_json(bulletin.body))
@@ -74,14 +77,14 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
         for node in range(len(nodes)):
             entry = bulletin.entry(node)
             write(here / "areas" / f"{_file_name(entry['code'])}.json",
-                  _json(bulletin_document(bulletin, entry, full)))
+                  _json({**bulletin_document(bulletin, entry, full), **drill}))
             if progress:
                 progress(1)
     heads = store.bulletin_heads()
     write(out / "bulletins.json", _json([{**h, "cut_off": h["cut_off"].isoformat(),
-                                          "published_at": h["published_at"].isoformat()} for h in heads]))
+                                          "published_at": h["published_at"].isoformat(), **drill} for h in heads]))
     if heads and heads[-1]["number"] == bulletin.number:
-        write(out / "latest.json", _json(bulletin_document(bulletin, bulletin.root, full)))
+        write(out / "latest.json", _json({**bulletin_document(bulletin, bulletin.root, full), **drill}))
     return done
 
 

@@ -234,9 +234,12 @@ def _signature_problem(batch: _Batch, acta: Acta, given: object, raw: bytes | No
     if not verifier.has_key(table):
         return Problem("signature", f"table {table} has no registered key",
                        "register the table's public key (escrutinio keys register) and send the acta again")
-    if not verifier.verify(table, signatures.CONTEXT + signed.text(acta).encode(), raw):
-        return Problem("signature", f"the signature does not match table {table}'s key and this acta's figures",
-                       "send the acta exactly as signed by this table's own device")
+    if not verifier.verify(table, signatures.context(batch.election) + signed.text(acta).encode(), raw):
+        return Problem("signature", f"the signature does not match table {table}'s key and this acta's figures "
+                       "for this election",
+                       "send the acta exactly as signed by this table's own device for this election (its "
+                       "identifier is in the signed bytes: an acta signed for a drill or another election is "
+                       "refused)")
     return None
 
 

@@ -24,8 +24,10 @@ from ..domain.merkle import MerkleLog, leaf_hash
 from ..domain.model import ActaEvent, Election
 from ..intake import signatures
 from ..store import Connection, Store
+from . import authority
 
 TREE_HEAD_CONTEXT = b"escrutinio-tree-head-v1\n"
+TREE_HEAD_CONTEXT_V2 = b"escrutinio-tree-head-v2\n"
 _logs: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
@@ -103,21 +105,30 @@ def merkle(store: Store, conn: Connection | None = None) -> MerkleLog:
 
 
 def tree_head_bytes(election: Election, size: int, root: bytes) -> bytes:
+    """What the authority signs; version 2 names the election's identifier (an election made before
+    identifiers keeps version 1)."""
+    if election.id:
+        return TREE_HEAD_CONTEXT_V2 + canonical_json({"election_id": election.id, "election": election.name,
+                                                      "date": election.date.isoformat(), "size": size,
+                                                      "root": root.hex()})
     return TREE_HEAD_CONTEXT + canonical_json({"election": election.name, "date": election.date.isoformat(),
                                                "size": size, "root": root.hex()})
 
 
 def authority_keys(store: Store, conn: Connection, now: dt.datetime) -> tuple[bytes, bytes]:
-    """The authority's (public, private) key pair, made on first use."""
+    """The authority's (public, private) key pair: from its file or the environment where the settings say
+    (services.authority; the database then holds the public key only), else kept in the database, made
+    on first use there (stores made before key files)."""
     found = store.authority_key(conn)
-    if found is None:
-        private = signatures.new_private_key()
-        public = signatures.public_key(private)
-        store.set_authority_key(conn, public, private, now)
-        return public, private
-    if found[1] is None:
-        raise RuntimeError("the authority's private key is not in the database")
-    return found  # type: ignore[return-value]
+    pair = authority.signing_key(store, found)
+    if pair is not None:
+        if found is None:
+            store.set_authority_key(conn, pair[0], None, now)
+        return pair
+    private = signatures.new_private_key()
+    public = signatures.public_key(private)
+    store.set_authority_key(conn, public, private, now)
+    return public, private
 
 
 def signed_tree_head(store: Store, conn: Connection, now: dt.datetime) -> dict:

@@ -26,7 +26,9 @@ def geography_of(e: Election) -> dict:
         "election": {"name": e.name, "date": e.date.isoformat(), "time_zone": e.time_zone,
                      "percent_rule": {"method": e.percent_rule.method, "decimals": e.percent_rule.decimals},
                      "abstention_basis": e.abstention_basis, "extra_voters_allowed": e.extra_voters_allowed,
-                     "require_signatures": e.require_signatures, "levels": list(e.levels)},
+                     "require_signatures": e.require_signatures, "levels": list(e.levels),
+                     # Only where set, so that a store made before identifiers publishes what its log holds.
+                     **({"id": e.id} if e.id else {}), **({"drill": True} if e.drill else {})},
         "contests": [{"code": c.code, "name": c.name, "blank": c.blank,
                       "options": [{"code": o.code, "name": o.name, **o.extras()} for o in c.options],
                       "rule": c.rule.as_dict()} for c in e.contests],

@@ -32,6 +32,7 @@ def _settings(election: Election) -> str:
         "percent_decimals": election.percent_rule.decimals, "abstention_basis": election.abstention_basis,
         "extra_voters_allowed": election.extra_voters_allowed, "levels": list(election.levels),
         "extra": election.extra, "require_signatures": election.require_signatures,
+        **({"id": election.id} if election.id else {}), **({"drill": True} if election.drill else {}),
         # Rules, option extras and cantonal weights live here: one JSON column, no schema change for them.
         "rules": {c.code: c.rule.as_dict() for c in election.contests if c.rule != Rule()},
         "option_extras": {c.code: {o.code: o.extras() for o in c.options if o.extras()}
@@ -86,7 +87,8 @@ def load(conn: Connection) -> tuple[Election, Ids]:
         percent_rule=PercentRule(settings["percent_rule"], settings["percent_decimals"]),
         abstention_basis=settings["abstention_basis"], extra_voters_allowed=settings["extra_voters_allowed"],
         contests=contests, levels=tuple(settings["levels"]), areas=areas, centres=centres, tables=tables,
-        extra=settings.get("extra", {}), require_signatures=settings.get("require_signatures", True))
+        extra=settings.get("extra", {}), require_signatures=settings.get("require_signatures", True),
+        id=settings.get("id"), drill=bool(settings.get("drill", False)))
     ids = Ids(contest=contest_ids, area={r.code: r.id for r in area_rows},
               centre={r.code: r.id for r in centre_rows}, table={r.code: r.id for r in table_rows})
     return election, ids

@@ -52,6 +52,10 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
     def close(self) -> None:
         self.engine.dispose()
 
+    def forget_night(self) -> None:
+        """Drop the bulletins and keys held in memory (after the night was cleared)."""
+        self._keys, self._bulletins = None, {}
+
     def check_writable_files(self) -> None:
         """A SQLite file, its WAL companions and its folder must be writable: checked before a connection is
         opened, because SQLite maps its WAL index into memory, and an unwritable one can end the process

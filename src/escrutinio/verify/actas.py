@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 
 from .anchors import KeyLog
-from .common import ACTA_CONTEXT, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
+from .common import ACTA_CONTEXT, ACTA_CONTEXT_V2, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -255,7 +255,8 @@ def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
 
 
 class Signatures:
-    """Ed25519 over b"escrutinio-acta-v1\\n" + canonical({"election", "date", **acta}) with the table's key,
+    """Ed25519 over b"escrutinio-acta-v2\\n" + canonical({"election_id", "election", "date", **acta}) (v1 and no
+    election_id for an election made before identifiers) with the table's key,
     as the log registered it before the acta.
 
     With ``parallel``, the verifications go in batches to one worker process per core (libsodium in each),
@@ -293,7 +294,7 @@ class Signatures:
                         f"cannot be checked: the key logged for its table at leaf {found[0]:,} is unusable")
                 self.report.add("signature", f"{where}: the {side} acta's signature {what}")
             return
-        message = ACTA_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date, **acta})
+        message = self.tree.signed(ACTA_CONTEXT, ACTA_CONTEXT_V2, acta)
         self.report.count("signatures")
         text = (f"{where}: the signature does not match table {acta.get('table')}'s key and the {side} acta's "
                 "figures")

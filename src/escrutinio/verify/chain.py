@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from itertools import islice
 
-from .common import TREE_HEAD_CONTEXT, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
+from .common import TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -171,9 +171,12 @@ class BulletinChain:
         if body.get("number") != number:
             self.problem(number, f"its body says it is number {body.get('number')}")
         election = body.get("election") or {}
-        for key, want in (("name", t.name), ("date", t.date), ("time_zone", t.time_zone)):
+        for key, want in (("name", t.name), ("date", t.date), ("time_zone", t.time_zone), ("id", t.election_id)):
             if election.get(key) != want:
                 self.problem(number, f"election {key} is {election.get(key)!r}, the geography says {want!r}")
+        if (body.get("drill") is True) != t.drill:
+            self.problem(number, "it says it is a drill's bulletin, but the geography is a real night's" if not t.drill
+                         else "it does not say it is a drill's, but the geography is a drill's")
         rule = body.get("percent_rule") or {}
         if (rule.get("method"), rule.get("decimals")) != (t.method, t.decimals):
             self.problem(number, f"percent rule {rule.get('method')}/{rule.get('decimals')} differs from the "
@@ -223,8 +226,7 @@ class BulletinChain:
             self.report.add("log", f"bulletin {number}: its tree head's key or signature is not base64 of the "
                                    "right length")
         else:
-            message = TREE_HEAD_CONTEXT + canonical({"election": self.tree.name, "date": self.tree.date,
-                                                     "size": size, "root": root})
+            message = self.tree.signed(TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, {"size": size, "root": root})
             if not ed25519_ok(key, message, signature):
                 self.report.add("log", f"bulletin {number}: the authority's signature of its tree head (size "
                                        f"{size:,}, root {root}) does not verify")

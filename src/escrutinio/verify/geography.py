@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .common import canonical
 from .report import Report
 
 METHODS = ("truncate", "half_up")
@@ -10,10 +11,20 @@ METHODS = ("truncate", "half_up")
 class Tree:
     """Areas and centres (nodes), tables under centres, contests with their options in ballot order."""
 
+    def signed(self, version_1: bytes, version_2: bytes, fields: dict) -> bytes:
+        """The bytes a signature is over: the election's identifier, name and date with ``fields``, after the
+        version 2 context; the version 1 context and no identifier for an election made before identifiers."""
+        if self.election_id is None:
+            return version_1 + canonical({"election": self.name, "date": self.date, **fields})
+        return version_2 + canonical({"election_id": self.election_id, "election": self.name, "date": self.date,
+                                      **fields})
+
     def __init__(self, geography: dict, report: Report):
         e = geography["election"]
         self.name: str = e["name"]
         self.date: str = e["date"]
+        self.election_id: str | None = e.get("id")
+        self.drill: bool = e.get("drill") is True
         self.time_zone: str = e.get("time_zone")
         self.method: str = e["percent_rule"]["method"]
         self.decimals: int = e["percent_rule"]["decimals"]

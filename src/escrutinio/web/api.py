@@ -55,12 +55,12 @@ def _bulletin(request: Request, number: Whole):
 def election(request: Request):
     """The election: date, time zone, percent rule, contests and levels."""
     e = _store(request).election()
-    return cached(request, election_out(e), etag=f"election-{e.name}-{len(e.tables)}", max_age=60)
+    return cached(request, election_out(e), etag=f"election-{e.id}-{len(e.tables)}", max_age=60)
 
 
 def election_out(e) -> dict:
     rule = e.percent_rule
-    return {"name": e.name, "date": e.date.isoformat(), "time_zone": e.time_zone,
+    return {"id": e.id, "drill": e.drill, "name": e.name, "date": e.date.isoformat(), "time_zone": e.time_zone,
             "polls_open": e.polls_open.isoformat(), "polls_close": e.polls_close.isoformat(), "locale": e.locale,
             "percent_rule": {"method": rule.method, "decimals": rule.decimals, "text": rule.describe()},
             "abstention_basis": e.abstention_basis, "levels": list(e.levels), "root": e.root.code,

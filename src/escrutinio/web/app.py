@@ -18,6 +18,7 @@ from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
 from . import api, bodies, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
+from .drill import DrillFlag
 from .live import Broker, StreamSlots
 from .observation import api as observation_api
 from .observation import claims as observation_claims
@@ -54,6 +55,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
                               "live events, and acta intake. Every page of the site has a JSON twin here.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
+    services.authority.use_settings(store, settings)
     app.state.store = store
     app.state.broker = broker
     app.state.timeline = timeline
@@ -63,7 +65,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     problems.install(app)
     _limit_rate(app, settings, store)
     _single_query_values(app)
-    app.add_middleware(bodies.BodyLimit, settings=settings, store=store)  # added last: runs first
+    app.add_middleware(bodies.BodyLimit, settings=settings, store=store)
+    app.add_middleware(DrillFlag, store=store)  # added last: runs first, so that every response is flagged
     app.include_router(api.router)
     app.include_router(log_api.router)
     app.include_router(published_api.router)

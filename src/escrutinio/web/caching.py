@@ -24,7 +24,8 @@ def cached(request: Request, body: object, *, etag: str | None = None, max_age: 
     data = body if raw else json.dumps(body, ensure_ascii=False).encode()
     tag = '"' + hashlib.sha256((etag or "").encode() + (b"" if etag else data)).hexdigest()[:32] + '"'
     policy = FOREVER if immutable else f"public, max-age={max_age}"
-    out = {"ETag": tag, "Cache-Control": policy, "Vary": "Accept-Encoding", **(headers or {})}
+    out = {"ETag": tag, "Cache-Control": policy, "Vary": "Accept-Encoding", **(headers or {}),
+           **({"X-Escrutinio-Canonical": "1"} if raw else {})}  # for drill.DrillFlag, which takes it off
     if tag in [t.strip() for t in request.headers.get("if-none-match", "").split(",")]:
         return Response(status_code=304, headers=out)
     return Response(data, media_type=media_type, headers=out)

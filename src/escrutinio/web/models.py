@@ -53,6 +53,10 @@ class PercentRuleOut(Strict):
 
 
 class ElectionOut(Strict):
+    id: str | None = Field(description="The election's random identifier, inside every acta its tables sign "
+                                       "(null: an election created before identifiers; its actas are signed "
+                                       "without one)")
+    drill: bool = Field(description="True on a rehearsal night (a drill), whose actas the real night refuses")
     name: str
     date: str
     time_zone: str

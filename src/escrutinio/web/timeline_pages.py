@@ -160,7 +160,8 @@ def atom(request: Request):
     entries = [_feed_entry(tv, e, base) for e in tv.view.entries]
     updated = max([e.updated for e in entries] + [e.deleted for e in entries if e.deleted]
                   + [dt.datetime(election.date.year, election.date.month, election.date.day, tzinfo=dt.timezone.utc)])
-    body = atom_feed(feed_id=f"{base}/timeline", title=f"{election.name} — {lang.t('Live coverage')}",
+    title = f"{lang.t('Drill') + ' · ' if election.drill else ''}{election.name} — {lang.t('Live coverage')}"
+    body = atom_feed(feed_id=f"{base}/timeline", title=title,
                      url=f"{base}/timeline", self_url=f"{base}/timeline.atom", language=lang.tag, updated=updated,
                      entries=entries)
     return cached(request, body, etag=f"atom-{tv.revision}-{lang.code}-{base}", raw=True, max_age=10,

@@ -26,7 +26,9 @@ db_option = click.option(
 
 
 def open_db(db_url: str):
-    return services.open_store(db_url)
+    store = services.open_store(db_url)
+    services.authority.use_key_file(store, load_settings().authority_key_file)
+    return store
 
 
 class _Group(click.Group):

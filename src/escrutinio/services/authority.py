@@ -20,17 +20,18 @@ from pathlib import Path
 
 from ..domain.errors import UpkeepRefused
 from ..intake import signatures
-from ..settings import Settings, load_settings
 from ..store import Store, upkeep
 from .clock import now_utc
 
 ENV_KEY = "ESCRUTINIO_AUTHORITY_KEY"
-_settings_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+ENV_FILE = "ESCRUTINIO_AUTHORITY_KEY_FILE"  # the authority_key_file setting's variable
+_key_file_of: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def use_settings(store: Store, settings: Settings) -> None:
-    """Where ``store``'s authority key is looked for (a server's settings); otherwise read at each use."""
-    _settings_of[store] = settings
+def use_key_file(store: Store, path: str | Path | None) -> None:
+    """The key file the entry point's settings name for ``store`` (the authority_key_file setting; the CLI
+    and the web app pass it). Without one, ESCRUTINIO_AUTHORITY_KEY_FILE is read at each use."""
+    _key_file_of[store] = str(path) if path else ""
 
 
 def read_key_file(path: str | Path) -> bytes:
@@ -67,15 +68,15 @@ def write_key_file(path: str | Path, private: bytes) -> Path:
 
 def configured_key(store: Store) -> tuple[bytes, str] | None:
     """The private key the settings point to, and where it was found; None if they point nowhere."""
-    settings = _settings_of.get(store) or load_settings()
     given = os.environ.get(ENV_KEY)  # an environment variable only: never a setting a file could hold
     if given:
         key = signatures.decode(given, 32)
         if key is None:
             raise UpkeepRefused(f"{ENV_KEY} is not a base64 Ed25519 private key of 32 bytes")
         return key, ENV_KEY
-    if settings.authority_key_file:
-        return read_key_file(settings.authority_key_file), str(settings.authority_key_file)
+    path = _key_file_of.get(store) or os.environ.get(ENV_FILE)
+    if path:
+        return read_key_file(path), path
     return None
 
 

@@ -55,7 +55,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
                               "live events, and acta intake. Every page of the site has a JSON twin here.",
                   docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
-    services.authority.use_settings(store, settings)
+    services.authority.use_key_file(store, settings.authority_key_file)
     app.state.store = store
     app.state.broker = broker
     app.state.timeline = timeline

@@ -32,6 +32,9 @@ class PublishedElection(Strict):
     extra_voters_allowed: int = Field(description="Voters a table may take beyond its register")
     require_signatures: bool = Field(description="False only in the unsigned mode for demos and tests")
     levels: list[str]
+    id: str | None = Field(default=None, description="The election's random identifier, inside every signed acta "
+                                                     "(absent: an election created before identifiers)")
+    drill: bool | None = Field(default=None, description="true on a rehearsal night (absent on a real night)")
 
 
 class PublishedArea(Strict):

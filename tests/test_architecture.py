@@ -46,7 +46,8 @@ INTERNAL = {
 # Third-party libraries that belong to one layer; no other layer may import them.
 OWNED = {"sqlalchemy": {"store"}, "alembic": {"store"}, "click": {"cli"}, "fastapi": {"web"},
          "starlette": {"web"}, "uvicorn": {"web"}, "jinja2": {"web"}, "babel": {"web"}, "pydantic": {"web"},
-         "nacl": {"intake", "verify"}, "markdown_it": {"publish"}, "nh3": {"publish"}}
+         "nacl": {"intake", "verify"}, "markdown_it": {"publish"}, "nh3": {"publish"},
+         "segno": {"web"}}
 # The domain is pure: the standard library, numpy and itself.
 DOMAIN_THIRD_PARTY = {"numpy"}
 

@@ -1,4 +1,4 @@
-"""Bulletins: publish, show, export, list, diff."""
+"""Bulletins: publish, show, export, list, diff, certificate."""
 
 from __future__ import annotations
 
@@ -124,3 +124,33 @@ def bulletin_diff(old: int, new: int, areas: tuple[str, ...], all_areas: bool, d
     changes = services.compare_bulletins(store, old, new, codes)
     click.echo(render_diff(store.bulletin(old), store.bulletin(new), changes), nl=False)
 
+
+
+@bulletin.command("certificate")
+@click.argument("area_code", metavar="AREA")
+@click.option("--number", type=int, help="The bulletin (default: the latest).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), required=True, help="The HTML file to write.")
+@click.option("--base-url", required=True, metavar="URL",
+              help="The site's public address, such as https://results.example.org: the QR code and the link point "
+                   "to the certificate there.")
+@click.option("--lang", default=None, help="Language of the certificate (default: the election's).")
+@db_option
+def bulletin_certificate(area_code: str, number: int | None, out: Path, base_url: str, lang: str | None,
+                         db_url: str) -> None:
+    """Write a printable, signed results certificate for AREA (HTML).
+
+    The area's figures, the bulletin's SHA-256, the authority's signed tree
+    head and a QR code of the certificate's address on the site (also at
+    /bulletins/N/certificate/AREA), with room for signatures and stamp.
+    """
+    from ..web.certificate import render_certificate
+    from ..web.i18n import LANGUAGES, Language
+    from ..web.pages import Pages
+
+    store = open_db(db_url)
+    election = store.election()
+    code = lang if lang in LANGUAGES else election.locale.split("_")[0]
+    language = Language(code if code in LANGUAGES else "en", election.locale)
+    html = render_certificate(Pages(store, None).env, store, number, area_code, base_url, language)
+    out.write_text(html, encoding="utf-8")
+    click.echo(f"wrote {out}: the results certificate of {area_code}")

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, bodies, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
+from . import api, bodies, certificate, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .drill import DrillFlag
 from .live import Broker, StreamSlots
@@ -80,6 +80,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(operations.router)
     app.include_router(timeline_api.router)
     app.include_router(timeline_pages.router)
+    app.include_router(certificate.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)

@@ -16,7 +16,8 @@ def token() -> None:
 @token.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(services.tokens.ROLES), required=True,
-              help="admin: everything; transmission: send actas; editor: the timeline; observer: read.")
+              help="admin: everything; transmission: send actas (and key in paper actas); clerk: key in paper "
+                   "actas only (escrutinio actas enter); editor: the timeline; observer: read.")
 @db_option
 def token_create(name: str, role: str, db_url: str) -> None:
     """Create a token for NAME (a person or a device). The token is printed once and never stored."""

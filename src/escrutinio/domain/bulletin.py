@@ -161,8 +161,12 @@ def bulletin_hash(head: dict) -> str:
 
 
 def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.datetime,
-                   previous_hash: str | None, log: dict | None = None, nodes: Nodes | None = None) -> Bulletin:
-    """Snapshot every area and centre of ``tally`` as bulletin ``number``."""
+                   previous_hash: str | None, log: dict | None = None, nodes: Nodes | None = None,
+                   entered: dict[str, int] | None = None) -> Bulletin:
+    """Snapshot every area and centre of ``tally`` as bulletin ``number``.
+
+    ``entered``: how many tables have a counted acta keyed in by hand ("manual") or from a board's recount
+    ("recount"); published as the head's ``manual`` key (bulletins before it have none: read as zero)."""
     if cut_off.tzinfo is None:
         raise ValueError("cut_off must be an aware datetime")
     nodes = nodes or Nodes(election)
@@ -198,6 +202,8 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
     if election.drill:
         head["drill"] = True  # a rehearsal night's bulletin says so in the bytes its hash covers
     head["outcomes"], head["groups"] = Outcomes(head, counters, nodes).root()
+    if entered is not None:
+        head["manual"] = {"tables": int(entered.get("manual", 0)), "recounted_tables": int(entered.get("recount", 0))}
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.
         head["log"] = log

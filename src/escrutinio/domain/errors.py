@@ -8,6 +8,7 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── ActaRejected         an acta broke a rule and was not stored
      ├── NotFound             a table, contest, area, acta or bulletin is unknown
      ├── ResolutionError      a conflict cannot be resolved as asked
+ ├── ManualEntryRefused   a manual entry or a recount cannot be taken as asked (say, one operator twice)
      ├── NotInitialised       the database holds no election yet
      ├── AlreadyInitialised   the database already holds an election
      ├── WriteConflict        a concurrent writer stored the same row first; retry
@@ -89,6 +90,11 @@ class NotFound(EscrutinioError):
 
 class ResolutionError(EscrutinioError):
     """A conflict or quarantine cannot be resolved as asked."""
+
+
+class ManualEntryRefused(EscrutinioError):
+    """A manual entry or a recount cannot be taken as asked (the message says why; nothing was stored):
+    say, the second entry of an acta by the operator who made the first."""
 
 
 class NotInitialised(EscrutinioError):

@@ -202,7 +202,12 @@ QUARANTINED = "quarantined"  # received, failed a rule, shown with its reasons, 
 CONFLICTING = "conflicting"  # differs from an acta already held for its table and contest
 SET_ASIDE = "set_aside"      # lost a conflict resolution; kept, never counted
 ANNULLED = "annulled"        # annulled by an admin with a reason; kept, never counted
-STATUSES = (COUNTED, QUARANTINED, CONFLICTING, SET_ASIDE, ANNULLED)
+AWAITING = "awaiting_second_entry"  # a manual acta keyed in once: counts only when a second operator agrees
+STATUSES = (COUNTED, QUARANTINED, CONFLICTING, SET_ASIDE, ANNULLED, AWAITING)
+
+# How an acta came in (ActaRecord.entry): None from the table's device (signed), or one of these.
+MANUAL = "manual"    # keyed in at the centre from the paper acta, twice, by two operators
+RECOUNT = "recount"  # a board's recount, entered by an admin decision, replacing the counted acta
 
 
 @dataclass(frozen=True)
@@ -217,6 +222,15 @@ class ActaRecord:
     source: str
     received_at: dt.datetime
     signature: str | None = None  # base64 Ed25519, as received; None in unsigned mode
+    entry: str | None = None  # None (the device's), MANUAL or RECOUNT
+    confirmed_by: str | None = None  # MANUAL: the operator whose second entry agreed
+    image_sha256: str | None = None  # MANUAL: the scanned paper acta, if one was given
+
+    @property
+    def placed(self) -> bool:
+        """Whether the acta takes its place in its table's slot: every acta but a manual one not yet (or
+        never) confirmed by a second entry."""
+        return self.entry != MANUAL or self.confirmed_by is not None
 
 
 @dataclass(frozen=True)

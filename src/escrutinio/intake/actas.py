@@ -35,6 +35,7 @@ class Record:
     row: int
     data: dict | None
     problems: list[Problem] = field(default_factory=list)
+    raw: str | bytes | None = None  # its bytes as read (a line, a CSV row, a request body): hashed if it is refused
 
 
 def count_rows(path: Path) -> int:
@@ -71,8 +72,30 @@ def read_actas(path: str | Path, max_bytes: int = MAX_FILE_BYTES) -> Iterator[Re
                                                   "save the file as UTF-8", str(path))])
 
 
+class _Lines:
+    """The lines of a file as csv.reader takes them, keeping those it took since the last ``take``: the raw text
+    of each row (a quoted cell may span lines)."""
+
+    def __init__(self, handle):
+        self.handle, self.taken = handle, []
+
+    def __iter__(self):
+        return self
+
+    def __next__(self) -> str:
+        line = next(self.handle)
+        self.taken.append(line)
+        return line
+
+    def take(self) -> str:
+        text = "".join(self.taken)
+        self.taken = []
+        return text
+
+
 def _csv_records(handle, source: str) -> Iterator[Record]:
-    reader = csv.reader(handle)
+    lines = _Lines(handle)
+    reader = csv.reader(lines)
     try:
         header = [h.strip() for h in next(reader, [])]
     except csv.Error as exc:
@@ -86,18 +109,21 @@ def _csv_records(handle, source: str) -> Iterator[Record]:
                      "the header needs table, contest, ballots_cast, null, then one column per option code",
                      source, 1)])
         return
+    lines.take()
     for n, cells in _cells(reader):
+        raw = lines.take()
         if isinstance(cells, csv.Error):
             yield Record(source, n, None, [Problem("", f"unreadable CSV row ({cells})",
-                         "check the quoting of this row; every cell must be short text or a number", source, n)])
+                         "check the quoting of this row; every cell must be short text or a number", source, n)],
+                         raw)
             continue
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
             yield Record(source, n, None, [Problem("", f"{len(cells)} cells where the header has {len(header)}",
-                         "give every row exactly one cell per column", source, n)])
+                         "give every row exactly one cell per column", source, n)], raw)
             continue
-        yield Record(source, n, _csv_row(dict(zip(header, cells))))
+        yield Record(source, n, _csv_row(dict(zip(header, cells))), raw=raw)
 
 
 def _cells(reader) -> Iterator[tuple[int, list[str] | csv.Error]]:
@@ -153,14 +179,14 @@ def _jsonl_records(handle, source: str) -> Iterator[Record]:
             data = loads(line)
         except json.JSONDecodeError as exc:
             yield Record(source, n, None, [Problem("", f"not valid JSON ({exc.msg}, column {exc.colno})",
-                         "write one JSON object per line", source, n)])
+                         "write one JSON object per line", source, n)], line)
             continue
         except RecursionError:
             yield Record(source, n, None, [Problem("", "not valid JSON (nested too deeply)",
-                         "write one JSON object per line, as in docs/formats/actas.md", source, n)])
+                         "write one JSON object per line, as in docs/formats/actas.md", source, n)], line)
             continue
         problems = check_json_shape(data)
-        yield Record(source, n, None if problems else data, [p.located(source, n) for p in problems])
+        yield Record(source, n, None if problems else data, [p.located(source, n) for p in problems], line)
 
 
 def check_json_shape(data: object) -> list[Problem]:

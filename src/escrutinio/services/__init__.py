@@ -11,7 +11,7 @@ from .demo import run_demo
 from .election import DEFAULT_URL, init_election, open_store
 from .export import export_bulletin, export_nist
 from .intake import IngestReport, Outcome, ingest_files, ingest_records
-from .resolve import annul_acta, resolve_conflict
+from .resolve import annul_acta, recount, resolve_conflict
 
 __all__ = [
     "DEFAULT_URL",
@@ -29,6 +29,7 @@ __all__ = [
     "list_bulletins",
     "open_store",
     "publish_bulletin",
+    "recount",
     "resolve_conflict",
     "run_demo",
 ]

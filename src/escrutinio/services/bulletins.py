@@ -91,7 +91,7 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
         tally, marks = live_tally(store, conn)
         tally.check_roll_up()
         bulletin = build_bulletin(store.election(), tally, number, when, previous, log=tree_head,
-                                  nodes=store.nodes())
+                                  nodes=store.nodes(), entered=store.entered_tables(conn))
         store.add_bulletin(conn, bulletin, when, tally=_saved(tally, marks))
         store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)], when)
         timeline.bulletin_entry(store, conn, bulletin, when)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
+import json
+import logging
 import weakref
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
@@ -17,22 +19,25 @@ from pathlib import Path
 from typing import NamedTuple
 
 from ..domain.canonical import ActaJson, sha256_hex
-from ..domain.errors import ActaRejected, Problem, StoreUnavailable, WriteConflict
-from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, Acta, ActaEvent, Election
+from ..domain.errors import ActaRejected, ManualEntryRefused, Problem, StoreUnavailable, WriteConflict
+from ..domain.model import (AWAITING, COUNTED, CONFLICTING, MANUAL, QUARANTINED, SET_ASIDE, Acta, ActaEvent,
+                            ActaRecord, Election)
 from ..domain.rules import check_acta
 from ..domain.tally import Tally, slot_state
 from ..intake import signatures
-from ..intake.actas import Record, count_rows, read_actas
+from ..intake.actas import Record, check_json_shape, count_rows, read_actas
 from ..store import Store
 from ..store.store import content_json, reasons_json
 from . import log
 from .clock import now_utc
+from .tokens import operator_label
 
 ACCEPTED = "accepted"
 ALREADY_PRESENT = "already_present"
 CONFLICT = "conflict"
 REJECTED = "rejected"
-OUTCOMES = (ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED)
+AWAITING_SECOND_ENTRY = AWAITING  # a manual entry's first: kept, nothing counted until another operator agrees
+OUTCOMES = (ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED, AWAITING_SECOND_ENTRY)
 BATCH = 1000
 SYSTEM = "system"
 
@@ -66,8 +71,12 @@ class IngestReport:
 
 
 def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime | None = None,
-                   operator: str = SYSTEM, tally: Tally | None = None) -> list[Outcome]:
+                   operator: str = SYSTEM, tally: Tally | None = None, origin: str | None = None) -> list[Outcome]:
     """Check and store one batch of records in one transaction; outcomes in input order.
+
+    Every record rejected is written into the register of refused actas afterwards (see record_refusals;
+    a failure to write it is logged, never raised): where it came from is its file and line, or ``origin``
+    (say, the client's address and token) and its place in the batch.
 
     Rules, signatures and every encoding are done before the log's write lock is taken, so that
     concurrent writers wait for each other as little as possible. ``tally``, if given, is then
@@ -91,6 +100,9 @@ def ingest_records(store: Store, records: Iterable[Record], *, now: dt.datetime 
                     raise
         if tally is not None:
             tally.set_many({slot: slot_state(held[slot]) for slot in dict.fromkeys(p.slot for p in plans if p.insert)})
+        refused = [p for p in plans if p.result == REJECTED]
+        if refused:
+            record_refusals(store, [_refusal(p.record, p.problems, origin) for p in refused], when)
         return [p.outcome() for p in plans]
 
 
@@ -269,7 +281,7 @@ def _plan(plan: _Plan, held: dict) -> None:
     if same is not None:
         plan.result, plan.status, plan.reasons = ALREADY_PRESENT, same.status, same.reasons
         return
-    if existing:
+    if any(getattr(r, "placed", True) for r in existing):  # a manual entry still awaiting its second holds no place
         plan.status, plan.result = CONFLICTING, CONFLICT
     elif plan.quarantine_reasons:
         plan.status, plan.result = QUARANTINED, QUARANTINED
@@ -312,3 +324,206 @@ def total_rows(paths: Iterable[str | Path]) -> int:
         except OSError:
             continue
     return total
+
+
+# -- the register of refused actas ---------------------------------------------------------------------------
+
+REFUSED_KEPT = 10_000  # refusals kept one by one; past this, the oldest are folded into counts per reason
+REFUSAL_REASONS = ("bad_signature", "unsigned", "unknown_key", "unknown_table", "unknown_contest", "malformed",
+                   "too_large")
+_logger = logging.getLogger(__name__)
+
+
+def refusal_reason(problems: Iterable[Problem]) -> str:
+    """The reason code of a refusal, from its problems: a signature's first, then the table's and contest's."""
+    problems = list(problems)
+    for p in problems:
+        if p.field == "signature":
+            return ("unsigned" if "not signed" in p.message else
+                    "unknown_key" if "no registered key" in p.message else "bad_signature")
+    for p in problems:
+        if p.field == "table" and p.message.startswith("unknown table"):
+            return "unknown_table"
+        if p.field == "contest" and (p.message.startswith("unknown contest") or "not on the ballot" in p.message):
+            return "unknown_contest"
+        if "larger than the limit" in p.message:
+            return "too_large"
+    return "malformed"
+
+
+def refusal(table: object, source: str, reason: str, raw: str | bytes | None) -> dict:
+    """One row of the register: the table's code only if it is a plausible one (printable, at most 64
+    characters), where from, why, and the SHA-256 of the bytes (never the bytes)."""
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else (raw or b"")
+    code = table if isinstance(table, str) and 0 < len(table) <= 64 and table.isprintable() else None
+    return {"table_code": code, "source": source[:500], "reason": reason, "sha256": sha256_hex(data)}
+
+
+def _refusal(record: Record, problems: tuple[Problem, ...], origin: str | None) -> dict:
+    table = record.data.get("table") if isinstance(record.data, dict) else None
+    where = f"{origin}, item {record.row}" if origin else _where(record)
+    return refusal(table, where, refusal_reason(problems or record.problems), record.raw)
+
+
+def record_refusals(store: Store, rows: list[dict], when: dt.datetime | None = None,
+                    keep: int | None = None) -> bool:
+    """Write refusals into the register, in a transaction of their own; whether it was written. Never raises:
+    an acta refused stays refused (a 4xx stays a 4xx) even if the register cannot be written (the failure is
+    logged). At most ``keep`` (default REFUSED_KEPT) are kept one by one; older ones are counted per reason."""
+    if not rows:
+        return True
+    at = when or now_utc()
+    try:
+        with store.transaction() as conn:
+            store.add_refused(conn, [{**r, "at": at} for r in rows], REFUSED_KEPT if keep is None else keep)
+        return True
+    except Exception:  # noqa: BLE001 - the register must never turn a refusal into a failure
+        _logger.warning("could not record %d refused acta(s) in the register", len(rows), exc_info=True)
+        return False
+
+
+def refused_counts(store: Store) -> dict[str, int]:
+    """Every refusal recorded, per reason code (kept and folded); {} if the register cannot be read."""
+    try:
+        return store.refused_counts()
+    except Exception:  # noqa: BLE001 - a page showing counts must not fail because of them
+        _logger.warning("could not read the register of refused actas", exc_info=True)
+        return {}
+
+
+# -- manual (double) entry of paper actas -------------------------------------------------------------------
+
+MANUAL_KEYS = ("entry", "image")
+IMAGE_TYPES = {"image/png": (b"\x89PNG\r\n\x1a\n",), "image/jpeg": (b"\xff\xd8\xff",), "application/pdf": (b"%PDF-",),
+               "image/webp": (b"RIFF",)}
+MAX_IMAGE_BYTES = 8_000_000
+
+
+def check_image(media_type: str, data: bytes) -> Problem | None:
+    """What is wrong with a scanned paper acta, or None: a PNG, JPEG, WebP or PDF of at most MAX_IMAGE_BYTES,
+    whose first bytes are those of its type."""
+    if media_type not in IMAGE_TYPES:
+        return Problem("image", f"media type {media_type!r} is not one of {', '.join(IMAGE_TYPES)}",
+                       "scan the paper acta as PNG, JPEG, WebP or PDF")
+    if not data or len(data) > MAX_IMAGE_BYTES:
+        return Problem("image", f"the image has {len(data):,} bytes; it must have 1 to {MAX_IMAGE_BYTES:,}",
+                       "scan the paper acta at a lower resolution")
+    if not data.startswith(IMAGE_TYPES[media_type]):
+        return Problem("image", f"the bytes are not those of a {media_type} file",
+                       "send the scan's file as it is, with its own media type")
+    return None
+
+
+def _first_operator(store: Store, conn, record: ActaRecord) -> str:
+    events = store.acta_events(record.id, conn)
+    return events[0].operator if events else ""
+
+
+def enter_manual(store: Store, data: object, who: dict, *, channel: str = "cli",
+                 image: tuple[str, bytes] | None = None, now: dt.datetime | None = None,
+                 raw: bytes | None = None) -> Outcome:
+    """One entry of a paper acta keyed in by hand by the operator of token ``who`` (as tokens.authenticate
+    gives it: id, name, role).
+
+    The first entry of a table's acta waits (``awaiting_second_entry``: kept, shown, nothing counted). A
+    second entry by another token that agrees with it field by field confirms it: it then takes its place
+    as any acta would (counted; quarantined if it breaks a rule; conflicting if the table already has a
+    different acta in place), and entries that disagreed and still wait are set aside. An entry that
+    disagrees with one waiting is kept beside it (result ``conflict``): a further entry by another operator
+    settles which one the paper says. The same token entering twice is refused (ManualEntryRefused). Rules
+    that make an acta unusable reject it as for any channel (result ``rejected``, nothing stored).
+    ``image``: (media type, bytes) of the scanned paper acta; its SHA-256 goes into the log. ``raw``: the bytes
+    the entry came in (a request's body), hashed into the register of refused actas if it is rejected.
+    """
+    when = now or now_utc()
+    source = f"manual entry ({channel})"
+    item = {k: v for k, v in data.items() if k not in MANUAL_KEYS} if isinstance(data, dict) else data
+    problems = check_json_shape(item)
+    if not problems and isinstance(item, dict) and item.get("signature") not in (None, ""):
+        problems = [Problem("signature", "a manual entry carries no signature",
+                            "key in the figures of the paper acta only; a signed acta is sent as it is")]
+    if image is not None and not problems:
+        found = check_image(*image)
+        problems = [found] if found else []
+    if not problems:
+        try:
+            checked = check_acta(store.election(), item)
+        except ActaRejected as exc:
+            problems = exc.problems
+    if problems:
+        raw = json.dumps(data, ensure_ascii=False, sort_keys=True, default=str) if raw is None else raw
+        table = item.get("table") if isinstance(item, dict) else None
+        record_refusals(store, [refusal(table, f"{source}, token {operator_label(who)}", refusal_reason(problems),
+                                        raw)], now)
+        return Outcome(source, 1, REJECTED, problems=tuple(p.located(source, 1) for p in problems))
+    election = store.election()
+    acta, encoders = checked.acta, _encoders(store, election)[checked.acta.contest]
+    text = encoders.canonical.text(acta)
+    digest, slot, operator = sha256_hex(text.encode()), (acta.table, acta.contest), operator_label(who)
+    image_sha = sha256_hex(image[1]) if image is not None else None
+    with store.log_writing() as conn:
+        held = store.slot_actas(conn, [slot])[slot]
+        waiting = [r for r in held if r.entry == MANUAL and r.status == AWAITING]
+        same = next((r for r in held if r.digest == digest), None)
+        if same is not None and same.id not in {r.id for r in waiting}:
+            return Outcome(source, 1, ALREADY_PRESENT, *slot, same.id, same.reasons)
+        mine = [r for r in ([same] if same is not None else waiting) if _first_operator(store, conn, r) == operator]
+        if mine:
+            raise ManualEntryRefused(
+                f"acta {mine[0].id} of table {acta.table}, contest {acta.contest} was entered by this operator "
+                f"({operator}): the second entry must be made by another operator, independently, from the paper "
+                "acta")
+        if image is not None:
+            store.add_image(conn, image_sha, image[0], image[1], when)
+        if same is not None:
+            return _confirm(store, conn, same, held, waiting, operator, who, image_sha, when, source)
+        reasons = checked.quarantine_reasons
+        acta_id = store.insert_entered_acta(conn, acta, digest, encoders.content.text(acta), AWAITING,
+                                            reasons_json(reasons), source, when, MANUAL, image_sha)
+        event = ActaEvent(acta_id, when, AWAITING, operator, "; ".join(reasons))
+        store.add_events(conn, [event])
+        store.append_log(conn, [log.entered_acta_leaf(json.loads(text), digest, acta_id, AWAITING, reasons, source,
+                                                      when, operator, MANUAL, token=who["id"],
+                                                      image_sha256=image_sha)], when)
+    return Outcome(source, 1, CONFLICT if waiting else AWAITING_SECOND_ENTRY, *slot, acta_id, reasons)
+
+
+def _confirm(store: Store, conn, record: ActaRecord, held: list[ActaRecord], waiting: list[ActaRecord],
+             operator: str, who: dict, image_sha: str | None, when: dt.datetime, source: str) -> Outcome:
+    """The agreeing second entry of ``record``: it takes its place; entries that disagreed with it are set aside."""
+    placed = [r for r in held if r.id != record.id and r.placed]
+    status = CONFLICTING if placed else (QUARANTINED if record.reasons else COUNTED)
+    store.confirm_acta(conn, record.id, status, operator, image_sha)
+    event = ActaEvent(record.id, when, f"second_entry_{status}", operator, "")
+    leaves = [log.second_entry_leaf(event, who["id"], image_sha)]
+    events = [event]
+    for other in waiting:
+        if other.id != record.id:
+            store.set_status(conn, other.id, SET_ASIDE)
+            aside = ActaEvent(other.id, when, f"resolved_{SET_ASIDE}", operator,
+                              f"the two entries of acta {record.id} agree; this entry does not")
+            events.append(aside)
+            leaves.append(log.event_leaf(aside))
+    store.add_events(conn, events)
+    store.append_log(conn, leaves, when)
+    result = {COUNTED: ACCEPTED, QUARANTINED: QUARANTINED, CONFLICTING: CONFLICT}[status]
+    return Outcome(source, 1, result, record.acta.table, record.acta.contest, record.id, record.reasons)
+
+
+def disagreements(store: Store, table: str) -> dict[str, list[dict]]:
+    """Per contest of ``table`` in conflict (actas that differ, or manual entries that disagree), the actas in
+    play side by side: id, status, who entered it, and its fields (votes per option, null, blank, cast)."""
+    out: dict[str, list[dict]] = {}
+    by_contest: dict[str, list[ActaRecord]] = {}
+    for record in store.actas(table=table):
+        by_contest.setdefault(record.acta.contest, []).append(record)
+    for contest, held in by_contest.items():
+        live = [r for r in held if r.status in (COUNTED, CONFLICTING, AWAITING, QUARANTINED)]
+        waiting = [r for r in live if r.status == AWAITING]
+        if not (any(r.status == CONFLICTING for r in live) or len(waiting) > 1):
+            continue
+        out[contest] = [{"id": r.id, "status": r.status,
+                         "operator": _first_operator(store, None, r) if r.entry else r.source,
+                         "fields": {**{f"votes.{code}": n for code, n in r.acta.votes}, "null": r.acta.null,
+                                    "blank": r.acta.blank, "ballots_cast": r.acta.ballots_cast}} for r in live]
+    return out

@@ -89,6 +89,31 @@ def event_leaf(event: ActaEvent) -> tuple[str, int, bytes, bytes]:
     return "event", event.acta_id, data, leaf_hash(data)
 
 
+def entered_acta_leaf(acta: dict, digest: str, acta_id: int, status: str, reasons: tuple[str, ...], source: str,
+                      at: dt.datetime, operator: str, entry: str, **more: object) -> tuple[str, int, bytes, bytes]:
+    """The leaf of an acta entered at the centre: keyed in by hand (``entry`` "manual": its first entry, with
+    the operator's ``token`` id and an ``image_sha256`` if a scan was given) or a board's recount
+    (``entry`` "recount", with the ``board_ref`` and ``reason``). It has no signature: a manual acta is
+    vouched for by two agreeing entries by two tokens, a recount by the admin's logged decision."""
+    record = {"kind": "acta", "id": acta_id, "acta": acta, "digest": digest, "status": status,
+              "reasons": list(reasons), "source": source, "signature": None, "operator": operator, "entry": entry,
+              "received_at": at.astimezone(dt.timezone.utc).isoformat(),
+              **{k: v for k, v in more.items() if v is not None}}
+    data = canonical_json(record)
+    return "acta", acta_id, data, leaf_hash(data)
+
+
+def second_entry_leaf(event: ActaEvent, token: int, image_sha256: str | None) -> tuple[str, int, bytes, bytes]:
+    """A manual acta's second entry, agreeing field by field with the first: an event leaf that also names the
+    second operator's token id (which must differ from the first entry's)."""
+    record = {"kind": "event", "acta_id": event.acta_id, "action": event.action, "operator": event.operator,
+              "reason": event.reason, "at": event.at.astimezone(dt.timezone.utc).isoformat(), "token": token}
+    if image_sha256:
+        record["image_sha256"] = image_sha256
+    data = canonical_json(record)
+    return "event", event.acta_id, data, leaf_hash(data)
+
+
 def bulletin_leaf(number: int, bulletin_hash: str) -> tuple[str, int, bytes, bytes]:
     data = canonical_json({"kind": "bulletin", "number": number, "hash": bulletin_hash})
     return "bulletin", number, data, leaf_hash(data)

@@ -54,7 +54,8 @@ def actas(store: Store, after: int = 0, limit: int = PAGE) -> dict:
         items.append({"id": record.id, "table": record.acta.table, "contest": record.acta.contest,
                       "acta": record.acta.as_dict(), "digest": record.digest, "status": record.status,
                       "reasons": list(record.reasons), "signature": record.signature, "source": record.source,
-                      "received_at": record.received_at.isoformat(),
+                      "received_at": record.received_at.isoformat(), "entry": record.entry,
+                      "image_sha256": record.image_sha256,
                       "history": [{"at": e.at.isoformat(), "action": e.action, "operator": e.operator,
                                    "reason": e.reason} for e in history.get(record.id, [])]})
     return {"actas": items, "next": items[-1]["id"] if len(items) == limit else None}

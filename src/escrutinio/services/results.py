@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from ..domain.bulletin import Bulletin
 from ..domain.errors import NotFound
-from ..domain.model import COUNTED, CONFLICTING, QUARANTINED, ActaRecord, Area, Centre, Election
+from ..domain.model import AWAITING, COUNTED, CONFLICTING, MANUAL, QUARANTINED, ActaRecord, Area, Centre, Election
 from ..store import Store
 from .keys import key_replacements
 
 # A table's status for one contest, as shown to the public.
 NOT_RECEIVED = "not_received"
 CONFLICT = "conflict"
-TABLE_STATUSES = (COUNTED, QUARANTINED, CONFLICT, NOT_RECEIVED)
+TABLE_STATUSES = (COUNTED, QUARANTINED, CONFLICT, AWAITING, NOT_RECEIVED)
 
 
 def node(election: Election, code: str) -> Area | Centre:
@@ -62,12 +62,15 @@ def table_statuses(store: Store, codes: list[str]) -> dict[str, dict[str, str]]:
 
 def slot_status(held: list[ActaRecord]) -> str:
     statuses = {r.status for r in held}
-    if CONFLICTING in statuses:
+    waiting = [r for r in held if r.status == AWAITING and r.entry == MANUAL]
+    if CONFLICTING in statuses or len(waiting) > 1:  # two manual entries that disagree are a conflict too
         return CONFLICT
     if COUNTED in statuses:
         return COUNTED
     if QUARANTINED in statuses:
         return QUARANTINED
+    if waiting:
+        return AWAITING
     return NOT_RECEIVED
 
 
@@ -95,7 +98,10 @@ def _acta(store: Store, record: ActaRecord) -> dict:
             "votes": [{"code": c, "votes": n} for c, n in acta.votes], "null": acta.null, "blank": acta.blank,
             "ballots_cast": acta.ballots_cast, "valid": acta.valid, "digest": record.digest,
             "source": record.source, "received_at": record.received_at.isoformat(),
-            "signature": record.signature, "log_position": store.log_position("acta", record.id),
+            "signature": record.signature, "entry": record.entry, "confirmed_by": record.confirmed_by,
+            "image_sha256": record.image_sha256,
+            "image_url": f"/api/v1/actas/{record.id}/image" if record.image_sha256 else None,
+            "log_position": store.log_position("acta", record.id),
             "proof": f"/api/v1/log/proof?kind=acta&ref={record.id}",
             "history": [{"at": e.at.isoformat(), "action": e.action, "operator": e.operator, "reason": e.reason}
                         for e in store.acta_events(record.id)]}

@@ -1,6 +1,7 @@
 """Operator tokens with roles. A token is shown once, when created; only its SHA-256 is stored.
 
-Roles: ``admin`` may do everything; ``transmission`` sends actas; ``editor``
+Roles: ``admin`` may do everything; ``transmission`` sends actas (and may key in paper actas);
+``clerk`` keys in paper actas by hand (manual double entry) and nothing else; ``editor``
 writes the live timeline; ``observer`` reads what operators read. Tokens
 are 256-bit random strings, so one fast hash is enough to store them
 safely (no password stretching needed).
@@ -15,7 +16,7 @@ from ..domain.errors import EscrutinioError, NotFound
 from ..store import Store
 from .clock import now_utc
 
-ROLES = ("admin", "transmission", "editor", "observer")
+ROLES = ("admin", "transmission", "clerk", "editor", "observer")
 PREFIX = "esc_"
 
 
@@ -51,6 +52,12 @@ def revoke_token(store: Store, token_id: int) -> None:
 
 def list_tokens(store: Store) -> list[dict]:
     return store.tokens()
+
+
+def operator_label(who: dict) -> str:
+    """How an operator is named in an acta's history and the log: their name and token id, never the token.
+    Two tokens never share a label (their ids differ), so two labels that differ are two tokens."""
+    return f"{who['name']} (token {who['id']})"
 
 
 def authenticate(store: Store, token: str | None, *roles: str) -> dict:

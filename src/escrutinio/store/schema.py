@@ -71,11 +71,15 @@ acta = Table(
     Column("contest_id", Integer, ForeignKey("contest.id"), nullable=False),
     Column("digest", String(64), nullable=False),
     Column("content", Text, nullable=False),  # canonical JSON of the acta
-    Column("status", String(16), nullable=False),
+    Column("status", String(32), nullable=False),
     Column("reasons", Text, nullable=False),  # JSON list of quarantine reasons
     Column("source", Text, nullable=False),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("signature", LargeBinary, nullable=True),  # Ed25519, 64 bytes; None in unsigned mode
+    # None: sent by the table's device; "manual": keyed in by hand (twice); "recount": a board's recount
+    Column("entry", String(16), nullable=True),
+    Column("confirmed_by", Text, nullable=True),  # a manual acta: the operator of its agreeing second entry
+    Column("image_sha256", String(64), nullable=True),  # a manual acta: its scanned paper acta (acta_image)
     UniqueConstraint("table_id", "contest_id", "digest"),
     Index("ix_acta_slot", "table_id", "contest_id"),
 )
@@ -89,6 +93,35 @@ acta_event = Table(
     Column("action", String(32), nullable=False),
     Column("operator", Text, nullable=False),
     Column("reason", Text, nullable=False),
+)
+
+# Scanned paper actas of manual entries, by the SHA-256 of their bytes (which the log names).
+acta_image = Table(
+    "acta_image", metadata,
+    Column("sha256", String(64), primary_key=True),
+    Column("media_type", String(64), nullable=False),
+    Column("data", LargeBinary, nullable=False),
+    Column("stored_at", DateTime(timezone=True), nullable=False),
+)
+
+# Actas refused at intake: what, when, from where and why; the SHA-256 of the bytes, never the bytes.
+# Bounded: the oldest rows are folded into refused_summary when it is full.
+refused_acta = Table(
+    "refused_acta", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("at", DateTime(timezone=True), nullable=False),
+    Column("table_code", String(64), nullable=True),
+    Column("source", Text, nullable=False),  # file:line, or client address and token name
+    Column("reason", String(32), nullable=False),
+    Column("sha256", String(64), nullable=False),
+)
+
+refused_summary = Table(
+    "refused_summary", metadata,
+    Column("reason", String(32), primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("first_at", DateTime(timezone=True), nullable=False),
+    Column("last_at", DateTime(timezone=True), nullable=False),
 )
 
 bulletin = Table(

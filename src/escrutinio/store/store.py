@@ -25,6 +25,7 @@ from ..domain.canonical import ActaJson
 from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, faults, schema
 from .observation import ObserverTables
+from .entries import EntryTables
 from .previous import PreviousTables
 from .reports import CountTables, ReportTables
 from .timeline import TimelineTables
@@ -38,7 +39,7 @@ def utc(value: dt.datetime) -> dt.datetime:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousTables, WebhookTables):
+class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousTables, WebhookTables, EntryTables):
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)
@@ -305,7 +306,8 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
     def _record(self, row) -> ActaRecord:
         signature = base64.b64encode(bytes(row.signature)).decode() if row.signature else None
         return ActaRecord(row.id, self._acta(row.content), row.digest, row.status, tuple(json.loads(row.reasons)),
-                          row.source, utc(row.received_at), signature)
+                          row.source, utc(row.received_at), signature, row.entry, row.confirmed_by,
+                          row.image_sha256)
 
     def acta_marks(self, conn: Connection) -> tuple[int, int]:
         """The last acta id and the last acta event id: where a reader of changes has got to."""

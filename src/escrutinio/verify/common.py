@@ -19,7 +19,7 @@ TREE_HEAD_CONTEXT = b"escrutinio-tree-head-v1\n"
 # Version 2 of both names the election's random identifier (elections made before identifiers keep version 1).
 ACTA_CONTEXT_V2 = b"escrutinio-acta-v2\n"
 TREE_HEAD_CONTEXT_V2 = b"escrutinio-tree-head-v2\n"
-STATUSES = ("counted", "quarantined", "conflicting", "set_aside", "annulled")
+STATUSES = ("counted", "quarantined", "conflicting", "set_aside", "annulled", "awaiting_second_entry")
 
 
 def canonical(value: object) -> bytes:

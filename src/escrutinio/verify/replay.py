@@ -26,8 +26,11 @@ from .geography import Tree
 from .outcomes import Verdicts
 from .report import Report
 
-EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "annulled": "annulled"}
+EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "annulled": "annulled",
+          "replaced_by_recount": "set_aside"}
 ARRIVAL = ("counted", "quarantined", "conflicting")
+AWAITING = "awaiting_second_entry"
+SECOND_ENTRY = "second_entry_"  # + the status the confirmed manual acta takes: counted, quarantined, conflicting
 # Row of counters after the options: these columns, in this order.
 NULL, BLANK, CAST, REG_COUNTED, COUNTED, RECEIVED, QUARANTINED, CONFLICT, CAP_CONFLICT = range(9)
 # Counts an acta may hold and still be added up in 64-bit integers (the bulletins' counters are 64-bit too).
@@ -58,6 +61,10 @@ class Replay:
         self.status: dict[int, str] = {}
         self.acta: dict[int, dict] = {}
         self.slots: dict[tuple[str, str], list[int]] = {}
+        # Actas entered at the centre: how (manual, recount), the first entry's token, and whether confirmed.
+        self.entry: dict[int, str] = {}
+        self.first_token: dict[int, object] = {}
+        self.confirmed: set[int] = set()
         # Per contest, every table's row as the log stood at the last sums; the slots changed since.
         self.rows = {c: np.zeros((len(self.tree.tables), len(self.tree.options[c]) + 9), dtype=np.int64)
                      for c in self.tree.contests}
@@ -94,20 +101,52 @@ class Replay:
         if table not in self.tree.tables or contest not in self.tree.contests:
             return  # reported with the actas; it cannot be placed
         held = self.slots.setdefault((table, contest), [])
+        placed = [i for i in held if self._placed(i)]
         broken = self._broken(acta, bool(record.get("reasons")))
-        expected = "conflicting" if held else ("quarantined" if broken else "counted")
-        if status != expected:
-            why = (f"the log already holds acta(s) {', '.join(map(str, held))} for it" if held else
+        entry = record.get("entry")
+        if entry == "manual":
+            expected = AWAITING
+            why = "a manual acta's first entry waits for a second entry by another operator"
+            token = record.get("token")
+            if not isinstance(token, int) or isinstance(token, bool):
+                self._problem(f"{label(acta_id, acta)}: a manual entry without the token id of its operator")
+            self.first_token[acta_id] = token
+        elif entry == "recount":
+            expected, why = "counted", "a board's recount counts at once"
+            if broken:
+                self._problem(f"{label(acta_id, acta)}: a recount that breaks a rule (parts ≠ ballots cast, or "
+                              "more ballots than registered + allowed extra)")
+            for key in ("board_ref", "reason"):
+                if not isinstance(record.get(key), str) or not record.get(key).strip():
+                    self._problem(f"{label(acta_id, acta)}: a recount without its {key}")
+            still = [i for i in held if self.status[i] in ("counted", "conflicting")]
+            if still:
+                self._problem(f"{label(acta_id, acta)}: a recount while acta(s) {', '.join(map(str, still))} of its "
+                              "table and contest still count or conflict (they must be replaced before it)")
+        elif entry is not None:
+            expected, why = "counted", ""
+            self._problem(f"{label(acta_id, acta)}: unknown entry {entry!r} (an acta is a device's, manual or a "
+                          "recount)")
+        else:
+            expected = "conflicting" if placed else ("quarantined" if broken else "counted")
+            why = (f"the log already holds acta(s) {', '.join(map(str, placed))} for it" if placed else
                    "it breaks a rule (parts ≠ ballots cast, or more ballots than registered + allowed extra)"
                    if broken else "it is the first for its table and contest and breaks no rule")
+        if status != expected:
             self._problem(f"{label(acta_id, acta)}: arrived as {status}, but should be {expected}: {why}")
         if bool(record.get("reasons")) != broken:
             self._problem(f"{label(acta_id, acta)}: its quarantine reasons {record.get('reasons')} do not match "
                           f"the rules (which it {'breaks' if broken else 'passes'})")
         held.append(acta_id)
+        if entry is not None:
+            self.entry[acta_id] = entry
         self.status[acta_id] = status
         self.acta[acta_id] = acta
         self.dirty.add((table, contest))
+
+    def _placed(self, acta_id: int) -> bool:
+        """Whether an acta holds a place in its slot: all but a manual one not confirmed by a second entry."""
+        return self.entry.get(acta_id) != "manual" or acta_id in self.confirmed
 
     def _broken(self, acta: dict, reasons: bool) -> bool:
         """Options + null + blank ≠ ballots cast, or more ballots than registered voters + allowed extra."""
@@ -124,14 +163,45 @@ class Replay:
         if acta_id not in self.status:
             self._problem(f"event {action!r} for acta {acta_id}, which the log has not shown before")
             return
-        new = EVENTS.get(action)
+        where = label(acta_id, self.acta[acta_id])
+        if isinstance(action, str) and action.startswith(SECOND_ENTRY):
+            new = self._second_entry(acta_id, record, action.removeprefix(SECOND_ENTRY))
+        else:
+            new = EVENTS.get(action)
         if new is None:
-            self._problem(f"{label(acta_id, self.acta[acta_id])}: unknown event {action!r}")
+            self._problem(f"{where}: unknown event {action!r}")
             return
         if self.status[acta_id] == "annulled":
-            self._problem(f"{label(acta_id, self.acta[acta_id])}: {action} after it was annulled")
+            self._problem(f"{where}: {action} after it was annulled")
+        if new == "counted" and not self._placed(acta_id):
+            self._problem(f"{where}: counted ({action}) without a second entry that agrees with its first by "
+                          "another operator")
         self.status[acta_id] = new
         self.dirty.add((self.acta[acta_id]["table"], self.acta[acta_id]["contest"]))
+
+    def _second_entry(self, acta_id: int, record: dict, status: str) -> str | None:
+        """A manual acta's agreeing second entry: by another token, while it waits; the status it then takes
+        is what its arrival would have been, among the actas placed in its slot."""
+        where = label(acta_id, self.acta[acta_id])
+        if self.entry.get(acta_id) != "manual":
+            self._problem(f"{where}: a second entry of an acta that was not entered by hand")
+            return None
+        if self.status[acta_id] != AWAITING or acta_id in self.confirmed:
+            self._problem(f"{where}: a second entry while it is {self.status[acta_id]}, not {AWAITING}")
+        token = record.get("token")
+        if not isinstance(token, int) or isinstance(token, bool):
+            self._problem(f"{where}: a second entry without the token id of its operator")
+        elif token == self.first_token.get(acta_id):
+            self._problem(f"{where}: both entries were made with the same token ({token}); a manual acta counts "
+                          "only when two operators' entries agree")
+        acta = self.acta[acta_id]
+        held = self.slots.get((acta["table"], acta["contest"]), [])
+        placed = [i for i in held if i != acta_id and self._placed(i)]
+        expected = "conflicting" if placed else ("quarantined" if self._broken(acta, False) else "counted")
+        if status != expected:
+            self._problem(f"{where}: its second entry made it {status}, but it should be {expected}")
+        self.confirmed.add(acta_id)
+        return status if status in ARRIVAL else None
 
     # -- adding up ------------------------------------------------------------------------------------
 
@@ -290,6 +360,7 @@ class Replay:
                     if theirs != ours:
                         self.report.add("figure", f"{where}, {self.tree.label(code)}, contest {contest}, counter "
                                                   f"{name}: published {theirs:,}, recomputed {ours:,}")
+        self._check_entered(where, body)
         verdicts = None
         if body.get("format") == "escrutinio-bulletin/3" and self.tree.usable:
             verdicts = Verdicts(self.tree, lambda contest, code: self.row(contest, code, sums))
@@ -303,6 +374,20 @@ class Replay:
             if verdicts is not None and (entry.get("groups") or {}) != verdicts.groups(code):
                 self.report.add("figure", f"{where} as shown, {self.tree.label(code)}: its groups' outcomes "
                                           f"{_show(entry.get('groups'))}, recomputed {_show(verdicts.groups(code))}")
+
+    def _check_entered(self, where: str, body: dict) -> None:
+        """The head's count of tables whose counted acta was keyed in by hand, or a board's recount (bulletins
+        made before that count was published have no ``manual`` key: nothing to check)."""
+        if "manual" not in body:
+            return
+        tables: dict[str, set[str]] = {"manual": set(), "recount": set()}
+        for acta_id, entry in self.entry.items():
+            if self.status.get(acta_id) == "counted" and entry in tables:
+                tables[entry].add(self.acta[acta_id].get("table"))
+        mine = {"tables": len(tables["manual"]), "recounted_tables": len(tables["recount"])}
+        if body.get("manual") != mine:
+            self.report.add("figure", f"{where}: tables entered by hand and recounted: published "
+                                      f"{_show(body.get('manual'))}, recomputed {_show(mine)}")
 
     def _check_outcomes(self, where: str, body: dict, ours: Verdicts) -> None:
         """The outcomes the head publishes (its hash covers them) against ours, at the root."""

@@ -91,6 +91,23 @@ def table(request: Request, code: str):
     return cached(request, results.table_view(_store(request), code), max_age=2)
 
 
+@router.get("/actas/{acta_id}/image", response_class=Response, responses={404: PROBLEM, 200: {
+    "content": {"image/png": {}, "image/jpeg": {}, "image/webp": {}, "application/pdf": {}},
+    "description": "The scanned paper acta of a manual entry, as given; its SHA-256 is in the acta's log leaf"}})
+def acta_image(request: Request, acta_id: Whole):
+    """The scanned paper acta of an acta keyed in by hand, if one was given."""
+    if not 1 <= acta_id <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
+        raise NotFound("acta", acta_id)
+    store = _store(request)
+    record = store.acta(acta_id)
+    found = store.image(record.image_sha256) if record.image_sha256 else None
+    if found is None:
+        raise NotFound("image of acta", acta_id)
+    return Response(found[1], media_type=found[0], headers={
+        "Cache-Control": "public, max-age=31536000, immutable", "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; sandbox", "ETag": f'"{record.image_sha256}"'})
+
+
 @router.get("/bulletins", response_model=list[models.BulletinHead])
 def bulletins(request: Request):
     """Every published bulletin, oldest first."""

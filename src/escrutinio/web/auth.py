@@ -33,7 +33,7 @@ async def operator(request: Request, *roles: str) -> dict:
 
 def operator_name(who: dict) -> str:
     """How an operator is named in an acta's history: their name and token id, never the token."""
-    return f"{who['name']} (token {who['id']})"
+    return services.tokens.operator_label(who)
 
 
 class RateLimiter:

@@ -69,9 +69,10 @@ def _routed(scope) -> bool:
 
 
 class BodyTooLarge(Exception):
-    """A body past its limit."""
+    """A body past its limit; ``read``: the bytes read before it was cut off."""
 
-    def __init__(self, allowed: Allowance):
+    def __init__(self, allowed: Allowance, read: bytes = b""):
+        self.read = read
         self.detail = f"request body larger than {allowed.limit:,} bytes; {allowed.advice}"
         super().__init__(self.detail)
 
@@ -97,6 +98,7 @@ class BodyLimit:
                 receive = await _read_whole(receive, allowed)
             except BodyTooLarge as exc:
                 refusal = problems.respond(request, 413, exc.detail, headers=CLOSE)
+                await self._register(request, exc.read)
         if refusal is not None:
             return await refusal(scope, receive, send)
         if receive is not None:  # None: the client went away while sending
@@ -115,8 +117,25 @@ class BodyLimit:
                 return await problems.escrutinio_error(request, exc)
         declared = request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > allowed.limit:
+            await self._register(request, b"")
             return problems.respond(request, 413, BodyTooLarge(allowed).detail, headers=CLOSE)
         return None
+
+    async def _register(self, request: Request, read: bytes) -> None:
+        """An intake body over its limit goes into the register of refused actas (its address, token and the
+        SHA-256 of the bytes read before it was cut off); any other route's does not."""
+        if request.method != "POST" or request.url.path != INTAKE:
+            return
+        try:
+            who = await asyncio.to_thread(services.tokens.authenticate, self.store, bearer(request),
+                                          *services.tokens.ROLES)
+        except EscrutinioError:
+            who = None
+        address = request.client.host if request.client else "unknown address"
+        origin = f"http {address}" + (f", token {services.tokens.operator_label(who)}" if who else "")
+        origin += f", body cut off after {len(read):,} bytes" if read else ", declared a body too large"
+        await asyncio.to_thread(services.intake.record_refusals, self.store,
+                                [services.intake.refusal(None, origin, "too_large", read)])
 
 
 def _has_body(request: Request) -> bool:
@@ -135,7 +154,7 @@ async def _read_whole(receive, allowed: Allowance):
             return None
         size += len(message.get("body", b""))
         if size > allowed.limit:
-            raise BodyTooLarge(allowed)
+            raise BodyTooLarge(allowed, b"".join(m.get("body", b"") for m in messages) + message.get("body", b""))
         messages.append(message)
         if not message.get("more_body", False):
             break

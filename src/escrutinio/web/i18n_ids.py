@@ -19,3 +19,9 @@ TIMELINE_ACTIONS = (N_("action_posted"), N_("action_edited"), N_("action_pinned"
 OBSERVER_KINDS = (N_("international"), N_("national"), N_("media"), N_("party witness"))
 # claims' verdicts (domain/claims.py), with "_" read as a space
 CLAIM_VERDICTS = (N_("supported"), N_("contradicted"), N_("not yet checkable"))
+# how an acta came in (domain/model.py: MANUAL, RECOUNT), and a manual acta's first entry
+ACTA_ENTRIES = (N_("entry_manual"), N_("entry_recount"), N_("status_awaiting_second_entry"))
+# reasons of the register of refused actas (services/intake.py: REFUSAL_REASONS)
+REFUSAL_REASONS = (N_("refused_bad_signature"), N_("refused_unsigned"), N_("refused_unknown_key"),
+                   N_("refused_unknown_table"), N_("refused_unknown_contest"), N_("refused_malformed"),
+                   N_("refused_too_large"))

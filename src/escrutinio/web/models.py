@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from typing import Annotated
 
@@ -228,6 +228,11 @@ class ActaOut(Strict):
     source: str
     received_at: str
     signature: str | None = Field(description="Base64 Ed25519 signature by the table's key; null in unsigned mode")
+    entry: str | None = Field(None, description="null: sent by the table's device; manual: keyed in by hand from the "
+                                                "paper acta; recount: a board's recount")
+    confirmed_by: str | None = Field(None, description="A manual acta: the operator whose second entry agreed")
+    image_sha256: str | None = Field(None, description="SHA-256 of the scanned paper acta, if one was given")
+    image_url: str | None = Field(None, description="Where the scanned paper acta is served")
     log_position: int | None = Field(description="Position of this acta's leaf in the public log")
     proof: str = Field(description="URL of the inclusion proof of this acta in the log (add &size=N for a "
                                    "bulletin's tree)")
@@ -262,8 +267,16 @@ class TableOut(Strict):
                                                                    "first")
 
 
+class ImageIn(Strict):
+    """A scanned paper acta sent with a manual entry."""
+
+    media_type: Literal["image/png", "image/jpeg", "image/webp", "application/pdf"]
+    data: str = Field(description="The file's bytes, base64")
+
+
 class ActaIn(Strict):
-    """One acta as sent by a table's transmission device (the format of docs/formats/actas.md)."""
+    """One acta as sent by a table's transmission device (the format of docs/formats/actas.md), or keyed in by
+    hand from the paper acta (``"entry": "manual"``, no signature; see docs/manual-entry.md)."""
 
     table: str = Field(max_length=64)
     contest: str = Field(max_length=64)
@@ -273,6 +286,9 @@ class ActaIn(Strict):
     ballots_cast: Count
     signature: str | None = Field(None, max_length=128, description="Base64 Ed25519 signature by the table's key "
                                   "over the acta (docs/security.md); required unless the election is in unsigned mode")
+    entry: Literal["manual"] | None = Field(None, description="manual: one of the two entries of a paper acta keyed "
+                                                              "in by hand (role clerk or transmission)")
+    image: ImageIn | None = Field(None, description="A manual entry's scanned paper acta (optional)")
 
 
 class ActaBatch(Strict):
@@ -301,7 +317,8 @@ class Problem(BaseModel):
 
 
 class OutcomeOut(Strict):
-    result: str = Field(description="accepted, already_present, conflict, quarantined or rejected")
+    result: str = Field(description="accepted, already_present, conflict, quarantined, rejected or (a manual "
+                                    "entry) awaiting_second_entry")
     status: int = Field(description="The HTTP status this acta alone would have had")
     table: str | None
     contest: str | None

@@ -64,3 +64,29 @@ def _acta_id(value: int) -> int:
     if not 1 <= value <= MAX_NUMBER:  # beyond a database integer: unknown, not a server error
         raise NotFound("acta", value)
     return value
+
+
+class Recount(Strict):
+    contest: str = Field(min_length=1, max_length=64, description="The contest recounted")
+    votes: dict[str, Whole] = Field(description="Votes per option, as the board counted them")
+    null: Whole
+    blank: Whole | None = None
+    ballots_cast: Whole
+    board_ref: str = Field(min_length=1, max_length=200, pattern=REASON,
+                           description="The competent board's reference for the recount")
+    reason: str = Field(min_length=1, max_length=1000, pattern=REASON,
+                        description="Why: one line, not only spaces, without control characters (tabs allowed)")
+
+
+@router.post("/tables/{code}/recount", status_code=201,
+             responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM, 422: PROBLEM})
+async def recount(request: Request, code: str, decision: Recount):
+    """A board's recount of one table (admin): its figures replace the acta that counts, with the board's
+    reference and reason in the public log and the table's history."""
+    who = await operator(request)
+    figures = {"votes": decision.votes, "null": decision.null, "ballots_cast": decision.ballots_cast}
+    if decision.blank is not None:
+        figures["blank"] = decision.blank
+    record = await asyncio.to_thread(services.recount, request.app.state.store, code, decision.contest, figures,
+                                     decision.board_ref, decision.reason, operator_name(who))
+    return {"acta_id": record.id, "table": code, "contest": decision.contest, "status": record.status}

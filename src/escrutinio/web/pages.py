@@ -155,4 +155,5 @@ def bulletin_page(request: Request, number: int):
         changes = services.compare_bulletins(pages.store, number - 1, number, {area["code"]})
     return pages.render(request, "bulletin.html", bulletin=bulletin, area=area,
                         children=bulletin.children(area["code"]), changes=changes,
+                        refused=services.intake.refused_counts(pages.store),
                         json_twin=f"/api/v1/bulletins/{number}")

@@ -13,11 +13,11 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import (ActaRejected, AlreadyInitialised, EntryRejected, EscrutinioError, KeyChangeRefused,
-                             MalformedWebhook, NotFound, NotInitialised, ObservationRejected, ResolutionError,
+                             MalformedWebhook, ManualEntryRefused, NotFound, NotInitialised, ObservationRejected, ResolutionError,
                              StoreUnavailable, TimelineConflict, WriteConflict)
 from ..services.tokens import Forbidden, Unauthenticated
 
-STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, WriteConflict: 409, NotInitialised: 503,
+STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, ManualEntryRefused: 409, WriteConflict: 409, NotInitialised: 503,
           AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409,
           StoreUnavailable: 503, MalformedWebhook: 400, ObservationRejected: 422}
 UNAVAILABLE = ("the store is unavailable: the database cannot be written or reached now; nothing of this "

@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
+from .. import services
 from ..services import published
 from .api import MAX_NUMBER, NO_ELECTION
 from .caching import cached
@@ -91,11 +92,15 @@ class PublishedActa(Strict):
     contest: str
     acta: ActaContent
     digest: str = Field(description="SHA-256 (hex) of the acta's canonical JSON")
-    status: str = Field(description="counted, quarantined, conflicting, set_aside or annulled, as it stands now")
+    status: str = Field(description="counted, quarantined, conflicting, set_aside, annulled or awaiting_second_entry, "
+                                    "as it stands now")
     reasons: list[str]
     signature: str | None = Field(description="Ed25519 by the table's key, base64; null in unsigned mode")
     source: str = Field(description="Where the acta came from (channel, file and row), as its log leaf says")
     received_at: str = Field(description="When it was stored (UTC, ISO 8601), as its log leaf says")
+    entry: str | None = Field(None, description="null: sent by the table's device; manual: keyed in by hand from the "
+                                                "paper acta (twice, by two operators); recount: a board's recount")
+    image_sha256: str | None = Field(None, description="SHA-256 of the scanned paper acta of a manual entry, if any")
     history: list[ActaHistoryEntry] = Field(description="Every change of its status, oldest first; each is an "
                                                         "event leaf of the log")
 
@@ -133,6 +138,12 @@ class BulletinRef(Strict):
 
 class BulletinList(Strict):
     bulletins: list[BulletinRef]
+
+
+class RefusedCounts(Strict):
+    counts: dict[str, int] = Field(description="Actas refused at intake since the night began, per reason code "
+                                               "(bad_signature, unsigned, unknown_key, unknown_table, "
+                                               "unknown_contest, malformed, too_large); never their content")
 
 
 def _store(request: Request):
@@ -175,3 +186,10 @@ def bulletins(request: Request):
 def timeline_bulletins(request: Request):
     """Every automatic bulletin entry of the timeline with the figures stored with it when it was posted."""
     return cached(request, published.timeline_bulletins(_store(request)), max_age=2)
+
+
+@router.get("/refused", response_model=RefusedCounts)
+def refused(request: Request):
+    """How many actas were refused at intake, per reason (the register itself is for operators:
+    escrutinio actas --status refused)."""
+    return cached(request, {"counts": services.intake.refused_counts(_store(request))}, max_age=10)

@@ -37,7 +37,7 @@ ALREADY_PRESENT = "already_present"
 CONFLICT = "conflict"
 REJECTED = "rejected"
 AWAITING_SECOND_ENTRY = AWAITING  # a manual entry's first: kept, nothing counted until another operator agrees
-OUTCOMES = (ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED, AWAITING_SECOND_ENTRY)
+OUTCOMES = (ACCEPTED, ALREADY_PRESENT, CONFLICT, QUARANTINED, REJECTED)  # of files and batches
 BATCH = 1000
 SYSTEM = "system"
 

@@ -114,7 +114,8 @@ def _client(store):
 API = ["/api/v1/election", "/api/v1/areas", "/api/v1/areas/X", "/api/v1/tables/T1", "/api/v1/bulletins",
        "/api/v1/bulletins/1", "/api/v1/bulletins/latest", "/api/v1/log", "/api/v1/published/actas",
        "/api/v1/published/keys", "/api/v1/published/log", "/api/v1/areas/NOWHERE", "/api/v1/timeline"]
-PAGES = ["/", "/areas", "/areas/N1", "/tables/T1", "/bulletins", "/bulletins/1", "/timeline", "/nowhere"]
+PAGES = ["/", "/areas", "/areas/N1", "/tables/T1", "/bulletins", "/bulletins/1", "/timeline", "/incidents", "/claims",
+         "/quickcount", "/observe", "/bulletins/1/certificate/X", "/nowhere"]
 
 
 def test_every_api_response_of_a_drill_says_drill(drill):
@@ -140,6 +141,7 @@ def test_every_page_of_a_drill_has_the_banner(drill):
             for lang, word in (("es", "Simulacro"), ("en", "Drill")):
                 page = client.get(path, params={"lang": lang})
                 assert page.headers["content-type"].startswith("text/html"), path
+                assert page.headers["escrutinio-drill"] == "true"
                 assert f'<p class="drill" role="note"><strong>{word}</strong>' in page.text, (path, lang)
                 assert f"<title>{word} · " in page.text
 
@@ -185,9 +187,10 @@ def test_the_cli_shows_a_drills_bulletin_as_a_drill(drill, tmp_path):
     assert done.stdout.startswith("DRILL — a rehearsal night: not official results\n")
 
 
-def test_a_drill_verifies(drill):
+def test_a_drill_verifies_and_the_verifier_says_drill(drill):
     report = verify_source(db=drill.url)
     assert report.ok, report.text()
+    assert report.election == "Small test election (2024-05-05, a drill)"
 
 
 # -- reset -------------------------------------------------------------------------------------------------

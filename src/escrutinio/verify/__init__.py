@@ -85,7 +85,7 @@ def verify(source, *, authority_key: str | None = None, expect: dict[int, str] |
 def _check(source, report: Report, authority_key: str | None, expect: dict[int, str] | None) -> None:
     geography, keys, listed = source.geography(), source.keys(), source.bulletins()
     tree = Tree(geography, report)
-    report.election = f"{tree.name} ({tree.date})"
+    report.election = f"{tree.name} ({tree.date}{', a drill' if tree.drill else ''})"
     # The log, then the published actas, a page at a time: a national night is never held whole as sent.
     records, hashes = parse_leaves(report, (leaf for page in source.leaf_pages() for leaf in page))
     check_election_leaf(report, records, geography)

@@ -49,6 +49,9 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         self._bulletins: dict[int, Bulletin] = {}
         self._nodes: Nodes | None = None
         self._table_codes: dict[int, str] | None = None
+        # Transactions begun by this process so far: what it caches of the store (rendered pages) is stale
+        # once this changes. Writes by other processes are seen by looking at the store itself.
+        self.writes = 0
 
     def close(self) -> None:
         self.engine.dispose()
@@ -100,10 +103,12 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
     @contextmanager
     def transaction(self) -> Iterator[Connection]:
         faults.before_writing(self.engine)
+        self.writes += 1
         try:
             with self.engine.begin() as conn:
                 yield conn
             faults.written(self.engine)
+            self.writes += 1
         except sa.exc.IntegrityError as exc:  # services retry without knowing SQLAlchemy's errors
             raise WriteConflict(str(exc.orig)) from exc
 

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, bodies, certificate, log_api, models, operations, pages, problems, published_api, timeline_api, timeline_pages
+from . import api, bodies, capacity, certificate, log_api, models, operations, pages, problems, published_api, search, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .drill import DrillFlag
 from .live import Broker, StreamSlots
@@ -39,7 +39,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
-        tasks = [asyncio.create_task(broker.watch()), asyncio.create_task(timeline.watch())]
+        tasks = [asyncio.create_task(broker.watch()), asyncio.create_task(timeline.watch()),
+                 asyncio.create_task(_warm(app))]
         if settings.webhook_interval_seconds > 0:
             tasks.append(asyncio.create_task(_send_webhooks(store, settings)))
         try:
@@ -62,11 +63,13 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.stream_slots = StreamSlots(settings.max_streams_per_address)
     app.state.comment_limiter = RateLimiter(timeline_api.COMMENTS_PER_MINUTE / 60, timeline_api.COMMENTS_PER_MINUTE)
     app.state.pages = pages.Pages(store, settings)
+    app.state.searcher = search.Searcher(store)
     problems.install(app)
-    _limit_rate(app, settings, store)
     _single_query_values(app)
     app.add_middleware(bodies.BodyLimit, settings=settings, store=store)
-    app.add_middleware(DrillFlag, store=store)  # added last: runs first, so that every response is flagged
+    app.add_middleware(DrillFlag, store=store)  # flags every response of a drill (before it is kept)
+    app.add_middleware(capacity.Capacity, store=store)  # answers kept reads before the checks above
+    _limit_rate(app, settings, store)  # added last: runs first
     app.include_router(api.router)
     app.include_router(log_api.router)
     app.include_router(published_api.router)
@@ -81,6 +84,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(timeline_api.router)
     app.include_router(timeline_pages.router)
     app.include_router(certificate.router)
+    app.include_router(search.router)
+    app.include_router(search.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)
@@ -96,6 +101,12 @@ async def _send_webhooks(store, settings: Settings) -> None:
             await asyncio.to_thread(services.webhooks.run_once, store, base_url=settings.public_base_url)
         except Exception:  # noqa: BLE001 - the server must keep serving whatever a pass meets
             _log.exception("partner webhooks: this pass failed; trying again in %ss", settings.webhook_interval_seconds)
+
+
+async def _warm(app: FastAPI) -> None:
+    """Build what every reader will need (the search index) once, off the request path, as the server starts."""
+    with contextlib.suppress(Exception):  # no election yet: built when one is there and first asked for
+        await asyncio.to_thread(app.state.searcher.index)
 
 
 def _openapi(app: FastAPI) -> dict:
@@ -159,35 +170,53 @@ def _common_responses(schema: dict) -> None:
 
 def _single_query_values(app: FastAPI) -> None:
     """A query parameter given twice is ambiguous (which one counts?): refuse it rather than guess."""
+    app.add_middleware(SingleQueryValues)
 
-    @app.middleware("http")
-    async def single_values(request: Request, call_next):
-        keys = [key for key, _ in request.query_params.multi_items()]
-        repeated = sorted({key for key in keys if keys.count(key) > 1})
-        if repeated:
-            return problems.problem(422, f"query parameter(s) given more than once: {', '.join(repeated)}",
-                                    request.url.path, errors=[{"field": f"query.{key}", "message": "given more "
-                                    "than once", "action": "give it once"} for key in repeated])
-        return await call_next(request)
+
+class SingleQueryValues:
+    """ASGI middleware for :func:`_single_query_values` (plain ASGI: no per-request task, no body wrapping)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and b"&" in scope.get("query_string", b""):
+            request = Request(scope)
+            keys = [key for key, _ in request.query_params.multi_items()]
+            repeated = sorted({key for key in keys if keys.count(key) > 1})
+            if repeated:
+                response = problems.problem(422, f"query parameter(s) given more than once: {', '.join(repeated)}",
+                                            request.url.path, errors=[{"field": f"query.{key}", "message": "given "
+                                            "more than once", "action": "give it once"} for key in repeated])
+                return await response(scope, receive, send)
+        await self.app(scope, receive, send)
 
 
 def _limit_rate(app: FastAPI, settings: Settings, store) -> None:
-    if settings.rate_limit_per_second <= 0:
-        return
-    limiter = RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst)
+    if settings.rate_limit_per_second > 0:
+        app.add_middleware(RateLimit, limiter=RateLimiter(settings.rate_limit_per_second, settings.rate_limit_burst),
+                           store=store)
 
-    @app.middleware("http")
-    async def rate_limit(request: Request, call_next):
-        # Public reads are limited; writes need an operator token anyway (401 without one).
-        if request.method not in ("GET", "HEAD") or request.url.path.startswith("/static/") \
-                or await _operator_request(request, store):
-            return await call_next(request)
-        allowed, wait = limiter.allow(request.client.host if request.client else "unknown")
+
+class RateLimit:
+    """ASGI middleware: public reads are limited per address; writes need an operator token anyway (401
+    without one), and static files are not counted."""
+
+    def __init__(self, app, limiter: RateLimiter, store):
+        self.app, self.limiter, self.store = app, limiter, store
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or scope["path"].startswith("/static/"):
+            return await self.app(scope, receive, send)
+        request = Request(scope)
+        if await _operator_request(request, self.store):
+            return await self.app(scope, receive, send)
+        allowed, wait = self.limiter.allow(request.client.host if request.client else "unknown")
         if allowed:
-            return await call_next(request)
+            return await self.app(scope, receive, send)
         response = problems.problem(429, "too many requests from this address; slow down", request.url.path)
         response.headers["Retry-After"] = str(max(1, math.ceil(wait)))
-        return response
+        await response(scope, receive, send)
 
 
 async def _operator_request(request: Request, store) -> bool:

@@ -91,7 +91,9 @@ class BodyLimit:
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         request = Request(scope)
-        allowed = allowance(self.settings, scope["method"], scope["path"], _routed(scope))
+        # Whether a route takes the request matters only to writes (matching every route costs each request).
+        routed = scope["method"] in WRITES and _routed(scope)
+        allowed = allowance(self.settings, scope["method"], scope["path"], routed)
         refusal = await self._refusal(request, allowed)
         if refusal is None and _has_body(request):
             try:

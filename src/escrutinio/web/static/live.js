@@ -14,10 +14,19 @@
       body.dataset.announce.replace("{n}", event.number).replace("{time}", local);
   }
 
+  // Every open page hears of a bulletin at the same moment: each waits a random moment (up to JITTER_MS)
+  // before fetching it, so that the server sees a spread of requests rather than one wave.
+  var JITTER_MS = 2000;
+
   function refresh(event) {
     if (!event || event.number <= current) return;
     current = event.number;
-    fetch(window.location.href, { headers: { "X-Requested-With": "live" } })
+    window.setTimeout(function () { load(event); }, Math.random() * JITTER_MS);
+  }
+
+  function load(event) {
+    // no-cache: revalidate (ETag) rather than take the copy the browser keeps for max-age
+    fetch(window.location.href, { headers: { "X-Requested-With": "live" }, cache: "no-cache" })
       .then(function (r) { return r.text(); })
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");

@@ -1,0 +1,87 @@
+"""Holding a crowd (web/capacity.py): kept pages, gzip, ETag and 304, HEAD, and a new bulletin renewing all."""
+
+from __future__ import annotations
+
+import gzip
+
+import pytest
+from fastapi.testclient import TestClient
+
+from escrutinio.services import publish_bulletin
+from escrutinio.settings import load_settings
+from escrutinio.web import pages as web_pages
+from escrutinio.web.app import create_app
+
+GZIP = {"Accept-Encoding": "gzip"}
+
+
+@pytest.fixture
+def client(small_store):
+    publish_bulletin(small_store)
+    with TestClient(create_app(load_settings(database_url=small_store.url, rate_limit_per_second=0),
+                               small_store)) as client:
+        yield client
+
+
+def raw(client, method: str, url: str, **headers):
+    """The answer as sent (httpx would otherwise decompress it for us)."""
+    headers = {"Accept-Encoding": "identity", **headers}
+    with client.stream(method, url, headers=headers) as response:
+        return response, b"".join(response.iter_raw())
+
+
+@pytest.mark.parametrize("url", ["/", "/areas/N", "/bulletins/1", "/api/v1/bulletins/latest",
+                                 "/static/style.css", "/search?q=north"])
+def test_gzip_etag_and_304_on_get_and_head(client, url):
+    plain, body = raw(client, "GET", url)
+    assert plain.status_code == 200 and "content-encoding" not in plain.headers
+    assert int(plain.headers["content-length"]) == len(body)
+    packed, zipped = raw(client, "GET", url, **GZIP)
+    assert packed.headers["content-encoding"] == "gzip" and "Accept-Encoding" in packed.headers["vary"]
+    assert gzip.decompress(zipped) == body and len(zipped) < len(body)
+    tag = packed.headers["etag"]
+    assert tag == plain.headers["etag"] and tag.startswith('"')
+    head, nothing = raw(client, "HEAD", url, **GZIP)  # curl -I
+    assert head.status_code == 200 and nothing == b""
+    assert head.headers["etag"] == tag and head.headers["content-encoding"] == "gzip"
+    assert head.headers["content-length"] == str(len(zipped))
+    for method in ("GET", "HEAD"):
+        again, empty = raw(client, method, url, **GZIP, **{"If-None-Match": tag})
+        assert again.status_code == 304 and empty == b"" and again.headers["etag"] == tag
+    other, _ = raw(client, "GET", url, **{"If-None-Match": '"0123"'})
+    assert other.status_code == 200
+
+
+def test_live_pages_may_be_kept_briefly_and_revalidated(client):
+    policy = client.get("/").headers["cache-control"]
+    assert "max-age=2" in policy and "stale-while-revalidate" in policy and "immutable" not in policy
+    assert "Cookie" in client.get("/").headers["vary"]  # the language cookie picks the page
+    assert "immutable" in client.get("/api/v1/bulletins/1").headers["cache-control"]  # kept as it was
+
+
+def test_a_page_is_rendered_once_then_kept_until_a_new_bulletin(client, small_store, monkeypatch):
+    rendered = []
+    real = web_pages.Pages.render
+    monkeypatch.setattr(web_pages.Pages, "render", lambda self, *a, **k: rendered.append(1) or real(self, *a, **k))
+    first = client.get("/areas/N")
+    for _ in range(5):
+        assert client.get("/areas/N").text == first.text
+        assert client.get("/areas/N", headers=GZIP).status_code == 200
+    assert len(rendered) == 1
+    assert client.get("/areas/N?lang=en").text != first.text  # each language its own page
+    english = client.get("/areas/N", cookies={"lang": "en"})
+    assert 'lang="en"' in english.text and len(rendered) == 3
+    tag = first.headers["etag"]
+    publish_bulletin(small_store)  # a new bulletin: every kept page is stale
+    fresh = client.get("/areas/N", headers={"If-None-Match": tag})
+    assert fresh.status_code == 200 and fresh.headers["etag"] != tag and len(rendered) == 4
+    assert 'data-bulletin="2"' in fresh.text
+
+
+def test_writes_errors_and_operators_pass_through(client):
+    missing = client.get("/areas/NOPE", headers=GZIP)
+    assert missing.status_code == 404 and "etag" not in missing.headers
+    assert client.get("/api/v1/bulletins/latest?area=NOPE").status_code == 404
+    repeated = client.get("/search?q=a&q=b")
+    assert repeated.status_code == 422
+    assert client.post("/api/v1/actas", json={}).status_code == 401  # still refused before any body is read

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 
 from escrutinio.services import publish_bulletin
 from escrutinio.settings import load_settings
+from escrutinio.web import capacity
 from escrutinio.web import pages as web_pages
 from escrutinio.web.app import create_app
 
@@ -60,6 +61,7 @@ def test_live_pages_may_be_kept_briefly_and_revalidated(client):
 
 
 def test_a_page_is_rendered_once_then_kept_until_a_new_bulletin(client, small_store, monkeypatch):
+    monkeypatch.setattr(capacity, "FRESH_SECONDS", 3600)  # only a new bulletin renews it (not a slow machine)
     rendered = []
     real = web_pages.Pages.render
     monkeypatch.setattr(web_pages.Pages, "render", lambda self, *a, **k: rendered.append(1) or real(self, *a, **k))
@@ -85,3 +87,34 @@ def test_writes_errors_and_operators_pass_through(client):
     repeated = client.get("/search?q=a&q=b")
     assert repeated.status_code == 422
     assert client.post("/api/v1/actas", json={}).status_code == 401  # still refused before any body is read
+
+
+def test_a_page_older_than_a_second_is_served_while_it_is_made_again(client, monkeypatch):
+    rendered = []
+    real = web_pages.Pages.render
+    monkeypatch.setattr(web_pages.Pages, "render", lambda self, *a, **k: rendered.append(1) or real(self, *a, **k))
+    first = client.get("/areas/S")
+    monkeypatch.setattr(capacity, "FRESH_SECONDS", 0)  # from now on, every kept page is past its second
+    assert client.get("/areas/S").text == first.text  # the kept page at once; made again behind it
+    from .conftest import wait_for
+    wait_for(lambda: len(rendered) == 2, "the page made again")
+    assert client.get("/static/style.css").status_code == 200  # a file made again ends (no client waits on it)
+    assert client.get("/static/style.css").status_code == 200
+
+
+def test_serve_with_two_workers_answers_and_stops(tmp_path):
+    import httpx
+
+    from escrutinio.services import init_election, open_store
+
+    from .conftest import serving
+    from .factory import small_election
+
+    url = f"sqlite:///{tmp_path / 'night.db'}"
+    store = open_store(url)
+    init_election(store, small_election())
+    publish_bulletin(store)
+    with serving(url, tmp_path, ESCRUTINIO_WORKERS="2") as (base, process):
+        answers = [httpx.get(f"{base}/", headers=GZIP, timeout=60) for _ in range(4)]
+        assert {a.status_code for a in answers} == {200} and all("etag" in a.headers for a in answers)
+    assert process.poll() is not None  # terminated, not left waiting for its workers

@@ -34,6 +34,8 @@ SETTINGS = (
     Setting("database_url", "sqlite:///escrutinio.db", "Database URL: a SQLite file or postgresql+psycopg://…"),
     Setting("host", "127.0.0.1", "Address `escrutinio serve` listens on."),
     Setting("port", 8000, "Port `escrutinio serve` listens on."),
+    Setting("workers", 1, "Processes `escrutinio serve` answers requests with (one per core is a good start; "
+            "each keeps its own rendered pages, live streams and rate-limit counts)."),
     Setting("live_poll_seconds", 0.5,
             "How often the server looks for a newly published bulletin or timeline change to push to open pages."),
     Setting("sse_queue_size", 16, "Events kept per live reader before a slow reader is dropped."),

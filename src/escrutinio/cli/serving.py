@@ -75,10 +75,12 @@ def _replay(store, pace: float | None) -> None:
 @main.command()
 @click.option("--host", default=None, help="Address to listen on (default: setting host, 127.0.0.1).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default: setting port, 8000).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes answering requests (default: setting workers, 1).")
 @db_option
-def serve(host: str | None, port: int | None, db_url: str) -> None:
+def serve(host: str | None, port: int | None, workers: int | None, db_url: str) -> None:
     """Serve the public website and the JSON API (/api/v1, described at /api/docs)."""
-    settings = load_settings(database_url=db_url, host=host, port=port)
+    settings = load_settings(database_url=db_url, host=host, port=port, workers=workers)
     store = services.open_store(db_url, writable=True)  # refuse to start on a store that cannot take actas
     store.election()
     click.echo(f"Serving {store.election().name!r} at http://{settings.host}:{settings.port} (Ctrl-C to stop).")

@@ -29,8 +29,13 @@ KINDS = ("area", "centre", "table")
 SCAN = 400  # keys looked at per kind and tier: ample for a page of results, bounded at any size of night
 
 
+_NOT_ASCII_ALNUM = re.compile(r"[^0-9a-z]+")
+
+
 def fold(text: str) -> str:
     """``text`` as the index compares it: no accents, no case, letters and digits only."""
+    if text.isascii():  # most codes and many names: the same result, without decomposing each character
+        return _NOT_ASCII_ALNUM.sub("", text.lower())
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(ch for ch in decomposed if ch.isalnum() and not unicodedata.combining(ch)).casefold()
 

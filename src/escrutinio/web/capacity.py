@@ -71,6 +71,7 @@ class Capacity:
         self.bytes = 0
         self._head: tuple[float, int | None] = (0.0, None)
         self._looking: asyncio.Future | None = None
+        self.rendering: dict[tuple, asyncio.Future] = {}  # keys being rendered now
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or not KEPT.fullmatch(scope["path"]):
@@ -85,14 +86,38 @@ class Capacity:
         generation = (await self._bulletin(), self.store.writes)
         found = self.kept.get(key)
         now = time.monotonic()
-        if found is None or found.generation != generation or (now - found.made > FRESH_SECONDS
-                                                                 and not _immutable(found)):
-            found = await self._render(scope, receive, key, generation, now)
+        if found is None or found.generation != generation:
+            found = await self._single(scope, key, generation, now)
             if isinstance(found, _Passed):
                 return await found.replay(send, head)
         else:
             self.kept.move_to_end(key)
+            if now - found.made > FRESH_SECONDS and not _immutable(found) and key not in self.rendering:
+                # Older than a second but of the current bulletin: served as it is while it is made again.
+                task = asyncio.ensure_future(self._render(scope, _no_body(), key, generation, now))
+                task.generation = generation
+                self.rendering[key] = task
+                task.add_done_callback(lambda done: self.rendering.pop(key, None)
+                                       if self.rendering.get(key) is done else None)
         await self._send(found, send, head, gzip_ok, headers.get(b"if-none-match", b""))
+
+    async def _single(self, scope, key, generation, now):
+        """Render ``key`` once however many ask for it at the same moment (the others wait for that answer).
+        Requests kept have no body, and the render must not end when the one client it began for goes away:
+        it is given a ``receive`` of its own."""
+        running = self.rendering.get(key)
+        if running is not None and running.generation == generation:
+            found = await asyncio.shield(running)
+            if not isinstance(found, _Passed):
+                return found
+        task = asyncio.ensure_future(self._render(scope, _no_body(), key, generation, now))
+        task.generation = generation
+        self.rendering[key] = task
+        try:
+            return await asyncio.shield(task)
+        finally:
+            if self.rendering.get(key) is task and task.done():
+                self.rendering.pop(key, None)
 
     async def _bulletin(self) -> int | None:
         """The number of the store's latest bulletin, looked at no more than every ``HEAD_SECONDS``."""
@@ -200,6 +225,21 @@ class _Passed:
         await send({"type": "http.response.start", "status": self.start.get("status", 500),
                     "headers": self.start.get("headers", [])})
         await send({"type": "http.response.body", "body": b"" if head else self.body})
+
+
+def _no_body():
+    """A ``receive`` for a render that no client is waiting for: an empty body, then nothing (never a
+    disconnect: a response that listens for one, as a file's does, just waits until it has sent all)."""
+    given = False
+
+    async def receive():
+        nonlocal given
+        if not given:
+            given = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.Event().wait()
+
+    return receive
 
 
 def _immutable(found: Kept) -> bool:

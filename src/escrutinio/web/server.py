@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 
 import uvicorn
@@ -45,6 +46,8 @@ def forwarding(settings: Settings) -> dict:
 
 
 def run(settings: Settings, store=None) -> None:
+    if settings.workers > 1:
+        return _run_workers(settings)
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
                             timeout_graceful_shutdown=SHUTDOWN_SECONDS, **forwarding(settings))
@@ -53,3 +56,20 @@ def run(settings: Settings, store=None) -> None:
         server.run()
     if not server.started:
         sys.exit(STARTUP_FAILURE)
+
+
+def _run_workers(settings: Settings) -> None:
+    """Several processes on one socket (uvicorn's supervisor): each builds its own app from the same settings,
+    passed on in the environment. Each keeps its own rendered pages, live streams and rate-limit counts."""
+    from ..settings import SETTINGS
+
+    for setting in SETTINGS:
+        os.environ[setting.env] = str(settings[setting.name])
+    config = uvicorn.Config("escrutinio.web.app:create_app", factory=True, host=settings.host, port=settings.port,
+                            workers=settings.workers, log_level="warning",
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, **forwarding(settings))
+    sock = config.bind_socket()
+    with contextlib.suppress(KeyboardInterrupt):
+        from uvicorn.supervisors import Multiprocess
+
+        Multiprocess(config, sockets=[sock]).run()

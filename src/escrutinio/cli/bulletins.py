@@ -69,13 +69,17 @@ def bulletin_show(number: int | None, area_code: str | None, as_json: bool, full
                    "store or CDN; nist-xml, nist-json: the FILE to write.")
 @click.option("--areas/--no-areas", default=True, show_default=True,
               help="static: also write one JSON file per area and centre (their figures and their children's).")
+@click.option("--pages/--no-pages", default=True, show_default=True,
+              help="static, of the latest bulletin: also write the site's HTML pages (every area, centre and table, "
+                   "every language, search, assets) under pages/N/, to serve with no Python.")
 @db_option
-def bulletin_export(number: int | None, fmt: str, out: Path, areas: bool, db_url: str) -> None:
+def bulletin_export(number: int | None, fmt: str, out: Path, areas: bool, pages: bool, db_url: str) -> None:
     """Write bulletin NUMBER (default: the latest) as static files or as a NIST report.
 
     static: the head (its SHA-256 is the bulletin's hash), the counters of each contest, the node list, a CSV
     per level and, with --areas, one JSON file per area as the API gives it; bulletins.json and
-    latest.json are rewritten. Files of a published bulletin never change: serve them with a long
+    latest.json are rewritten. With --pages (the default) and the latest bulletin, the whole site as HTML
+    under pages/N/ (its document root), files unchanged since the previous export hard-linked to it. Files of a published bulletin never change: serve them with a long
     cache lifetime. The layout is in docs/scaling.md.
 
     nist-xml, nist-json: one NIST SP 1500-100 v2 election results report with every area, centre and table
@@ -95,6 +99,23 @@ def bulletin_export(number: int | None, fmt: str, out: Path, areas: bool, db_url
                            file=sys.stderr) as bar:
         done = services.export_bulletin(store, out, shown.number, areas=areas, progress=bar.update)
     click.echo(f"Bulletin {done.number}: {done.files:,} files, {done.bytes / 1e6:,.1f} MB in {out}")
+    if not pages:
+        return
+    latest = store.last_bulletin_head()
+    if latest and latest[0] != shown.number:
+        click.echo(f"Pages not written: they show the latest bulletin ({latest[0]}), not {shown.number}.", err=True)
+        return
+    from ..web.static_site import export_site
+
+    election = store.election()
+    count = (3 + len(store.bulletin_heads()) + len(election.areas) + len(election.centres) + len(election.tables))
+    from ..web.i18n import LANGUAGES
+
+    with click.progressbar(length=count * len(LANGUAGES), label="pages", file=sys.stderr) as bar:
+        site = export_site(store, out, progress=bar.update)
+    click.echo(f"Pages of bulletin {site.number}: {site.pages:,} pages, {site.files:,} files "
+               f"({site.linked:,} shared with the previous export), {site.bytes / 1e6:,.1f} MB new in "
+               f"{out / 'pages' / str(site.number)}")
 
 
 @bulletin.command("list")

@@ -10,7 +10,9 @@ import threading
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse
+from pathlib import Path
+
+from fastapi.responses import FileResponse, HTMLResponse
 from pydantic import Field
 
 from ..publish.search import SearchIndex
@@ -71,6 +73,12 @@ def search(request: Request, q: str = Query("", max_length=MAX_QUERY, descriptio
     found = _searcher(request).search(q, limit)
     return cached(request, {"query": q, "results": found}, etag=f"search-{id(_searcher(request).index())}-{q}-"
                   f"{limit}", max_age=300)
+
+
+@pages.get("/favicon.ico")
+def favicon():
+    """The site's icon where browsers look for it unasked (an SVG: every current browser shows one)."""
+    return FileResponse(Path(__file__).parent / "static" / "favicon.svg", media_type="image/svg+xml")
 
 
 @pages.get("/search", response_class=HTMLResponse)

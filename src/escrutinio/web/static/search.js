@@ -3,7 +3,39 @@
 // suggestions, Enter opens the one chosen (or searches), Escape closes the list.
 (function () {
   "use strict";
-  var boxes = document.querySelectorAll("input[data-suggest]");
+  var boxes = document.querySelectorAll("input[data-suggest], input[data-index]");
+  var KINDS = { area: 0, centre: 1, table: 2 };
+  var loaded = null;
+
+  function fold(text) {
+    return text.normalize("NFKD").replace(/[\u0300-\u036f]/g, "").toLowerCase().replace(/[^\p{L}\p{N}]/gu, "");
+  }
+
+  // A static export has no API: the whole index comes once from a JSON file and is searched here,
+  // ranked as the server ranks (whole code or name first, exact before prefix, areas first).
+  function searchFile(url, q) {
+    if (!loaded) {
+      loaded = fetch(url).then(function (r) { return r.json(); }).then(function (rows) {
+        return rows.map(function (r) {
+          return { hit: { code: r[0], name: r[1], kind: r[2], level: r[3], url: r[4], context: r[5] },
+                   code: fold(r[0]), name: fold(r[1]), kind: KINDS[r[2]] };
+        });
+      });
+    }
+    var f = fold(q);
+    return loaded.then(function (rows) {
+      var found = [];
+      rows.forEach(function (row, i) {
+        var score = null;
+        if (row.code === f || row.name === f) score = 0;
+        else if (row.code.indexOf(f) === 0 || row.name.indexOf(f) === 0) score = 1;
+        else if (row.kind < 2 && row.name.indexOf(f) > 0) score = 2;
+        if (score !== null) found.push([score, row.kind, row.name.length, i, row.hit]);
+      });
+      found.sort(function (a, b) { return a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3]; });
+      return { results: found.slice(0, 8).map(function (x) { return x[4]; }) };
+    });
+  }
   Array.prototype.forEach.call(boxes, function (input, n) {
     var list = document.createElement("ul");
     var listId = (input.id || "search") + "-suggestions";
@@ -67,8 +99,9 @@
       if (q === asked) return;
       asked = q;
       if (!q) { show([]); return; }
-      fetch(input.dataset.suggest + "?limit=8&q=" + encodeURIComponent(q))
-        .then(function (r) { return r.ok ? r.json() : { results: [] }; })
+      (input.dataset.index ? searchFile(input.dataset.index, q) :
+        fetch(input.dataset.suggest + "?limit=8&q=" + encodeURIComponent(q))
+          .then(function (r) { return r.ok ? r.json() : { results: [] }; }))
         .then(function (body) { if (input.value.trim() === q) show(body.results || []); })
         .catch(function () {});
     }

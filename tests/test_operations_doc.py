@@ -99,6 +99,9 @@ def test_every_shell_command_of_the_operations_guide_runs(tmp_path, databases):
     assert head["hash"] in certificate and "https://results.example.org/bulletins/1/certificate/00" in certificate
     assert (where / "drill-site" / "bulletins" / "1" / "head.json").exists() and (where / "site" / "latest.json").exists()
     assert "key_replacement" in {leaf["kind"] for leaf in night.log_leaves(0, 10_000)}
+    # The paper acta entered twice counted, then the board's recount replaced it.
+    held = {(r.status, dict(r.acta.votes)["SI"]) for r in night.actas(table="010101001-1")}
+    assert held == {("set_aside", 141), ("counted", 142)}, held
     assert verify_source(db=restored).ok
     drill.close()
     night.close()

@@ -252,3 +252,13 @@ def test_reset_over_the_cli(tmp_path):
     assert escrutinio(real, "init", str(DEFINITION)).returncode == 0
     kept = escrutinio(real, "reset", "--yes")
     assert kept.returncode == 1 and "never cleared" in kept.stderr
+
+
+def test_every_page_of_a_drills_static_site_has_the_banner(drill, tmp_path):
+    from escrutinio.web.static_site import export_site
+
+    export_site(drill, tmp_path / "site")
+    pages = sorted((tmp_path / "site").rglob("*.html"))
+    assert len(pages) > 10
+    for page in pages:
+        assert '<p class="drill" role="note">' in page.read_text(encoding="utf-8"), page

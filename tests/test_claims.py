@@ -89,6 +89,28 @@ def test_a_comparison_with_the_previous_election_waits_for_it():
     assert judge(claim, BULLETIN_1, 1).verdict == NOT_YET
 
 
+# Bloque A's comparison with the 2006 presidential election (SOURCES.md: No 4,504,354 − Rosales 4,292,466).
+COMPARED_1 = {"previous": "2006", "options": {
+    "NO": {"previous_option": "ROSALES", "votes": 4504354, "previous_votes": 4292466, "votes_change": 211888},
+    "SI": {"previous_option": "CHAVEZ", "votes": 4379392, "previous_votes": 7309080, "votes_change": -2929688}}}
+
+
+def test_a_gain_over_the_previous_election_is_judged_on_bounds():
+    def verdict(text):
+        return judge(parse_claim(text, CONTESTS), BULLETIN_1, 1, COMPARED_1)
+
+    # counted so far +211,888; at most +211,888 + 1,576,676 = +1,788,564 once every table is in
+    less = verdict("in contest A, NO gained less than 100,000 votes over the previous election")
+    assert less.verdict == CONTRADICTED
+    assert less.reason == ("gain between +211,888 (NO 4,504,354 − ROSALES 4,292,466) and +1,788,564 as of "
+                           "bulletin 1")
+    assert verdict("NO gained more than 200,000 votes over the previous election").verdict == SUPPORTED
+    assert verdict("NO gained more than 300,000 votes over the previous election").verdict == NOT_YET
+    assert verdict("NO gained less than 2,000,000 votes over the previous election").verdict == SUPPORTED
+    # Sí lost 2,929,688 so far; even every ballot still possible cannot bring a gain
+    assert verdict("SI gained more than 0 votes over the previous election").verdict == CONTRADICTED
+
+
 def test_claims_are_judged_again_when_a_bulletin_is_published(small_store):
     said = dt.datetime(2024, 5, 5, 20, 20, tzinfo=dt.timezone(dt.timedelta(hours=-4)))
     services.claims.add_claim(small_store, "in contest Q, YES leads NO by 6 to 8 points", author="An agency",

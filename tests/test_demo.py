@@ -128,3 +128,39 @@ def test_timeline_list_shows_each_bulletin_entry(night):
     assert done.returncode == 0, done.stderr
     for number in range(1, 6):
         assert f"bulletin {number}" in done.stdout
+
+
+# SOURCES.md (../shared/data): the CNE's 2006 final figures, and what comparing the 2007 night's first
+# bulletin with them must show.
+CNE_2006 = {"CHAVEZ": 7_309_080, "ROSALES": 4_292_466, "turnout": "74.69"}
+
+
+def test_bulletin_1_compares_with_the_2006_presidential_election(night):
+    bulletin = show(night, "1")
+    a = bulletin["comparison"]["A"]
+    assert a["previous"] == "Elección presidencial 2006"
+    assert a["options"]["NO"]["previous_option"] == "ROSALES" and a["options"]["SI"]["previous_option"] == "CHAVEZ"
+    assert a["options"]["NO"]["votes_change"] == +211_888
+    assert a["options"]["SI"]["votes_change"] == -2_929_688
+    assert a["options"]["NO"]["previous_votes"] == CNE_2006["ROSALES"]
+    assert a["options"]["SI"]["previous_votes"] == CNE_2006["CHAVEZ"]
+    assert a["previous_turnout"] == CNE_2006["turnout"]
+    assert bulletin["area"]["results"]["A"]["comparison"] == a
+    # 55.60 % of the whole register (truncated) against 74.69 %: about 19 points fewer voted
+    assert a["turnout_change_points"].startswith("-19.")
+
+
+def test_the_2006_past_is_shown_and_its_voters_traced(night):
+    shown = escrutinio(night, "previous", "show", "--json")
+    assert shown.returncode == 0, shown.stderr
+    past = json.loads(shown.stdout)
+    assert past["votes"]["CHAVEZ"] == CNE_2006["CHAVEZ"] and past["votes"]["ROSALES"] == CNE_2006["ROSALES"]
+    assert past["unmatched"] == []
+    moved = escrutinio(night, "previous", "transfer", "1", "--contest", "A", "--json")
+    assert moved.returncode == 0, moved.stderr
+    table = json.loads(moved.stdout)
+    chavez = table["transfers"]["CHAVEZ"]
+    assert set(chavez["to"]) == {"SI", "NO", "null", "did_not_vote"}
+    for cell in chavez["to"].values():
+        low, high = cell["bounds_percent"]
+        assert 0 <= low <= high <= 100

@@ -155,3 +155,50 @@ def test_cli_load_and_bulletin_show_json(tmp_path):
     assert "R" not in data["comparison"]  # the race's options have no counterpart
     text = escrutinio(tmp_path, "previous", "compare", "1", "--db", db)
     assert text.returncode == 0 and "-160" in text.stdout
+
+
+def test_the_api_and_the_comparison_page(small_store, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from escrutinio.settings import load_settings
+    from escrutinio.web.app import create_app
+
+    bulletin = _night(small_store)
+    with TestClient(create_app(load_settings(database_url=small_store.url), small_store)) as client:
+        assert client.get("/api/v1/previous").status_code == 404
+        assert client.get("/api/v1/bulletins/1/comparison").status_code == 404
+        services.comparison.load_previous(small_store, *_write(tmp_path, PER_TABLE))
+        record = client.get("/api/v1/previous").json()
+        assert record["votes"] == {"INC": 610, "OPP": 550, "OTH": 8} and record["unmatched"] == []
+        whole = client.get("/api/v1/bulletins/1/comparison").json()
+        assert whole["contests"]["Q"]["options"]["YES"]["votes_change"] == -160
+        level = client.get("/api/v1/bulletins/1/comparison?level=district").json()
+        changed = {a["code"] for a in level["areas"] if a["comparison"]["Q"]["leader_changed"]}
+        assert changed == {"N1", "N2"}  # worked out in test_per_table_comparison_at_the_root_and_an_area
+        moved = client.get("/api/v1/bulletins/1/transfer/Q").json()
+        assert moved["rows"] == ["INC", "OPP", "OTH", "null", "did_not_vote"]
+        assert moved["columns"] == ["YES", "NO", "null", "did_not_vote"]
+        assert moved["units"] == 4  # every centre is fully counted
+        page = client.get("/comparison?lang=en&level=district")
+        assert page.status_code == 200
+        assert "Where the leader changed" in page.text and "North Two" in page.text
+        assert "Where the votes went" in page.text and "The bounds hold without any assumption" in page.text
+        home = client.get("/?lang=en").text
+        assert 'href="/comparison"' in home and "Comparison with Earlier election" in home
+        area = client.get("/areas/N2?lang=en").text
+        assert "Leader changed" in area
+    assert bulletin.number == 1
+
+
+def test_transfer_bounds_hold_the_truth_on_a_small_night(small_store, tmp_path):
+    """One centre, one table (T4, 120 registered tonight, 110 then): where its voters went is bounded by hand."""
+    services.comparison.load_previous(small_store, *_write(tmp_path, PER_TABLE))
+    bulletin = _night(small_store, {"T4": TONIGHT["T4"]})
+    moved = services.comparison.transfer(small_store, bulletin, "Q")
+    assert moved["units"] == 1
+    # base N = max(110, 120) = 120; then INC 60, OPP 30, did not vote 120 - 90 = 30; now YES 30, NO 60, dnv 30.
+    inc = moved["transfers"]["INC"]["to"]
+    assert inc["YES"]["bounds_voters"] == [0, 30]       # max(0, 60 + 30 - 120), min(60, 30)
+    assert inc["NO"]["bounds_voters"] == [0, 60]
+    assert moved["transfers"]["did_not_vote"]["to"]["did_not_vote"]["bounds_voters"] == [0, 30]
+    assert moved["transfers"]["INC"]["voters"] == 60

@@ -57,3 +57,11 @@ def test_common_base_adds_did_not_vote_on_the_larger_register():
     before, after = transfer.common_base(np.array([[50, 30]]), np.array([100]), np.array([[40, 20]]),
                                          np.array([110]))
     assert before.tolist() == [[50, 30, 30]] and after.tolist() == [[40, 20, 50]]
+
+
+@given(nights())
+@settings(max_examples=50, deadline=None)
+def test_the_estimate_is_a_share_of_each_group(flows):
+    before, after = flows.sum(axis=2), flows.sum(axis=1)
+    beta = transfer.goodman(before, after)
+    assert (beta >= 0).all() and np.allclose(beta.sum(axis=1), 1)

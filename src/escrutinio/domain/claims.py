@@ -16,7 +16,9 @@ and judged again at each bulletin. A win is a statement about the result: it
 waits until the contest is decided (its leader can no longer be overtaken). Turnout is judged
 on bounds: the ballots already cast over the whole register, and that plus
 every ballot still possible; only when both are on one side is there a
-verdict. A comparison with the previous election waits for one to be loaded.
+verdict. A gain over the previous election waits for one to be loaded, and
+is then judged on bounds too: the counted votes minus the previous
+election's, and that plus every ballot still possible.
 
 A claim is also judged against the quick count, apart from the official
 count and labelled as such: a lead is supported when the quick count's 95 %
@@ -103,12 +105,13 @@ def _claim(kind: str, match: re.Match, contests: dict[str, tuple[str, ...]]) -> 
                  above=match.group("op").lower() == "more")
 
 
-def judge(claim: Claim, figures: dict | None, bulletin: int | None) -> Verdict:
-    """``claim`` against a bulletin's figures of its contest at the whole country."""
-    if claim.kind == "gain":
-        return Verdict(NOT_YET, "needs the previous election, which is not loaded")
+def judge(claim: Claim, figures: dict | None, bulletin: int | None, compared: dict | None = None) -> Verdict:
+    """``claim`` against a bulletin's figures of its contest at the whole country (and, for a gain, the
+    contest's comparison with the previous election there, if one is loaded)."""
     if figures is None or bulletin is None:
         return Verdict(NOT_YET, "no bulletin yet")
+    if claim.kind == "gain":
+        return _gain(claim, figures, bulletin, compared)
     if claim.kind == "turnout":
         return _turnout(claim, figures, bulletin)
     votes = {o["code"]: o["votes"] for o in figures["options"]}
@@ -142,6 +145,30 @@ def _lead(claim: Claim, votes: dict[str, int], figures: dict, bulletin: int) -> 
     return Verdict(SUPPORTED if held else CONTRADICTED, figure)
 
 
+def _gain(claim: Claim, figures: dict, bulletin: int, compared: dict | None) -> Verdict:
+    """On bounds: the gain so far (counted votes minus the previous election's), and that plus every ballot
+    still possible (and every contested one); a verdict only when both are on one side of the figure."""
+    if compared is None:
+        return Verdict(NOT_YET, "needs the previous election, which is not loaded")
+    option = compared["options"].get(claim.option, {})
+    if option.get("previous_option") is None:
+        return Verdict(NOT_YET, f"{claim.option} has no counterpart in {compared['previous']}")
+    decided = figures["decided"]
+    low = option["votes_change"]
+    high = low + decided.get("remaining_max", 0) + decided.get("conflict_swing", 0)
+    versus = f"{claim.option} {option['votes']:,} − {option['previous_option']} {option['previous_votes']:,}"
+    if low == high:
+        bounds = f"gain {low:+,} ({versus}) in bulletin {bulletin}, every table counted"
+    else:
+        bounds = f"gain between {low:+,} ({versus}) and {high:+,} as of bulletin {bulletin}"
+    figure = claim.low
+    sure_above, sure_below = (low > figure, high <= figure) if claim.above else (low >= figure, high < figure)
+    if sure_above or sure_below:
+        held = sure_above == claim.above
+        return Verdict(SUPPORTED if held else CONTRADICTED, bounds)
+    return Verdict(NOT_YET, bounds)
+
+
 def _turnout(claim: Claim, figures: dict, bulletin: int) -> Verdict:
     registered = figures["registered_all"]
     if not registered:
@@ -162,7 +189,8 @@ def judge_quick_count(claim: Claim, reports: list[qc.Report], population: dict[s
                       options: tuple[str, ...]) -> Verdict:
     """``claim`` against the quick count's 95 % intervals for its contest (an estimate, not the count)."""
     if claim.kind == "gain":
-        return Verdict(NOT_YET, "needs the previous election, which is not loaded")
+        return Verdict(NOT_YET, "the quick count estimates shares of valid votes, not votes to set beside the "
+                                "previous election's")
     if claim.kind == "turnout":
         return Verdict(NOT_YET, "the quick count estimates shares of valid votes, not turnout")
     if len(reports) < 2:

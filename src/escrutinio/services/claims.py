@@ -17,6 +17,7 @@ from ..domain.errors import EntryRejected, NotFound, Problem
 from ..store import Store
 from . import quickcount
 from .clock import now_utc
+from .comparison import comparison
 
 
 def _contests(store: Store) -> dict[str, tuple[str, ...]]:
@@ -52,12 +53,14 @@ def list_claims(store: Store, entries: set[int] | None = None) -> list[dict]:
     head = store.last_bulletin_head()
     bulletin = store.bulletin(head[0]) if head else None
     root = bulletin.root["results"] if bulletin else {}
+    compared = (comparison(store, bulletin) or {}) if bulletin else {}
     contests = _contests(store)
     sampled = quickcount.sampled_reports(store)
     out = []
     for row in rows:
         claim = parse_claim(row["statement"], contests)
-        verdict = judge(claim, root.get(claim.contest), bulletin.number if bulletin else None)
+        verdict = judge(claim, root.get(claim.contest), bulletin.number if bulletin else None,
+                        compared.get(claim.contest))
         out.append({"id": row["id"], "author": row["author"], "said_at": row["said_at"].isoformat(),
                     "statement": row["statement"], "entry": row["entry_id"], "verdict": verdict.verdict,
                     "reason": verdict.reason, "bulletin": bulletin.number if bulletin else None,

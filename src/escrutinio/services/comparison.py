@@ -146,7 +146,24 @@ def comparison_level(store: Store, bulletin: Bulletin, level: str) -> list[dict]
     return out
 
 
+_transfer_cache: dict[tuple, dict] = {}
+
+
 def transfer(store: Store, bulletin: Bulletin, contest: str) -> dict | None:
+    """Where the previous election's voters went in ``contest`` (see ``_transfer``); kept for the last few
+    bulletins asked, as a bulletin and a loaded previous election never change."""
+    previous = store.previous()
+    if previous is None:
+        return None
+    key = (id(store), id(previous), bulletin.hash, contest)
+    if key not in _transfer_cache:
+        if len(_transfer_cache) > 16:
+            _transfer_cache.clear()
+        _transfer_cache[key] = _transfer(store, bulletin, contest)
+    return _transfer_cache[key]
+
+
+def _transfer(store: Store, bulletin: Bulletin, contest: str) -> dict | None:
     """Where the previous election's voters went in ``contest``: Duncan–Davis bounds and Goodman's estimate
     over the smallest units both elections share (centres, or the previous election's areas), counting only
     units whose every table is counted in ``bulletin``. None if no previous election is loaded."""

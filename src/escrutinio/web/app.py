@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, bodies, capacity, certificate, log_api, models, operations, pages, problems, published_api, search, timeline_api, timeline_pages
+from . import api, bodies, capacity, certificate, comparison, log_api, models, operations, pages, problems, published_api, search, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .drill import DrillFlag
 from .live import Broker, StreamSlots
@@ -86,6 +86,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(certificate.router)
     app.include_router(search.router)
     app.include_router(search.pages)
+    app.include_router(comparison.router)
+    app.include_router(comparison.pages)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)

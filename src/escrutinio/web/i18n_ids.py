@@ -25,3 +25,13 @@ ACTA_ENTRIES = (N_("entry_manual"), N_("entry_recount"), N_("status_awaiting_sec
 REFUSAL_REASONS = (N_("refused_bad_signature"), N_("refused_unsigned"), N_("refused_unknown_key"),
                    N_("refused_unknown_table"), N_("refused_unknown_contest"), N_("refused_malformed"),
                    N_("refused_too_large"))
+# a previous election: the units of the transfer table, and its caveats (services/comparison.py)
+TRANSFER = (
+    N_("unit_centre"), N_("unit_area"),
+    N_("Nobody knows how any one person voted: these figures are inferred from totals per area."),
+    N_("The bounds hold without any assumption; the truth lies between them."),
+    N_("The estimate assumes each earlier group behaved alike in every area; where it lies outside the bounds, "
+       "that assumption is wrong there and the bounds are what holds."),
+    N_("Only areas whose every table is counted are used; 'did not vote' also holds people on only one of the "
+       "two registers (new voters, those who moved or died)."),
+)

@@ -111,7 +111,7 @@ def home(request: Request):
                         map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
                         area=bulletin.root if bulletin else None,
                         children=bulletin.children(bulletin.root["code"]) if bulletin else [],
-                        observation=home_panel(pages.store, lang))
+                        observation=home_panel(pages.store, lang), compared=_compared(pages.store, bulletin, None))
 
 
 @router.get("/areas", response_class=HTMLResponse)
@@ -125,7 +125,15 @@ def area_page(request: Request, code: str):
     bulletin = pages.latest()
     view = results.area_view(pages.store, code, bulletin)
     return pages.render(request, "area.html", bulletin=bulletin, view=view, live=True,
-                        json_twin=f"/api/v1/bulletins/latest?area={code}")
+                        json_twin=f"/api/v1/bulletins/latest?area={code}",
+                        compared=_compared(pages.store, bulletin, code))
+
+
+def _compared(store, bulletin, code: str | None) -> dict | None:
+    """The previous election beside this area of the bulletin, if one is loaded and the area is comparable."""
+    if bulletin is None or (code is not None and code not in bulletin.nodes.index):
+        return None
+    return services.comparison.comparison(store, bulletin, code) or None
 
 
 @router.get("/tables/{code}", response_class=HTMLResponse)

@@ -53,7 +53,7 @@ def prepare(store: Store, night: Night) -> list[Event]:
     events += _incidents(election)
     events += [(local(2, 20, 20), _claim("in contest A, SI leads NO by 6 to 8 points",
                                          "Agencia de noticias (demo)", local(2, 20, 20), on_entry=True)),
-               (local(3, 2, 41), _claim("in contest A, NO gained more than 300,000 votes over the previous "
+               (local(3, 2, 41), _claim("in contest A, NO gained less than 100,000 votes over the previous "
                                         "election", "Blog de análisis electoral (demo)", local(3, 2, 41)))]
     return events
 

@@ -17,7 +17,9 @@ from ..election import init_election
 from ..intake import Outcome, ingest_records
 from ..keys import generate_keys, register_keys, sign_record
 from ..resolve import resolve_conflict
+from ..comparison import save_previous
 from . import coverage, observation
+from .previous2006 import previous_2006
 from .generate import Night, generate
 
 WINDOW = dt.timedelta(minutes=5)
@@ -37,7 +39,7 @@ class ReplayReport:
 def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[[Bulletin], None] | None = None,
              on_batch: Callable[[dt.datetime, list[Outcome]], None] | None = None, night: Night | None = None
              ) -> ReplayReport:
-    """Create the demo election in ``store`` and replay its night.
+    """Create the demo election in ``store``, load its past (the 2006 presidential election) and replay its night.
 
     ``speed`` is how many night seconds pass per real second (None: as fast
     as possible). Actas are ingested in five-minute windows of night time.
@@ -47,6 +49,7 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     private = generate_keys(election, seed=KEY_SEED)
     register_keys(store, {t: signatures.public_key(k) for t, k in private.items()},
                   now=night.arrivals[0].at - dt.timedelta(hours=12))
+    save_previous(store, previous_2006(night), now=night.arrivals[0].at - dt.timedelta(hours=12))
     events = _timeline(night, lambda record: sign_record(election, record, private[record["table"]]))
     events = _with_observers(events, observation.prepare(store, night))
     clock = _Clock(events[0][0], speed)

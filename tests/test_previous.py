@@ -202,3 +202,38 @@ def test_transfer_bounds_hold_the_truth_on_a_small_night(small_store, tmp_path):
     assert inc["NO"]["bounds_voters"] == [0, 60]
     assert moved["transfers"]["did_not_vote"]["to"]["did_not_vote"]["bounds_voters"] == [0, 30]
     assert moved["transfers"]["INC"]["voters"] == 60
+
+
+def test_loading_from_another_escrutinio_store(tmp_path):
+    """Last time's night, kept in its own store, becomes tonight's previous election (its counted actas per table)."""
+    from .factory import small_election
+
+    earlier_db = tmp_path / "earlier.db"
+    earlier = services.open_store(f"sqlite:///{earlier_db}")
+    services.init_election(earlier, small_election())
+    _night(earlier, {"T1": (100, 80, 4), "T4": (50, 40, 1), "T5": (200, 150, 0)})
+    earlier.close()
+    (tmp_path / "mapping.toml").write_text('contest = "Q"\n[map]\nYES = "YES"\nNO = "NO"\n[codes]\nT5 = "GONE"\n',
+                                           encoding="utf-8")
+    db = f"sqlite:///{tmp_path / 'tonight.db'}"
+    tonight = services.open_store(db)
+    services.init_election(tonight, small_election())
+    tonight.close()
+    done = escrutinio(tmp_path, "previous", "load", str(earlier_db), "--mapping", "mapping.toml", "--db", db)
+    assert done.returncode == 0, done.stderr
+    assert "Loaded Small test election" in done.stdout and "T5: no table GONE tonight" in done.stdout
+    tonight = services.open_store(db)
+    found = services.comparison.previous_figures(tonight)
+    assert found.by_table["T1"] == {"registered": 300, "ballots_cast": 184, "null": 4,
+                                    "votes": {"YES": 100, "NO": 80}, "other": 0}
+    assert found.by_area["N2"]["votes"] == {"YES": 50, "NO": 40}
+    assert found.by_area["X"]["votes"] == {"YES": 350, "NO": 270}  # T5, unmatched, still in the whole
+    tonight.close()
+
+
+def test_area_rows_that_hold_one_another_are_refused(small_store, tmp_path):
+    rows = [("N", 930, 680, 12, 320, 340, 8), ("N1", 500, 400, 0, 200, 200, 0)]
+    with pytest.raises(PreviousRejected) as caught:
+        services.comparison.load_previous(small_store, *_write(
+            tmp_path, rows, header="area,registered,ballots_cast,null,INC,OPP,OTH"))
+    assert "N1 lies inside N" in str(caught.value)

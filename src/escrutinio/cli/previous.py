@@ -18,19 +18,36 @@ def previous() -> None:
 
 
 @previous.command("load")
-@click.argument("results", type=click.Path(path_type=Path, dir_okay=False))
+@click.argument("results")
 @click.option("--mapping", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="The mapping file (TOML): its name, options, tonight's options mapped to them, and code "
                    "changes (docs/formats/previous.md).")
 @db_option
-def previous_load(results: Path, mapping: Path, db_url: str) -> None:
-    """Load the previous election from RESULTS (a CSV per table or per area, docs/formats/previous.md),
-    replacing any loaded before."""
-    loaded = services.comparison.load_previous(open_db(db_url), results, mapping)
+def previous_load(results: str, mapping: Path, db_url: str) -> None:
+    """Load the previous election from RESULTS, replacing any loaded before: a CSV per table or per area
+    (docs/formats/previous.md), or another escrutinio store (a SQLite file, or a database URL), whose
+    counted actas of one contest are read per table."""
+    store = open_db(db_url)
+    if _is_store(results):
+        url = results if "://" in results else f"sqlite:///{Path(results).resolve()}"
+        loaded = services.comparison.load_previous_store(store, url, mapping)
+    else:
+        loaded = services.comparison.load_previous(store, Path(results), mapping)
     totals = loaded.totals()
     click.echo(f"Loaded {loaded.name}: {len(loaded.units):,} {loaded.unit} units, {totals[1]:,} ballots cast "
                f"of {totals[0]:,} registered.")
     _unmatched(loaded.unmatched, loaded.split)
+
+
+def _is_store(results: str) -> bool:
+    """A database URL, or a file that is a SQLite database (its first bytes say so)."""
+    if results.startswith(("sqlite:", "postgresql:", "postgresql+")):
+        return True
+    try:
+        with open(results, "rb") as handle:
+            return handle.read(16) == b"SQLite format 3\x00"
+    except OSError:
+        return False
 
 
 def _unmatched(unmatched: tuple[dict, ...], split: tuple[str, ...]) -> None:

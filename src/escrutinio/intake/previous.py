@@ -17,13 +17,14 @@ from ..domain.errors import PreviousRejected, Problem
 from ..domain.model import Election
 
 FIXED = ("registered", "ballots_cast", "null")
-MAPPING_KEYS = ("name", "date", "options", "map", "codes")
+MAPPING_KEYS = ("name", "date", "contest", "options", "map", "codes")
 
 
 @dataclass
 class Mapping:
     name: str = ""
     date: str | None = None
+    contest: str | None = None                                 # from another escrutinio store: which contest
     options: dict[str, str] = field(default_factory=dict)      # earlier code -> name
     map: dict[str, str] = field(default_factory=dict)          # this night's option -> earlier option
     codes: dict[str, list[str]] = field(default_factory=dict)  # earlier code -> this night's code(s)
@@ -36,7 +37,7 @@ class Rows:
     rows: list[tuple[int, str, tuple[int, ...]]]  # (row number, earlier code, figures)
 
 
-def read_mapping(path: str | Path, problems: list[Problem]) -> Mapping:
+def read_mapping(path: str | Path, problems: list[Problem], name_required: bool = True) -> Mapping:
     src = str(path)
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
@@ -49,8 +50,9 @@ def read_mapping(path: str | Path, problems: list[Problem]) -> Mapping:
     for key in data:
         if key not in MAPPING_KEYS:
             problems.append(Problem(key, "unknown key", f"use only {', '.join(MAPPING_KEYS)}", src))
-    mapping = Mapping(name=str(data.get("name", "")).strip(), date=_text(data.get("date")))
-    if not mapping.name:
+    mapping = Mapping(name=str(data.get("name", "")).strip(), date=_text(data.get("date")),
+                      contest=_text(data.get("contest")))
+    if not mapping.name and name_required:
         problems.append(Problem("name", "missing", 'name the previous election: name = "Presidential 2006"', src))
     for key, kind in (("options", "names"), ("map", "codes"), ("codes", "codes")):
         table = data.get(key, {})
@@ -233,11 +235,19 @@ def load(election: Election, results: str | Path, mapping_file: str | Path) -> P
     problems: list[Problem] = []
     mapping = read_mapping(mapping_file, problems)
     rows = read_rows(results, problems)
-    if rows is not None:
-        _check_map(election, mapping, rows, str(mapping_file), problems)
-    if rows is None or problems:
+    if rows is None:
         raise PreviousRejected("the previous election was not loaded", problems)
-    previous = place(election, mapping, rows, Path(results).name, problems)
+    return checked(election, mapping, rows, str(mapping_file), Path(results).name, problems)
+
+
+def checked(election: Election, mapping: Mapping, rows: Rows, mapping_source: str, source: str,
+            problems: list[Problem]) -> PreviousElection:
+    """The mapping checked against both elections, then the rows placed; PreviousRejected with every problem
+    (those already in ``problems`` too)."""
+    _check_map(election, mapping, rows, mapping_source, problems)
+    if problems:
+        raise PreviousRejected("the previous election was not loaded", problems)
+    previous = place(election, mapping, rows, source, problems)
     if problems:
         raise PreviousRejected("the previous election was not loaded", problems)
     return previous

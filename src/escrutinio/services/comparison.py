@@ -18,8 +18,8 @@ import numpy as np
 from ..domain import transfer as ei
 from ..domain.bulletin import Bulletin, counter_columns, figures
 from ..domain.comparison import HEAD, TABLE, PreviousElection, compare
-from ..domain.errors import NotFound
-from ..domain.model import Election
+from ..domain.errors import NotFound, PreviousRejected, Problem
+from ..domain.model import COUNTED, Election
 from ..intake import previous as reader
 from ..store import Store
 from .clock import now_utc
@@ -34,6 +34,41 @@ def load_previous(store: Store, results: str | Path, mapping: str | Path,
     previous = reader.load(store.election(), results, mapping)
     save_previous(store, previous, now)
     return previous
+
+
+def load_previous_store(store: Store, other_url: str, mapping: str | Path,
+                        now: dt.datetime | None = None) -> PreviousElection:
+    """Load the previous election from another escrutinio store (read only, never migrated): its counted
+    actas of one contest (the mapping's ``contest``, default its first), per table; name and date default
+    to that election's."""
+    from .election import open_store
+
+    problems: list[Problem] = []
+    found = reader.read_mapping(mapping, problems, name_required=False)
+    other = open_store(other_url, migrate=False)
+    try:
+        earlier = other.election()
+        contest = earlier.contest_by_code.get(found.contest or earlier.contests[0].code)
+        if contest is None:
+            problems.append(Problem("contest", f"no contest {found.contest!r} in {earlier.name}",
+                                    f"use one of {', '.join(earlier.contest_by_code)}", str(mapping)))
+            raise PreviousRejected("the previous election was not loaded", problems)
+        rows = [(record.id, record.acta.table, _acta_figures(earlier, contest.option_codes, record.acta))
+                for record in other.actas() if record.status == COUNTED and record.acta.contest == contest.code]
+    finally:
+        other.close()
+    found.name = found.name or earlier.name
+    found.date = found.date or earlier.date.isoformat()
+    previous = reader.checked(store.election(), found, reader.Rows(TABLE, list(contest.option_codes), rows),
+                              str(mapping), f"{earlier.name}, contest {contest.code}", problems)
+    save_previous(store, previous, now)
+    return previous
+
+
+def _acta_figures(election: Election, options: tuple[str, ...], acta) -> tuple[int, ...]:
+    votes = dict(acta.votes)
+    return (election.table_by_code[acta.table].registered, acta.ballots_cast, acta.null + acta.blank,
+            *(votes.get(o, 0) for o in options))
 
 
 def save_previous(store: Store, previous: PreviousElection, now: dt.datetime | None = None) -> None:

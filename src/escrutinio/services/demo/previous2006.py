@@ -85,7 +85,7 @@ def previous_2006(night: Night) -> PreviousElection:
     rows = reader.Rows(TABLE, [code for code, _ in OPTIONS],
                        [(n, t.code, tuple(int(v) for v in row))
                         for n, (t, row) in enumerate(zip(night.election.tables, figures), start=2)])
-    mapping = reader.Mapping(NAME, DATE, dict(OPTIONS), dict(MAPPING))
+    mapping = reader.Mapping(name=NAME, date=DATE, options=dict(OPTIONS), map=dict(MAPPING))
     problems: list = []
     placed = reader.place(night.election, mapping, rows, "demo: presidencial 2006 (sintética)", problems)
     if problems:

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from .. import services
 from ..domain.errors import EscrutinioError
 from ..settings import Settings, load_settings
-from . import api, bodies, capacity, certificate, comparison, log_api, models, operations, pages, problems, published_api, search, timeline_api, timeline_pages
+from . import api, api_docs, bodies, capacity, certificate, comparison, embed, log_api, models, operations, pages, problems, published_api, search, timeline_api, timeline_pages
 from .auth import RateLimiter, bearer
 from .drill import DrillFlag
 from .live import Broker, StreamSlots
@@ -54,7 +54,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app = FastAPI(title="escrutinio", version="1", lifespan=lifespan,
                   description="Results of the election: bulletins at every area, tables and their actas, "
                               "live events, and acta intake. Every page of the site has a JSON twin here.",
-                  docs_url="/api/docs", redoc_url=None, openapi_url="/api/v1/openapi.json")
+                  docs_url=None, redoc_url=None, openapi_url="/api/v1/openapi.json")
     app.state.settings = settings
     services.authority.use_key_file(store, settings.authority_key_file)
     app.state.store = store
@@ -88,6 +88,8 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(search.pages)
     app.include_router(comparison.router)
     app.include_router(comparison.pages)
+    app.include_router(api_docs.router)
+    app.include_router(embed.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.openapi = lambda: _openapi(app)

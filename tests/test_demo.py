@@ -164,3 +164,30 @@ def test_the_2006_past_is_shown_and_its_voters_traced(night):
     for cell in chavez["to"].values():
         low, high = cell["bounds_percent"]
         assert 0 <= low <= high <= 100
+
+
+def test_the_demo_keys_in_paper_actas_twice_and_a_board_recounts_a_table_after_bulletin_3(night):
+    """Four tables whose devices did not transmit are keyed in by hand after bulletin 1 (one second entry
+    disagrees and a third settles it); a board recounts one table between bulletins 3 and 4."""
+    manual = [show(night, str(n)).get("manual") for n in range(1, 6)]
+    assert manual[0] == {"tables": 0, "recounted_tables": 0}  # bulletin 1 is the CNE's, untouched
+    assert [m["tables"] for m in manual[1:]] == [4, 4, 4, 4]
+    assert [m["recounted_tables"] for m in manual] == [0, 0, 0, 1, 1]
+    listed = escrutinio(night, "actas", "--status", "counted").stdout.splitlines()
+    by_hand = [line for line in listed if line.endswith("(manual)")]
+    assert len(by_hand) == 8  # four tables, two contests each
+    recounted = [line for line in listed if "(recount)" in line]
+    assert len(recounted) == 1 and "JME-Libertador 2007-0143" in recounted[0]
+    set_aside = escrutinio(night, "actas", "--status", "set_aside").stdout.splitlines()
+    assert sum(line.endswith("(manual)") for line in set_aside) == 1  # the disagreeing entry
+    assert escrutinio(night, "actas", "--status", "awaiting_second_entry").stdout == ""
+
+
+def test_the_demo_lists_its_refused_actas_with_reasons(night):
+    done = escrutinio(night, "actas", "--status", "refused")
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    reasons = [line.split()[2] for line in lines[:-1]]
+    assert reasons == ["bad_signature", "unknown_table", "unsigned", "malformed"]
+    assert all("sha256=" in line and "token transmisión (demo)" in line for line in lines[:-1])
+    assert lines[-1] == "4 refused in all: bad_signature 1, malformed 1, unknown_table 1, unsigned 1"

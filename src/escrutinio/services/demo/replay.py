@@ -18,7 +18,7 @@ from ..intake import Outcome, ingest_records
 from ..keys import generate_keys, register_keys, sign_record
 from ..resolve import resolve_conflict
 from ..comparison import save_previous
-from . import coverage, observation
+from . import coverage, observation, paper
 from .previous2006 import previous_2006
 from .generate import Night, generate
 
@@ -50,8 +50,14 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     register_keys(store, {t: signatures.public_key(k) for t, k in private.items()},
                   now=night.arrivals[0].at - dt.timedelta(hours=12))
     save_previous(store, previous_2006(night), now=night.arrivals[0].at - dt.timedelta(hours=12))
-    events = _timeline(night, lambda record: sign_record(election, record, private[record["table"]]))
-    events = _with_observers(events, observation.prepare(store, night))
+
+    def sign(record: dict) -> dict:
+        return sign_record(election, record, private[record["table"]])
+
+    manual = paper.manual_tables(night)  # their devices could not transmit: keyed in by hand
+    events = _timeline(night, sign, skip=set(manual))
+    events = _with_observers(events, observation.prepare(store, night)
+                             + paper.prepare(store, night, manual, election, sign))
     clock = _Clock(events[0][0], speed)
     report = ReplayReport(election, [], {}, 0)
     written: dict[str, int] = {}  # the coverage's entries by name
@@ -77,7 +83,8 @@ def run_demo(store: Store, *, speed: float | None = None, on_bulletin: Callable[
     return report
 
 
-def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datetime, str, object]]:
+def _timeline(night: Night, sign: Callable[[dict], dict],
+              skip: set[str] = frozenset()) -> list[tuple[dt.datetime, str, object]]:
     """Acta windows, resolutions, bulletins and the coverage's entries in night order.
 
     Windows are cut at every bulletin time too, so a bulletin holds exactly
@@ -87,6 +94,8 @@ def _timeline(night: Night, sign: Callable[[dict], dict]) -> list[tuple[dt.datet
     windows: dict[dt.datetime, list[Record]] = {}
     start = night.arrivals[0].at
     for n, arrival in enumerate(night.arrivals, 1):
+        if arrival.record["table"] in skip:
+            continue
         end = start + WINDOW * ((arrival.at - start) // WINDOW + 1)
         end = next((cut for cut in cuts if arrival.at <= cut < end), end)
         windows.setdefault(end, []).append(Record("transmisión", n, sign(arrival.record)))

@@ -119,18 +119,13 @@ def _as_figures(previous: PreviousElection, row) -> dict:
             "other": sum(then.values()) - sum(then[e] for e in set(previous.mapping.values()))}
 
 
-_rolled_cache: dict[tuple[int, int], np.ndarray] = {}
-
-
 def _rolled(store: Store, previous: PreviousElection) -> np.ndarray:
-    key = (id(store), id(previous))
-    if key not in _rolled_cache:
-        _rolled_cache.clear()
+    """The previous election's figures per node, worked out once per loaded previous election (kept on it)."""
+    if "rolled" not in previous.extra:
         nodes = store.nodes()
-        election = store.election()
-        _rolled_cache[key] = previous.roll_up(nodes.codes, nodes.parents,
-                                              {t.code: t.centre for t in election.tables})
-    return _rolled_cache[key]
+        previous.extra["rolled"] = previous.roll_up(nodes.codes, nodes.parents,
+                                                    {t.code: t.centre for t in store.election().tables})
+    return previous.extra["rolled"]
 
 
 def comparison(store: Store, bulletin: Bulletin, code: str | None = None) -> dict[str, dict] | None:
@@ -181,21 +176,19 @@ def comparison_level(store: Store, bulletin: Bulletin, level: str) -> list[dict]
     return out
 
 
-_transfer_cache: dict[tuple, dict] = {}
-
-
 def transfer(store: Store, bulletin: Bulletin, contest: str) -> dict | None:
-    """Where the previous election's voters went in ``contest`` (see ``_transfer``); kept for the last few
-    bulletins asked, as a bulletin and a loaded previous election never change."""
+    """Where the previous election's voters went in ``contest`` (see ``_transfer``); kept on the loaded
+    previous election for the last few bulletins asked, as neither ever changes."""
     previous = store.previous()
     if previous is None:
         return None
-    key = (id(store), id(previous), bulletin.hash, contest)
-    if key not in _transfer_cache:
-        if len(_transfer_cache) > 16:
-            _transfer_cache.clear()
-        _transfer_cache[key] = _transfer(store, bulletin, contest)
-    return _transfer_cache[key]
+    kept = previous.extra.setdefault("transfers", {})
+    key = (bulletin.hash, contest)
+    if key not in kept:
+        if len(kept) > 16:
+            kept.clear()
+        kept[key] = _transfer(store, bulletin, contest)
+    return kept[key]
 
 
 def _transfer(store: Store, bulletin: Bulletin, contest: str) -> dict | None:

@@ -75,6 +75,35 @@ def test_both_blocks_are_referendums_rejected_under_half_of_the_valid_votes(nigh
         assert outcome["decided"] == (decided["lead"] >= decided["remaining_max"] + decided["conflict_swing"])
 
 
+def test_bulletin_1_shows_a_projection_beside_the_verdict_and_the_last_one_is_the_count(night):
+    first = show(night, "1")
+    for contest in ("A", "B"):
+        figures = first["area"]["results"][contest]
+        projection = figures["projection"]
+        assert projection["method"] == "stratified-ratio/poisson-bootstrap" and projection["level"] == 0.95
+        assert set(projection["options"]) == {"SI", "NO"}
+        for option in projection["options"].values():
+            assert float(option["low"]) <= float(option["estimate"]) <= float(option["high"])
+            assert float(option["low"]) < float(option["high"])  # tables are missing: the interval has width
+        assert projection["call"] in (None, "SI", "NO")
+        if projection["call"] is not None:  # a referendum call: the Sí interval lies on one side of 50 %
+            si = projection["options"]["SI"]
+            assert float(si["low"]) > 50 if projection["call"] == "SI" else float(si["high"]) <= 50
+        inputs = projection["inputs"]
+        assert inputs["tables"] == {"counted": figures["tables"]["counted"], "expected": figures["tables"]["expected"]}
+        assert sum(s["expected"] for s in inputs["strata"]) == figures["tables"]["expected"]
+        assert sum(s["counted"] for s in inputs["strata"]) == figures["tables"]["counted"]
+    pages = escrutinio(night, "bulletin", "show", "1")
+    assert pages.returncode == 0
+    last = show(night)
+    for contest in ("A", "B"):
+        figures = last["area"]["results"][contest]
+        projection = figures["projection"]
+        for option in figures["options"]:  # every table counted: the projection is the count, no width
+            assert projection["options"][option["code"]] == {"estimate": option["percent"], "low": option["percent"],
+                                                             "high": option["percent"]}
+
+
 def test_last_bulletin_has_every_table_counted(night):
     bulletin = show(night)
     assert bulletin["number"] > 1

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escrutinio.domain.percent import PercentRule
-from escrutinio.domain.projection import (Frame, describe, frame_of, leader_call, micro_text, poisson_weights,
+from escrutinio.domain.projection import (ALLOWANCE, Frame, describe, frame_of, leader_call, micro_text, poisson_weights,
                                           project, seeds, splitmix, summary)
 
 
@@ -93,7 +93,7 @@ def test_every_table_counted_the_projection_is_the_count_with_no_width(country, 
             whole = int(counted[node].sum())
             if whole == 0:
                 continue
-            s = summary(point, reps)
+            s = summary(point, reps, result.counted[d][g])
             assert not s["w"].any() and not s["margin_w"].any()
             shown = describe([f"O{j}" for j in range(len(point))], point, s, leader_call(point, s), decimals, method)
             for j, value in enumerate(counted[node].tolist()):
@@ -118,7 +118,7 @@ def test_a_partial_count_gets_an_interval_around_its_estimate_and_keeps_what_is_
     root = result.point[0][0]
     # Never fewer votes than counted, and the uncounted register bounds what is added.
     assert (root >= votes.sum(axis=0)).all()
-    s = summary(root, result.reps[0][:, 0])
+    s = summary(root, result.reps[0][:, 0], result.counted[0][0])
     assert (s["w"] >= 0).all()
     assert (s["margin_w"] >= 0).all()
 
@@ -154,11 +154,15 @@ def test_an_area_never_counted_borrows_from_its_siblings():
     assert result.strata[7] == ("gap", 7, 2)  # district e predicted from region 1
     # Its point: region 1's counted ratio (district d alone) times e's register.
     assert result.point[0][0].tolist() == (votes.sum(axis=0) + votes[18:24].sum(axis=0)).tolist()
-    s = summary(result.point[0][0], result.reps[0][:, 0])
-    assert s["w"][0] == 0  # its only sibling with centres counted is d: nothing else to borrow from
+    point, counted = result.point[0][0], result.counted[0][0]
+    s = summary(point, result.reps[0][:, 0], counted)
+    # Its only sibling with centres counted is d, whose centres all vote alike: the bootstrap adds nothing,
+    # the width is the arrival allowance on the predicted votes alone.
+    assert (point - counted).sum() == 6 * 600
+    assert s["w"][0] == -(-ALLOWANCE * 3600 // int(point.sum()))
     # Region 0's districts are complete: their interval has no width.
     region0 = list(result.nodes[1]).index(1)
-    assert not summary(result.point[1][region0], result.reps[1][:, region0])["w"].any()
+    assert not summary(result.point[1][region0], result.reps[1][:, region0], result.counted[1][region0])["w"].any()
 
 
 def test_text_of_millionths():

@@ -29,11 +29,14 @@ from .bulletin_outcomes import Outcomes
 from .canonical import canonical_json, sha256_hex
 from .model import Election
 from .percent import PercentRule
+from .projection import bulletin_projections, projection_entry
 from .tally import TAIL, ContestTally, Tally, breadth_first
 
-FORMAT = "escrutinio-bulletin/3"
-# Earlier formats still read: /2 has no rules, levels or outcomes (its pages show no verdict).
-READABLE = ("escrutinio-bulletin/2", FORMAT)
+FORMAT = "escrutinio-bulletin/4"
+# Earlier formats still read: /2 has no rules, levels or outcomes (its pages show no verdict); /3 has no
+# projections.
+READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", FORMAT)
+WITH_OUTCOMES = ("escrutinio-bulletin/3", FORMAT)
 # After a contest's options and the tally's TAIL counters, three per-node columns.
 FIXED = ("expected", "registered_all", "remaining_max")
 ENCODING = "int64 little-endian, one row per node in the order of the node list, columns as named"
@@ -71,6 +74,10 @@ class Nodes:
     @cached_property
     def digest(self) -> str:
         return sha256_hex(self.canonical)
+
+    @cached_property
+    def parent_index(self) -> list[int]:
+        return [self.index[p] if p is not None else -1 for p in self.parents]
 
     @cached_property
     def _children(self) -> dict[str, list[int]]:
@@ -115,7 +122,7 @@ class Bulletin:
 
     @cached_property
     def outcomes(self) -> Outcomes | None:
-        return Outcomes(self.body, self.counters, self.nodes) if self.body.get("format") == FORMAT else None
+        return Outcomes(self.body, self.counters, self.nodes) if self.body.get("format") in WITH_OUTCOMES else None
 
     def counter_bytes(self, contest: str) -> bytes:
         return self.counters[contest].astype("<i8", copy=False).tobytes()
@@ -130,6 +137,8 @@ class Bulletin:
                 results[contest["code"]] = figures([o["code"] for o in contest["options"]], row, self.rule)
                 if self.outcomes is not None:
                     results[contest["code"]]["outcome"] = self.outcomes.of(contest["code"], node)
+                if "projections" in self.body:
+                    results[contest["code"]]["projection"] = projection_entry(self, contest["code"], node)
         entry = {"code": nodes.codes[node], "name": nodes.names[node], "kind": nodes.kinds[node],
                  "level": nodes.levels[node], "parent": nodes.parents[node], "results": results}
         groups = self.outcomes.groups(node) if self.outcomes is not None else {}
@@ -204,6 +213,8 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
     head["outcomes"], head["groups"] = Outcomes(head, counters, nodes).root()
     if entered is not None:
         head["manual"] = {"tables": int(entered.get("manual", 0)), "recounted_tables": int(entered.get("recount", 0))}
+    head["projections"] = bulletin_projections(head, counters, nodes.parent_index, nodes.kinds, nodes.codes,
+                                               nodes.levels)
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.
         head["log"] = log

@@ -68,6 +68,10 @@ LEVEL_PERCENT = 95
 REPLICATES = 200
 MIN_DONORS = 5
 WIDEN = (2, 1)  # the back-test's widening factor (numerator, denominator)
+# The arrival allowance: the tables still uncounted may vote this many points (in millionths of a percent)
+# otherwise than the counted tables like them; the interval of a share grows by it times the share of the
+# projected valid votes that is predicted (twice that for a margin). Set by the back-test.
+ALLOWANCE = 8 * 10**6
 FLOOR_TABLES = 100  # areas with fewer expected tables get no projection of their own
 MICRO = 10**8  # a share times MICRO: its percent in millionths
 # floor(2**32 * P(Poisson(1) <= k)) for k = 0..7: a weight is how many thresholds the draw reaches.
@@ -115,6 +119,7 @@ class Result:
     """Point and replicate totals of valid votes per option, per area of every depth."""
 
     nodes: list[np.ndarray]   # per depth: the node indexes of the groups
+    counted: list[np.ndarray]  # per depth: (groups, k) int64, the valid votes counted
     point: list[np.ndarray]   # per depth: (groups, k) int64
     reps: list[np.ndarray]    # per depth: (B, groups, k) int64
     strata: dict              # stratum node -> how it was predicted: "own", "complete" or ("gap", gap node, ancestor)
@@ -205,30 +210,36 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         Pb[:, own] = P[own][None] + np.floor((pb - P[own][None]) * scale[None]).astype(np.int64)
     cells = sorted(gaps)
     draws = splitmix(seed[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
+    Vbg: dict[int, np.ndarray] = {}  # replicate sums per group of a depth, made when first needed
+    Xbg: dict[int, np.ndarray] = {}
+    parent_of: dict[int, np.ndarray] = {}
+    rows = np.arange(B)
     for c, (d, g) in enumerate(cells):
         strata = np.array(gaps[(d, g)], dtype=np.int64)
         parent = up[d - 1][strata[0]]
         Us = U[strata]
         A_V, A_X = Vg[d - 1][parent], Xg[d - 1][parent]
         P[strata] = Us * A_V[None] // np.maximum(A_X[None], 1)
-        parent_of = np.zeros(sizes[d], dtype=np.int64)
-        parent_of[up[d]] = up[d - 1]
-        siblings = np.flatnonzero((parent_of == parent) & (ng[d] >= min_donors))
+        if d not in parent_of:
+            parent_of[d] = np.zeros(sizes[d], dtype=np.int64)
+            parent_of[d][up[d]] = up[d - 1]
+        siblings = np.flatnonzero((parent_of[d] == parent) & (ng[d] >= min_donors))
         if len(siblings):
-            chosen = siblings[(draws[:, c] % np.uint64(len(siblings))).astype(np.int64)]  # (B,)
-            mask = (up[d][None, :] == chosen[:, None])[:, :, None]  # (B, S, 1)
-            rV, rX = (Vb * mask).sum(axis=1), (Xb * mask).sum(axis=1)  # (B, k)
-            rV = np.where(rX > 0, rV, Vg[d][chosen])
-            rX = np.where(rX > 0, rX, Xg[d][chosen])
+            depth_used, chosen = d, siblings[(draws[:, c] % np.uint64(len(siblings))).astype(np.int64)]  # (B,)
+            fallback_V, fallback_X = Vg[d][chosen], Xg[d][chosen]
         else:
-            inside = up[d - 1] == parent
-            rV, rX = Vb[:, inside].sum(axis=1), Xb[:, inside].sum(axis=1)
-            rV = np.where(rX > 0, rV, A_V[None])
-            rX = np.where(rX > 0, rX, A_X[None])
+            depth_used, chosen = d - 1, np.full(B, parent, dtype=np.int64)
+            fallback_V, fallback_X = A_V[None], A_X[None]
+        if depth_used not in Vbg:
+            Vbg[depth_used] = _sum_into(Vb, up[depth_used], sizes[depth_used])
+            Xbg[depth_used] = _sum_into(Xb, up[depth_used], sizes[depth_used])
+        rV, rX = Vbg[depth_used][rows, chosen], Xbg[depth_used][rows, chosen]  # (B, k)
+        rV = np.where(rX > 0, rV, fallback_V)
+        rX = np.where(rX > 0, rX, fallback_X)
         Pb[:, strata] = Us[None] * rV[:, None, :] // np.maximum(rX[:, None, :], 1)
     point = [Vg[d] + _sum_into(P, up[d], sizes[d]) for d in range(depth)]
     reps = [Vg[d][None] + _sum_into(Pb, up[d], sizes[d]) for d in range(depth)]
-    return Result(nodes, point, reps, how)
+    return Result(nodes, Vg, point, reps, how)
 
 
 # -- intervals and calls ------------------------------------------------------------------------------
@@ -250,11 +261,16 @@ def half_width(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
     return (num * reach + den - 1) // den
 
 
-def summary(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
-            widen: tuple[int, int] = WIDEN) -> dict:
-    """Shares, their half-widths and each option's margin over every other (all in millionths of a percent)."""
+def summary(point: np.ndarray, reps: np.ndarray, counted: np.ndarray, level: int = LEVEL_PERCENT,
+            widen: tuple[int, int] = WIDEN, allowance: int = ALLOWANCE) -> dict:
+    """Shares, their half-widths and each option's margin over every other (all in millionths of a percent).
+
+    A half-width is the bootstrap's (widened) plus the arrival allowance times the predicted part of the
+    projected valid votes (``point`` less ``counted``)."""
     share, rep_share = shares(point), shares(reps)
-    w = half_width(share, rep_share, level, widen)
+    whole = int(point.sum())
+    extra = -(-allowance * int((point - counted).sum()) // whole) if whole > 0 else 0
+    w = half_width(share, rep_share, level, widen) + extra
     k = len(point)
     margins = np.zeros((k, k), dtype=np.int64)
     margin_w = np.zeros((k, k), dtype=np.int64)
@@ -262,7 +278,8 @@ def summary(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
         for j in range(k):
             if i != j:
                 margins[i, j] = share[i] - share[j]
-                margin_w[i, j] = half_width(np.array(margins[i, j]), rep_share[:, i] - rep_share[:, j], level, widen)
+                margin_w[i, j] = half_width(np.array(margins[i, j]), rep_share[:, i] - rep_share[:, j], level,
+                                            widen) + 2 * extra
     return {"share": share, "w": w, "margins": margins, "margin_w": margin_w}
 
 
@@ -335,6 +352,7 @@ def micro_text(value: int, decimals: int, up: bool) -> str:
 # -- in a bulletin --------------------------------------------------------------------------------------
 
 SETTINGS = {"replicates": REPLICATES, "min_donors": MIN_DONORS, "widen": f"{WIDEN[0]}/{WIDEN[1]}",
+            "arrival_allowance_points": f"{ALLOWANCE / 10**6:g}",
             "floor_tables": FLOOR_TABLES, "size": "register"}
 
 
@@ -432,7 +450,7 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
                 point, reps = result.point[d][g], result.reps[d][:, g]
                 if point.sum() <= 0:
                     continue
-                s = summary(point, reps)
+                s = summary(point, reps, result.counted[d][g])
                 at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0
                 call = rule_call(rule, point, s) if at_rule else leader_call(point, s)
                 areas[codes[node]] = describe(options, point, s, call, decimals, rule_method)

@@ -16,8 +16,10 @@ from .common import TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, ActaLeaf, b64, cano
 from .geography import Tree
 from .report import Report
 
-FORMAT = "escrutinio-bulletin/3"
-READABLE = ("escrutinio-bulletin/2", FORMAT)  # /2: before outcomes; its figures are checked all the same
+FORMAT = "escrutinio-bulletin/4"
+# /2: before outcomes, /3: before projections; their figures are checked all the same.
+READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", FORMAT)
+WITH_RULES = ("escrutinio-bulletin/3", FORMAT)
 KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin")
 PAGE = 5000  # leaves parsed at once
 SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory
@@ -186,7 +188,7 @@ class BulletinChain:
                                  f"election's {t.abstention_basis!r}")
         if body.get("contests") != _as_published(t.contest_list, body.get("format")):
             self.problem(number, "its contests and options differ from the published geography's")
-        if body.get("format") == FORMAT and (body.get("levels"), body.get("weights")) != (t.levels, t.weights):
+        if body.get("format") in WITH_RULES and (body.get("levels"), body.get("weights")) != (t.levels, t.weights):
             self.problem(number, f"its levels {body.get('levels')} or cantons' weights {body.get('weights')} differ "
                                  "from the published geography's")
         nodes = body.get("nodes") or {}
@@ -270,7 +272,7 @@ def _short(record: dict) -> str:
 
 def _as_published(contests: list[dict], fmt: object) -> list[dict]:
     """The geography's contests as a bulletin of format ``fmt`` names them (/2: without rules or option extras)."""
-    if fmt == FORMAT:
+    if fmt in WITH_RULES:
         return contests
     return [{"code": c["code"], "name": c["name"], "blank": c["blank"],
              "options": [{"code": o["code"], "name": o["name"]} for o in c["options"]]} for c in contests]

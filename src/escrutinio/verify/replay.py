@@ -24,6 +24,7 @@ from .actas import label
 from .common import sha256_hex
 from .geography import Tree
 from .outcomes import Verdicts
+from .projection import DEFAULTS, KNOWN_METHOD, Projector
 from .report import Report
 
 EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "annulled": "annulled",
@@ -362,9 +363,12 @@ class Replay:
                                                   f"{name}: published {theirs:,}, recomputed {ours:,}")
         self._check_entered(where, body)
         verdicts = None
-        if body.get("format") == "escrutinio-bulletin/3" and self.tree.usable:
+        self.projections = None
+        if body.get("format") in ("escrutinio-bulletin/3", "escrutinio-bulletin/4") and self.tree.usable:
             verdicts = Verdicts(self.tree, lambda contest, code: self.row(contest, code, sums))
             self._check_outcomes(where, body, verdicts)
+        if body.get("format") == "escrutinio-bulletin/4" and self.tree.usable:
+            self._check_projections(where, body, sums)
         for entry in [(shown or {}).get("area"), *((shown or {}).get("children") or [])]:
             code = entry.get("code") if isinstance(entry, dict) else None
             if code not in self.tree.nodes:
@@ -403,6 +407,31 @@ class Replay:
         if (body.get("groups") or {}) != groups:
             self.report.add("outcome", f"{where}: its groups' outcomes {_show(body.get('groups'))}, "
                                        f"recomputed {_show(groups)}")
+
+    def _check_projections(self, where: str, body: dict, sums: dict) -> None:
+        """The projections the head publishes (its hash covers them) against ours, to the last digit."""
+        published = body.get("projections") if isinstance(body.get("projections"), dict) else {}
+        self.projections = {}
+        for contest in self.tree.contests:
+            theirs = published.get(contest)
+            settings = theirs.get("settings") if isinstance(theirs, dict) else None
+            if isinstance(theirs, dict) and theirs.get("method") != KNOWN_METHOD:
+                self.report.add("projection", f"{where}, contest {contest}: projection method "
+                                              f"{theirs.get('method')!r} is not one this verifier knows")
+                continue
+            try:
+                ours = Projector(self.tree, settings if isinstance(settings, dict) else DEFAULTS).contest(
+                    contest, self.matrix(contest, sums), self.tree.contests[contest].get("rule") or {},
+                    theirs.get("level", 0.95) if isinstance(theirs, dict) else 0.95)
+            except (KeyError, ValueError, TypeError) as exc:
+                self.report.add("projection", f"{where}, contest {contest}: its projection's settings "
+                                              f"{_show(settings)} cannot be used ({exc})")
+                continue
+            self.projections[contest] = ours
+            self.report.count("projections")
+            for path, a, b in _differences(theirs, ours):
+                self.report.add("projection", f"{where}, contest {contest}, projection {path}: published "
+                                              f"{_show(a)}, recomputed {_show(b)}")
 
     def columns(self, contest: str) -> list[str]:
         return [*self.tree.options[contest], "null", "blank", "ballots_cast", "registered_counted", "counted",
@@ -462,6 +491,9 @@ class Replay:
             mine = self.figures(contest, sums[contest][index].tolist(), static)
             if verdicts is not None:
                 mine["outcome"] = verdicts.at(contest, code)
+            if self.projections is not None and isinstance(published[contest], dict):
+                shown = published[contest] = dict(published[contest])
+                self._compare_projection(where, code, contest, shown.pop("projection", None), mine)
             report.count("figures")
             if published[contest] != mine:
                 found = _differences(published[contest], mine)
@@ -474,6 +506,22 @@ class Replay:
         for contest in published:
             if contest not in tree.contests:
                 report.add("figure", f"{where}, {tree.label(code)}: publishes unknown contest {contest!r}")
+
+    def _compare_projection(self, where: str, code: str, contest: str, shown: object, mine: dict) -> None:
+        """The projection a page shows of one area: the head's (as we recomputed it), with its tables."""
+        ours = (self.projections.get(contest) or {}) if self.projections else {}
+        area = (ours.get("areas") or {}).get(code)
+        if area is None:
+            if shown is not None:
+                self.report.add("projection", f"{where}, {self.tree.label(code)}, contest {contest}: shows a "
+                                              f"projection where there is none")
+            return
+        want = {"method": ours["method"], "level": ours["level"], **area}
+        got = {key: shown.get(key) for key in want} if isinstance(shown, dict) else shown
+        tables = ((shown.get("inputs") or {}).get("tables") if isinstance(shown, dict) else None)
+        if got != want or tables != {"counted": mine["tables"]["counted"], "expected": mine["tables"]["expected"]}:
+            self.report.add("projection", f"{where}, {self.tree.label(code)}, contest {contest}: shows projection "
+                                          f"{_show(shown)}, recomputed {_show(want)}")
 
     def check_statuses(self, published: dict[int, object]) -> None:
         """The actas' statuses published now (acta id -> status) against where the whole log leads."""

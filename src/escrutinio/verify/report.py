@@ -18,6 +18,7 @@ KINDS = {
     "replay": "replaying the log",
     "figure": "bulletin figures recomputed from the log",
     "outcome": "contest outcomes recomputed under their rules",
+    "projection": "projections recomputed from the counters",
     "status": "current statuses of the actas",
     "timeline": "automatic timeline entries against their bulletins",
 }

@@ -126,6 +126,32 @@ class GroupOutcome(Strict):
     contests: dict[str, str]
 
 
+class ProjectedShare(Strict):
+    estimate: str = Field(description="Projected final share of the valid votes, in per cent")
+    low: str
+    high: str
+
+
+class ProjectedMargin(Strict):
+    leader: str
+    runner_up: str
+    estimate: str = Field(description="Projected lead of the leader over the runner-up, in points")
+    low: str
+    high: str
+
+
+class Projection(Strict):
+    """An estimate of the final result from the tables counted so far (see docs/verdicts.md): never a count."""
+
+    method: str
+    level: float = Field(description="Confidence level of the intervals, e.g. 0.95")
+    options: dict[str, ProjectedShare]
+    margin: ProjectedMargin | None = None
+    call: str | None = Field(description="The option called: its interval excludes any other outcome; else null")
+    inputs: dict[str, Any] = Field(description="Tables counted and expected, the strata and where each one's "
+                                               "prediction comes from, the method's settings")
+
+
 class ContestResult(Strict):
     options: list[OptionResult]
     valid: int
@@ -142,6 +168,7 @@ class ContestResult(Strict):
     tables: TablesProgress
     decided: Decided
     outcome: Outcome | None = None
+    projection: Projection | None = None
 
 
 class AreaResults(Strict):

@@ -62,3 +62,19 @@ def test_bench_runs_on_postgresql_at_a_tiny_size(tmp_path):
     assert "NO" not in checks.split(), checks
     assert "pgN outcomes {'accepted': 200}: yes" in checks
     assert "PostgreSQL roll-up equals escrutinio's: yes" in checks
+
+
+def test_projection_backtest_runs_50_nights_and_prints_its_coverage():
+    """The back-test's smoke run: its coverage is printed, not held to a threshold (bench/RESULTS.md has the
+    1,000-night figures)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "projection_backtest.py"), "--nights", "50",
+                           "--sample", "0.25"], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    assert done.returncode == 0, done.stderr[-3000:]
+    print(done.stdout)
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("projection back-test: 50 nights") for line in lines)
+    rows = [line for line in lines if "|" in line and line.split()[0] in ("50", "70", "88", "95")]
+    assert [row.split()[0] for row in rows] == ["50", "70", "88", "95"]
+    for row in rows:
+        coverage = float(row.split("|")[1].strip().rstrip("%"))
+        assert 0 <= coverage <= 100

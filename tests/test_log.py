@@ -61,9 +61,10 @@ def test_bulletin_carries_the_signed_root_of_the_log_before_it(small_store):
     assert head["size"] == 3 == len(data) - 1  # the election leaf and the two actas
     assert head["root"] == reference_root(data[:3]).hex()
     election = small_store.election()
-    signed = b"escrutinio-tree-head-v1\n" + json.dumps(
-        {"election": election.name, "date": election.date.isoformat(), "size": 3, "root": head["root"]},
-        sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+    # Version 2 (docs/security.md): the election's identifier, name and date, the size and root.
+    signed = b"escrutinio-tree-head-v2\n" + json.dumps(
+        {"election_id": election.id, "election": election.name, "date": election.date.isoformat(), "size": 3,
+         "root": head["root"]}, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
     public = Ed25519PublicKey.from_public_bytes(base64.b64decode(head["authority_key"]))
     public.verify(base64.b64decode(head["signature"]), signed)  # raises if the signature is wrong
 

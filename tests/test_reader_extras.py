@@ -56,3 +56,19 @@ def test_embed_widget_per_contest(client):
     assert client.get("/embed/R", params={"area": "S1"}).status_code == 200
     assert client.get("/embed/NOPE").status_code == 404
     assert client.get("/embed/Q", params={"area": "NOPE"}).status_code == 404
+
+
+def test_csv_links_for_every_level_and_for_an_area(client):
+    import html as html_lib
+
+    bulletin = client.get("/bulletins/1", params={"lang": "en"}).text
+    links = {html_lib.unescape(h) for h in re.findall(r'href="(/api/v1/bulletins/1/csv[^"]*)"', bulletin)}
+    assert links >= {"/api/v1/bulletins/1/csv", "/api/v1/bulletins/1/csv?level=country",
+                     "/api/v1/bulletins/1/csv?level=region", "/api/v1/bulletins/1/csv?level=district",
+                     "/api/v1/bulletins/1/csv?level=centre"}
+    area = client.get("/areas/N1").text
+    (csv_link,) = re.findall(r'href="(/api/v1/bulletins/1/csv\?area=[^"]*)"', area)
+    for link in links | {csv_link}:
+        answer = client.get(link)
+        assert answer.status_code == 200 and answer.headers["content-type"].startswith("text/csv"), link
+    assert "North One" in client.get(csv_link).text and "School A" in client.get(csv_link).text

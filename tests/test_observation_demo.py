@@ -103,3 +103,14 @@ def test_the_spanish_home_page_shows_the_quick_count_in_the_locale_with_its_char
     assert "<td><a href=\"/incidents?area=TA\">Táchira</a></td>" in section
     assert quick.count("<details class=\"convergence\" open>") == 2
     assert 'class="region area-TA"' in incidents
+
+
+def test_the_cnes_policy_held_figures_until_bulletin_1_released_them(store):
+    policy = store.election().publication
+    assert (policy.publish_after, policy.first_bulletin_when) == ("last_polls_close", "85 % of tables counted")
+    release = services.publication.release_record(store)
+    # bulletin 1 at 01:07: 29,100 of 33,079 tables counted in Bloque A (87.97 %), at least 85 %: released by
+    # the policy itself, no override
+    assert (release["bulletin"], release["override"], release["operator"]) == (1, False, "policy")
+    assert release["at"] == "2007-12-03T05:07:00+00:00" and "of tables counted" in release["reason"]
+    assert services.publication.last_polls_close(store.election()).isoformat() == "2007-12-02T16:00:00-04:00"

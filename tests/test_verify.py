@@ -460,7 +460,7 @@ def test_an_unknown_leaf_kind_is_named(night):
                                                      appended_at=_at(12)))
     report = _report(store)
     assert report.of("log") == [f"leaf {size} is of unknown kind 'mystery' (not election, keys, "
-                                "key_replacement, acta, event, bulletin)"]
+                                "key_replacement, acta, event, bulletin, release)"]
 
 
 def _two_keys_night(store) -> tuple[int, bytes]:

@@ -20,11 +20,25 @@ def bulletin() -> None:
 
 
 @bulletin.command("publish")
+@click.option("--hold", is_flag=True, help="While the publication policy holds figures: compute and store the "
+              "bulletin for the authority, not public.")
+@click.option("--override", is_flag=True, help="Release the figures now although the publication policy does not "
+              "allow it yet (needs --reason; kept in the public log).")
+@click.option("--reason", help="Why the figures are released early (with --override).")
 @db_option
-def bulletin_publish(db_url: str) -> None:
-    """Publish the next bulletin: a snapshot of every area as of now."""
-    published = services.publish_bulletin(open_db(db_url))
-    click.echo(f"Published bulletin {published.number} ({published.hash}).")
+def bulletin_publish(hold: bool, override: bool, reason: str | None, db_url: str) -> None:
+    """Publish the next bulletin: a snapshot of every area as of now.
+
+    Under a publication policy (docs/formats/election.md), publishing before it allows is refused
+    unless --hold or --override --reason TEXT.
+    """
+    if override and not (reason or "").strip():
+        raise click.UsageError("--override needs --reason TEXT: why the figures are released early")
+    store = open_db(db_url)
+    published = services.publish_bulletin(store, hold=hold, override=reason if override else None)
+    public = services.publication.is_public(store)
+    state = "" if public else " Held for the authority: not public until the publication policy allows."
+    click.echo(f"Published bulletin {published.number} ({published.hash}).{state}")
 
 
 @bulletin.command("show")
@@ -87,6 +101,9 @@ def bulletin_export(number: int | None, fmt: str, out: Path, areas: bool, pages:
     """
     store = open_db(db_url)
     shown = services.get_bulletin(store, number)
+    if fmt == "static" and not services.publication.is_public(store):
+        raise click.ClickException("the publication policy still holds figures: static files are for the public, "
+                                   "so none are written until a bulletin is released (docs/formats/election.md)")
     if fmt != "static":
         if out.is_dir():
             raise click.BadParameter(f"{out} is a folder; give the file to write", param_hint="--out")

@@ -96,4 +96,4 @@ def quickcount_estimate(file: str, level: str | None, contest: str | None, as_js
 @db_option
 def quickcount_status(db_url: str) -> None:
     """Print the night's quick count as JSON (as GET /api/v1/quickcount gives it)."""
-    click.echo(json.dumps(services.quickcount.status(open_db(db_url)), ensure_ascii=False, indent=2))
+    click.echo(json.dumps(services.quickcount.status(open_db(db_url), figures=True), ensure_ascii=False, indent=2))

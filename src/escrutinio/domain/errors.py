@@ -20,7 +20,9 @@ Every error that crosses a layer is one of these; the edges (``cli`` and
      ├── QuickCountError      a quick-count sample, size or estimate cannot be made as asked
      ├── PreviousRejected     a previous election's results file or mapping has problems (all listed)
      ├── KeyChangeRefused     a table's key cannot be registered or replaced as asked
-     └── UpkeepRefused        a reset, backup, restore or authority-key operation cannot be done as asked
+     ├── UpkeepRefused        a reset, backup, restore or authority-key operation cannot be done as asked
+     ├── PublicationHeld      the publication policy does not allow figures out yet; nothing was published
+     └── FiguresHeld          a public page or route asked for figures the publication policy still holds
 """
 
 from __future__ import annotations
@@ -150,3 +152,12 @@ class KeyChangeRefused(EscrutinioError):
 class UpkeepRefused(EscrutinioError):
     """A reset, backup, restore or authority-key operation cannot be done as asked (the message says why and
     what to do): a real night's log is never cleared, a private key file must be the owner's alone, …"""
+
+
+class PublicationHeld(EscrutinioError):
+    """The publication policy does not allow a bulletin out yet (the message says why and what to do);
+    nothing was published."""
+
+
+class FiguresHeld(EscrutinioError):
+    """A public page or route asked for figures that the publication policy still holds (HTTP 404)."""

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from .percent import PercentRule
+from .publication import Policy
 
 ABSTENTION_BASES = ("whole_register", "counted_tables")
 
@@ -120,6 +121,8 @@ class Election:
     # identifiers; its actas are signed without one), and whether it is a rehearsal (a drill).
     id: str | None = None
     drill: bool = False
+    # When the public may see figures (domain/publication.py); the default: at once.
+    publication: Policy = field(default_factory=Policy, compare=False)
 
     @cached_property
     def contest_by_code(self) -> dict[str, Contest]:

@@ -19,18 +19,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ..domain.errors import DefinitionError, Problem
 from ..domain.model import ABSTENTION_BASES, Area, Centre, Contest, Election, Option, Table
 from ..domain.percent import METHODS, PercentRule
+from ..domain.publication import AreaClose, Policy, check_first_bulletin_when, check_publish_after, check_time_zone
 from .rules import check_contest_rules, read_rule
 
 AREA_COLUMNS = ("code", "name", "level", "parent")
 CENTRE_COLUMNS = ("code", "name", "area")
 TABLE_COLUMNS = ("code", "centre", "registered", "contests")
 # Optional columns: an area's weight in a majority of cantons (``double_majority``).
-AREA_OPTIONAL = ("weight",)
+AREA_OPTIONAL = ("weight", "polls_close", "time_zone")
 
 # Every key the definition knows, per table: anything else is a problem (a mistyped key is never ignored).
 TOP_KEYS = ("election", "contest", "geography")
 ELECTION_KEYS = ("name", "date", "time_zone", "polls_open", "polls_close", "locale", "percent_rule",
-                 "percent_decimals", "abstention_basis", "extra_voters_allowed", "require_signatures", "keys")
+                 "percent_decimals", "abstention_basis", "extra_voters_allowed", "require_signatures", "keys", "publish_after",
+                 "first_bulletin_when")
 CONTEST_KEYS = ("code", "name", "blank", "options", "rule", "rule_level", "runoff_count", "threshold_percent",
                 "lead_percent", "lead_threshold_percent", "approval_percent", "quorum_percent",
                 "approval_quorum_percent", "kind", "group", "double_majority", "canton_level", "seats",
@@ -149,13 +151,36 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
         found.add(src, None, "election.require_signatures", f"{signed!r} is not true or false",
                   "write require_signatures = true (false only for demos and tests: unsigned mode)")
     keys = _keys_file(head, base, src, found)
+    policy = _policy(head, area_rows, src, found)
     if found.problems:
         return None
     return Election(name=name, date=date, time_zone=time_zone, polls_open=polls_open, polls_close=polls_close,
                     locale=locale, percent_rule=rule, abstention_basis=basis, extra_voters_allowed=extra,
                     contests=tuple(contests), levels=tuple(levels), areas=tuple(areas.values()),
                     centres=tuple(centres.values()), tables=tuple(tables), require_signatures=signed,
-                    extra={"keys_file": keys} if keys else {})
+                    extra={"keys_file": keys} if keys else {}, publication=policy)
+
+
+def _policy(head: dict, area_rows: _Rows, src: str, found: _Collector) -> Policy:
+    """The publication policy: ``publish_after``, ``first_bulletin_when`` and the areas' own polls close."""
+    for key, check in (("publish_after", check_publish_after), ("first_bulletin_when", check_first_bulletin_when)):
+        if key in head and (problem := check(head[key])) is not None:
+            found.add(src, None, problem.field, problem.message, problem.action)
+    areas = []
+    for n, row in area_rows.rows:
+        close, zone = (row.get("polls_close") or "").strip(), (row.get("time_zone") or "").strip()
+        if close and not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", close):
+            found.add(area_rows.source, n, "polls_close", f"{close[:20]!r} is not a time of day",
+                      "write when polls close in this area as HH:MM (24 hours), or leave it empty")
+            close = ""
+        if zone and not check_time_zone(zone):
+            found.add(area_rows.source, n, "time_zone", f"unknown time zone {zone[:40]!r}",
+                      "use an IANA name such as America/Manaus, or leave it empty")
+            zone = ""
+        if close or zone:
+            areas.append((row["code"].strip(), AreaClose(dt.time.fromisoformat(close) if close else None,
+                                                        zone or None)))
+    return Policy(head.get("publish_after"), head.get("first_bulletin_when"), tuple(sorted(areas)))
 
 
 def _keys_file(head: dict, base: Path, src: str, found: _Collector) -> str | None:

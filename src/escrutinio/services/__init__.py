@@ -4,8 +4,8 @@ Each function owns its transactions; state is read from and written to a
 :class:`~escrutinio.store.Store` opened with :func:`open_store`.
 """
 
-from . import (adapt, authority, claims, comparison, incidents, keys, log, observers, published, quickcount, reports, timeline,
-               tokens, upkeep, webhooks)
+from . import (adapt, authority, claims, comparison, incidents, keys, log, observers, publication, published, quickcount,
+               reports, timeline, tokens, upkeep, webhooks)
 from .bulletins import compare_bulletins, current_tally, get_bulletin, list_bulletins, publish_bulletin
 from .demo import run_demo
 from .election import DEFAULT_URL, init_election, open_store

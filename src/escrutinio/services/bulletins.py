@@ -8,10 +8,11 @@ import weakref
 from dataclasses import dataclass
 
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
+from ..domain.errors import PublicationHeld
 from ..domain.model import CONFLICTING, QUARANTINED
 from ..domain.tally import Tally, slot_state
 from ..store import Connection, Store
-from . import log, timeline
+from . import log, publication, timeline
 from .clock import now_utc
 
 
@@ -81,8 +82,15 @@ def _saved(tally: Tally, marks: tuple[int, int]) -> bytes:
     return json.dumps({"marks": list(marks)}).encode() + b"\n" + tally.table_bytes()
 
 
-def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
-    """Snapshot the store as the next numbered bulletin, chained to the last one."""
+def publish_bulletin(store: Store, now: dt.datetime | None = None, *, hold: bool = False,
+                     override: str | None = None, operator: str = "admin") -> Bulletin:
+    """Snapshot the store as the next numbered bulletin, chained to the last one.
+
+    Under a publication policy (docs/formats/election.md), the first bulletin the policy allows
+    releases the night: its figures, and every bulletin's, become public. Before that, publishing
+    is refused (PublicationHeld) unless ``hold`` (computed and stored for the authority, not public,
+    no timeline entry) or ``override`` (an administrator's reason to release now, kept in the log).
+    """
     when = now or now_utc()
     with store.log_writing() as conn:
         head = store.last_bulletin_head(conn)
@@ -92,10 +100,32 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None) -> Bulletin:
         tally.check_roll_up()
         bulletin = build_bulletin(store.election(), tally, number, when, previous, log=tree_head,
                                   nodes=store.nodes(), entered=store.entered_tables(conn))
+        release = _release(store, conn, bulletin, when, hold=hold, override=override, operator=operator)
         store.add_bulletin(conn, bulletin, when, tally=_saved(tally, marks))
-        store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)], when)
-        timeline.bulletin_entry(store, conn, bulletin, when)
+        store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)] + release, when)
+        if publication.is_public(store, when, conn) or release:
+            timeline.bulletin_entry(store, conn, bulletin, when)
     return bulletin
+
+
+def _release(store: Store, conn: Connection, bulletin: Bulletin, when: dt.datetime, *, hold: bool,
+             override: str | None, operator: str) -> list:
+    """The release leaf this bulletin writes, if it releases the night; [] if public already or held."""
+    ready = publication.check_release(store, conn, bulletin, when)
+    if ready is None:
+        return []
+    if ready.allowed:
+        return [publication.release_leaf(bulletin.number, override=False, operator="policy", reason=ready.reason,
+                                          at=when)]
+    if override is not None and override.strip():
+        return [publication.release_leaf(bulletin.number, override=True, operator=operator,
+                                          reason=f"{override.strip()} (the policy said: {ready.reason})", at=when)]
+    if hold:
+        return []
+    raise PublicationHeld(f"bulletin {bulletin.number} not published under the publication policy: {ready.reason}. "
+                          "Publish it held for the "
+                          "authority (`bulletin publish --hold`), or release it now with an administrator's "
+                          "reason (`bulletin publish --override --reason TEXT`, logged in the public log)")
 
 
 def get_bulletin(store: Store, number: int | None = None) -> Bulletin:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from ..domain.claims import judge, judge_quick_count, parse_claim
+from ..domain.claims import NOT_YET, judge, judge_quick_count, parse_claim
 from ..domain.errors import EntryRejected, NotFound, Problem
 from ..store import Store
-from . import quickcount
+from . import publication, quickcount
 from .clock import now_utc
 from .comparison import comparison
 
@@ -50,7 +50,8 @@ def list_claims(store: Store, entries: set[int] | None = None) -> list[dict]:
     rows = [r for r in store.claims() if entries is None or r["entry_id"] in entries]
     if not rows:
         return []
-    head = store.last_bulletin_head()
+    public = publication.is_public(store)  # while figures are held, nothing is judged on them
+    head = store.last_bulletin_head() if public else None
     bulletin = store.bulletin(head[0]) if head else None
     root = bulletin.root["results"] if bulletin else {}
     compared = (comparison(store, bulletin) or {}) if bulletin else {}
@@ -64,7 +65,7 @@ def list_claims(store: Store, entries: set[int] | None = None) -> list[dict]:
         out.append({"id": row["id"], "author": row["author"], "said_at": row["said_at"].isoformat(),
                     "statement": row["statement"], "entry": row["entry_id"], "verdict": verdict.verdict,
                     "reason": verdict.reason, "bulletin": bulletin.number if bulletin else None,
-                    "quickcount": _quick(claim, sampled, contests)})
+                    "quickcount": _quick(claim, sampled, contests) if public else _held(sampled)})
     return out
 
 
@@ -76,6 +77,13 @@ def _quick(claim, sampled: quickcount.Sampled | None, contests: dict) -> dict | 
     verdict = judge_quick_count(claim, [r for _, r in timed], population, contests[claim.contest])
     return {"verdict": verdict.verdict, "reason": verdict.reason, "reports": len(timed),
             "label": quickcount.NOTE}
+
+
+def _held(sampled: quickcount.Sampled | None) -> dict | None:
+    if sampled is None:
+        return None
+    return {"verdict": NOT_YET, "reason": "held: the publication policy does not allow figures out yet",
+            "reports": 0, "label": quickcount.NOTE}
 
 
 def by_entry(store: Store, entries: set[int]) -> dict[int, list[dict]]:

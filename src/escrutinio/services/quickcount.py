@@ -17,6 +17,7 @@ from ..domain.errors import ObservationRejected, QuickCountError
 from ..domain.model import Election
 from ..intake.quickcount import read_quickcount
 from ..store import Store
+from . import publication
 from .clock import now_utc
 
 WHOLE = "all"  # the one stratum of an unstratified sample
@@ -104,13 +105,14 @@ def save_sample(store: Store, seed: str, size: int, level: str | None = None,
     return drawn
 
 
-def status(store: Store, *, convergence: bool = True) -> dict:
+def status(store: Store, *, convergence: bool = True, figures: bool | None = None) -> dict:
     """The quick count now: its sample, the sampled tables that reported, each contest's estimate with
     its 95 % margins, the official count of the latest bulletin checked against the interval, and how
     the estimate converged as reports arrived."""
     saved = store.saved_sample()
+    held = not (figures if figures is not None else publication.is_public(store))
     if saved is None:
-        return {"sample": None, "reports_outside_sample": 0, "contests": [], "note": NOTE}
+        return {"sample": None, "reports_outside_sample": 0, "contests": [], "note": NOTE, "held": held}
     official = latest_official(store)
     election = store.election()
     sampled = sampled_reports(store, saved)
@@ -118,12 +120,16 @@ def status(store: Store, *, convergence: bool = True) -> dict:
     for contest in election.contests:
         timed, population, sampled_tables = sampled.contests[contest.code]
         found = qc.estimate([r for _, r in timed], population, contest.option_codes)
+        if held:  # the publication policy holds every figure, the observers' estimate too
+            contests.append({"contest": contest.code, "sampled_tables": sampled_tables, **estimate_json(found),
+                             "options": [], "official": None, "convergence": []})
+            continue
         contests.append({"contest": contest.code, "sampled_tables": sampled_tables,
                          **estimate_json(found), "official": _official(official, contest.code, found),
                          "convergence": converging(timed, population, contest.option_codes) if convergence else []})
     return {"sample": {"seed": saved["seed"], "size": saved["size"], "strata": saved["strata"],
                        "saved_at": saved["saved_at"].isoformat()},
-            "reports_outside_sample": sampled.outside, "contests": contests, "note": NOTE}
+            "reports_outside_sample": sampled.outside, "contests": contests, "note": NOTE, "held": held}
 
 
 @dataclass

@@ -74,8 +74,9 @@ def slot_status(held: list[ActaRecord]) -> str:
     return NOT_RECEIVED
 
 
-def table_view(store: Store, code: str) -> dict:
-    """A table: where it is, and per contest its status and every acta with its history."""
+def table_view(store: Store, code: str, figures: bool = True) -> dict:
+    """A table: where it is, and per contest its status and every acta with its history (without
+    ``figures``, while the publication policy holds them: the statuses only, no acta)."""
     election = store.election()
     table = election.table_by_code.get(code)
     if table is None:
@@ -85,11 +86,12 @@ def table_view(store: Store, code: str) -> dict:
     for contest_code in table.contests:
         mine = [r for r in held if r.acta.contest == contest_code]
         contests.append({"code": contest_code, "name": election.contest_by_code[contest_code].name,
-                         "status": slot_status(mine), "actas": [_acta(store, r) for r in mine]})
+                         "status": slot_status(mine), "actas": [_acta(store, r) for r in mine] if figures else []})
     replaced = [{k: r[k] for k in ("at", "previous_key", "key", "operator", "reason", "log_position")}
                 for r in key_replacements(store, code)]
     return {"code": table.code, "registered": table.registered, "centre": table.centre,
-            "breadcrumbs": breadcrumbs(election, table.centre), "contests": contests, "key_replacements": replaced}
+            "breadcrumbs": breadcrumbs(election, table.centre), "contests": contests, "key_replacements": replaced,
+            "figures_held": not figures}
 
 
 def _acta(store: Store, record: ActaRecord) -> dict:

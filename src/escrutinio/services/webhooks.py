@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 
 from ..domain.errors import EscrutinioError, NotFound, WriteConflict
 from ..store import Store
+from . import publication
 from .clock import now_utc
 
 BULLETIN_PUBLISHED = "bulletin.published"
@@ -225,7 +226,7 @@ def _events(store: Store, conn, subscriber: dict, election, base_url: str,
     marks = {k: subscriber[k] for k in ("bulletin_mark", "acta_event_mark", "timeline_mark")}
     found: list[tuple[str, str, dict]] = []
     wanted = set(subscriber["events"])
-    if BULLETIN_PUBLISHED in wanted:
+    if BULLETIN_PUBLISHED in wanted and publication.is_public(store, when, conn):  # held ones wait for release
         for b in store.bulletins_after(conn, marks["bulletin_mark"], BATCH):
             path = f"/api/v1/bulletins/{b['number']}"
             found.append((BULLETIN_PUBLISHED, f"bulletin.{b['number']}", {

@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from ..domain.model import Area, Centre, Contest, Election, Option, Rule, Table
 from ..domain.percent import PercentRule
+from ..domain.publication import Policy
 from . import schema
 
 
@@ -38,6 +39,7 @@ def _settings(election: Election) -> str:
         "option_extras": {c.code: {o.code: o.extras() for o in c.options if o.extras()}
                           for c in election.contests if any(o.extras() for o in c.options)},
         "weights": {a.code: a.weight for a in election.areas if a.weight is not None},
+        "publication": election.publication.as_dict(),
     }, ensure_ascii=False, sort_keys=True)
 
 
@@ -88,7 +90,8 @@ def load(conn: Connection) -> tuple[Election, Ids]:
         abstention_basis=settings["abstention_basis"], extra_voters_allowed=settings["extra_voters_allowed"],
         contests=contests, levels=tuple(settings["levels"]), areas=areas, centres=centres, tables=tables,
         extra=settings.get("extra", {}), require_signatures=settings.get("require_signatures", True),
-        id=settings.get("id"), drill=bool(settings.get("drill", False)))
+        id=settings.get("id"), drill=bool(settings.get("drill", False)),
+        publication=Policy.from_dict(settings.get("publication")))
     ids = Ids(contest=contest_ids, area={r.code: r.id for r in area_rows},
               centre={r.code: r.id for r in centre_rows}, table={r.code: r.id for r in table_rows})
     return election, ids

@@ -314,6 +314,13 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
                           row.source, utc(row.received_at), signature, row.entry, row.confirmed_by,
                           row.image_sha256)
 
+    def slot_statuses(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str]]:
+        """(table, contest, status) of every stored acta: no figures read (transmission progress)."""
+        table_code, contest_code = self._table_code(), {v: k for k, v in self.ids.contest.items()}
+        with self._reading(conn) as c:
+            for table_id, contest_id, status in c.exec_driver_sql("SELECT table_id, contest_id, status FROM acta"):
+                yield table_code[table_id], contest_code[contest_id], status
+
     def acta_marks(self, conn: Connection) -> tuple[int, int]:
         """The last acta id and the last acta event id: where a reader of changes has got to."""
         last_acta = conn.execute(sa.select(sa.func.max(schema.acta.c.id))).scalar_one()

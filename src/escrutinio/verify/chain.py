@@ -20,7 +20,7 @@ FORMAT = "escrutinio-bulletin/4"
 # /2: before outcomes, /3: before projections; their figures are checked all the same.
 READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", FORMAT)
 WITH_RULES = ("escrutinio-bulletin/3", FORMAT)
-KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin")
+KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin", "release")
 PAGE = 5000  # leaves parsed at once
 SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response, StreamingResponse
 
 from .. import services
@@ -51,6 +51,19 @@ def _bulletin(request: Request, number: Whole):
     return services.get_bulletin(_store(request), number)
 
 
+def _is_public(request: Request) -> bool:
+    from ..services.publication import is_public
+
+    return is_public(request.app.state.store)
+
+
+def _public(request: Request) -> None:
+    """Figures only once the publication policy allows (web/publication.py)."""
+    from .publication import require_public
+
+    require_public(request)
+
+
 @router.get("/election", response_model=models.ElectionOut)
 def election(request: Request):
     """The election: date, time zone, percent rule, contests and levels."""
@@ -88,7 +101,7 @@ def area(request: Request, code: str):
 @router.get("/tables/{code}", response_model=models.TableOut, responses={404: PROBLEM})
 def table(request: Request, code: str):
     """One table: per contest its status and every acta received, with its history."""
-    return cached(request, results.table_view(_store(request), code), max_age=2)
+    return cached(request, results.table_view(_store(request), code, figures=_is_public(request)), max_age=2)
 
 
 @router.get("/actas/{acta_id}/image", response_class=Response, responses={404: PROBLEM, 200: {
@@ -112,32 +125,32 @@ def acta_image(request: Request, acta_id: Whole):
 def bulletins(request: Request):
     """Every published bulletin, oldest first."""
     heads = [{**h, "cut_off": h["cut_off"].isoformat(), "published_at": h["published_at"].isoformat()}
-             for h in services.list_bulletins(_store(request))]
+             for h in services.list_bulletins(_store(request))] if _is_public(request) else []
     return cached(request, heads, max_age=2)
 
 
-@router.get("/bulletins/latest", response_model=models.BulletinOut, responses={404: PROBLEM})
+@router.get("/bulletins/latest", dependencies=[Depends(_public)], response_model=models.BulletinOut, responses={404: PROBLEM})
 def latest_bulletin(request: Request, area: str | None = None):
     """The latest bulletin at one area (default: the whole country) and its children."""
     bulletin = services.get_bulletin(_store(request), None)
     return cached(request, bulletin_out(request, bulletin, area), etag=f"{bulletin.hash}-{area}", max_age=2)
 
 
-@router.get("/bulletins/{number}", response_model=models.BulletinOut, responses={404: PROBLEM})
+@router.get("/bulletins/{number}", dependencies=[Depends(_public)], response_model=models.BulletinOut, responses={404: PROBLEM})
 def bulletin(request: Request, number: Whole, area: str | None = None):
     """Bulletin NUMBER at one area (default: the whole country) and its children. Immutable."""
     found = _bulletin(request, number)
     return cached(request, bulletin_out(request, found, area), etag=f"{found.hash}-{area}", immutable=True)
 
 
-@router.get("/bulletins/{number}/areas/{code}", response_model=models.BulletinOut, responses={404: PROBLEM})
+@router.get("/bulletins/{number}/areas/{code}", dependencies=[Depends(_public)], response_model=models.BulletinOut, responses={404: PROBLEM})
 def bulletin_area(request: Request, number: Whole, code: str):
     """One area of bulletin NUMBER, with its children. Immutable."""
     found = _bulletin(request, number)
     return cached(request, bulletin_out(request, found, code), etag=f"{found.hash}-{code}", immutable=True)
 
 
-@router.get("/bulletins/{number}/full", responses={200: {"content": {"application/json": {}}}, 404: PROBLEM})
+@router.get("/bulletins/{number}/full", dependencies=[Depends(_public)], responses={200: {"content": {"application/json": {}}}, 404: PROBLEM})
 def bulletin_full(request: Request, number: Whole):
     """The bulletin's head as canonical JSON: its SHA-256 is the bulletin's hash. It names the SHA-256 of
     the node list (/api/v1/nodes) and of each contest's counters (/api/v1/bulletins/NUMBER/counters/CONTEST)."""
@@ -145,7 +158,7 @@ def bulletin_full(request: Request, number: Whole):
     return cached(request, canonical_json(found.body), etag=found.hash, immutable=True, raw=True)
 
 
-@router.get("/bulletins/{number}/counters/{contest}",
+@router.get("/bulletins/{number}/counters/{contest}", dependencies=[Depends(_public)],
             responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string",
                                                                                   "format": "binary"}}}},
                        404: PROBLEM})
@@ -166,7 +179,7 @@ def nodes(request: Request):
     return cached(request, listing.canonical, etag=listing.digest, max_age=60, raw=True)
 
 
-@router.get("/bulletins/{number}/csv", response_class=CSVResponse,
+@router.get("/bulletins/{number}/csv", dependencies=[Depends(_public)], response_class=CSVResponse,
             responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}}}, 404: PROBLEM})
 def bulletin_as_csv(request: Request, number: Whole, level: str | None = Query(None, description="e.g. estado, "
                     "or centre: every area of that level"), area: str | None = Query(None, description=
@@ -218,3 +231,4 @@ async def events(request: Request):
 
 router.add_api_route("/actas", post_actas, methods=["POST"], responses=acta_responses(PROBLEM),
                      summary="Send one acta or a batch", openapi_extra=acta_request_schema(), response_model=None)
+

@@ -25,6 +25,7 @@ from .observation import claims as observation_claims
 from .observation import incidents as observation_incidents
 from .observation import pages as observation_pages
 from .observation import views as observation_views
+from . import publication as publication_web
 from .timeline_live import TimelineHub
 
 HERE = Path(__file__).parent
@@ -76,6 +77,7 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.include_router(observation_api.router)
     app.include_router(observation_pages.router)
     app.include_router(observation_views.router)
+    app.include_router(publication_web.router)
     app.include_router(observation_incidents.router)
     app.include_router(observation_incidents.pages)
     app.include_router(observation_claims.router)

@@ -53,6 +53,8 @@ def _template_ids(path: Path, env: Environment):
             yield lineno, (message[0], message[1])
         elif name != "tn" and isinstance(message, str):
             yield lineno, message
+        elif name != "tn" and isinstance(message, tuple) and message and isinstance(message[0], str):
+            yield lineno, message[0]  # t('{n} of {total}', n=…, total=…): Jinja adds a None per keyword
 
 
 def extract() -> Catalog:

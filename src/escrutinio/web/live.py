@@ -49,6 +49,10 @@ class Broker:
             await asyncio.sleep(self.poll_seconds)
 
     def _head(self) -> dict | None:
+        from ..services.publication import is_public
+
+        if not is_public(self.store):  # held bulletins are not announced
+            return None
         head = self.store.last_bulletin_head()
         if head is None or (self.latest and head[0] == self.latest["number"]):
             return self.latest

@@ -292,6 +292,7 @@ class TableOut(Strict):
     contests: list[TableContest]
     key_replacements: list[KeyReplacementOut] = Field(description="Every replacement of the table's key, oldest "
                                                                    "first")
+    figures_held: bool = Field(False, description="True while the publication policy holds figures: no acta shown")
 
 
 class ImageIn(Strict):

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Request
 from pydantic import Field, StrictBool
 
 from .. import services
-from ..domain.errors import NotFound
+from ..domain.errors import EntryRejected, NotFound, Problem
 from .api import MAX_NUMBER
 from .auth import operator, operator_name
 from .models import Strict, Whole
@@ -32,12 +32,28 @@ class Resolution(Decision):
     count_quarantined: StrictBool = False  # true or false: not 0, 1 or "yes"
 
 
-@router.post("/bulletins", status_code=201, responses={401: PROBLEM, 403: PROBLEM, 503: PROBLEM})
-async def publish(request: Request):
-    """Publish the next bulletin now (admin)."""
-    await operator(request)
-    bulletin = await asyncio.to_thread(services.publish_bulletin, request.app.state.store)
-    return {"number": bulletin.number, "hash": bulletin.hash, "cut_off": bulletin.body["cut_off"]}
+class PublishIn(Strict):
+    hold: StrictBool = Field(False, description="Compute and store it for the authority, not public, while the "
+                                                "publication policy holds figures")
+    override: StrictBool = Field(False, description="Release it now although the publication policy does not allow "
+                                                    "it yet: needs a reason, kept in the public log")
+    reason: str | None = Field(None, min_length=1, max_length=1000, pattern=REASON, description="Why (with override)")
+
+
+@router.post("/bulletins", status_code=201, responses={401: PROBLEM, 403: PROBLEM, 409: PROBLEM, 422: PROBLEM, 503: PROBLEM})
+async def publish(request: Request, sent: PublishIn | None = None):
+    """Publish the next bulletin now (admin). Before the publication policy allows, this is refused (409)
+    unless ``hold`` (stored, not public) or ``override`` with a ``reason`` (released, logged)."""
+    who = await operator(request)
+    sent = sent or PublishIn()
+    if sent.override and not sent.reason:
+        raise EntryRejected("an override needs a reason", [Problem("reason", "missing", "say why the figures are "
+                                                                   "released before the policy allows")])
+    store = request.app.state.store
+    bulletin = await asyncio.to_thread(services.publish_bulletin, store, hold=sent.hold,
+                                       override=sent.reason if sent.override else None, operator=who["name"])
+    public = await asyncio.to_thread(services.publication.is_public, store)
+    return {"number": bulletin.number, "hash": bulletin.hash, "cut_off": bulletin.body["cut_off"], "public": public}
 
 
 @router.post("/actas/{acta_id}/resolve", responses={401: PROBLEM, 403: PROBLEM, 404: PROBLEM, 409: PROBLEM})

@@ -18,6 +18,7 @@ from .api import MAX_BULLETIN
 from .i18n import LANGUAGES, Language
 from .timeline_pages import aside as timeline_aside
 from .observation.pages import home_panel
+from .publication import require_public
 
 router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
@@ -58,7 +59,16 @@ class Pages:
         except Exception:  # no election yet, or the error is in rendering itself
             return f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{detail}</p>"
 
+    def public(self) -> bool:
+        return services.publication.is_public(self.store)
+
+    def progress(self) -> dict | None:
+        """Transmission progress while the publication policy holds figures (None once they are public)."""
+        return None if self.public() else services.publication.progress(self.store)
+
     def latest(self):
+        if not self.public():
+            return None
         try:
             return services.get_bulletin(self.store, None)
         except NotFound:
@@ -111,7 +121,8 @@ def home(request: Request):
                         map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
                         area=bulletin.root if bulletin else None,
                         children=bulletin.children(bulletin.root["code"]) if bulletin else [],
-                        observation=home_panel(pages.store, lang), compared=_compared(pages.store, bulletin, None))
+                        observation=home_panel(pages.store, lang), compared=_compared(pages.store, bulletin, None),
+                        progress=pages.progress())
 
 
 @router.get("/areas", response_class=HTMLResponse)
@@ -139,15 +150,17 @@ def _compared(store, bulletin, code: str | None) -> dict | None:
 @router.get("/tables/{code}", response_class=HTMLResponse)
 def table_page(request: Request, code: str):
     pages = _pages(request)
-    view = results.table_view(pages.store, code)
+    view = results.table_view(pages.store, code, figures=pages.public())
     return pages.render(request, "table.html", view=view, json_twin=f"/api/v1/tables/{code}")
 
 
 @router.get("/bulletins", response_class=HTMLResponse)
 def bulletins_page(request: Request):
     pages = _pages(request)
-    heads = services.list_bulletins(pages.store)
+    progress = pages.progress()
+    heads = [] if progress else services.list_bulletins(pages.store)
     return pages.render(request, "bulletins.html", heads=list(reversed(heads)), json_twin="/api/v1/bulletins",
+                        progress=progress,
                         live=True)
 
 
@@ -156,6 +169,7 @@ def bulletin_page(request: Request, number: int):
     pages = _pages(request)
     if not 1 <= number <= MAX_BULLETIN:  # beyond a database integer: unknown, not a server error
         raise NotFound("bulletin", number)
+    require_public(request)
     bulletin = services.get_bulletin(pages.store, number)
     area = bulletin.root
     changes = None

@@ -14,11 +14,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..domain.errors import (ActaRejected, AlreadyInitialised, EntryRejected, EscrutinioError, KeyChangeRefused,
                              MalformedWebhook, ManualEntryRefused, NotFound, NotInitialised, ObservationRejected, ResolutionError,
-                             StoreUnavailable, TimelineConflict, WriteConflict)
+                             StoreUnavailable, TimelineConflict, WriteConflict, PublicationHeld, FiguresHeld)
 from ..services.tokens import Forbidden, Unauthenticated
 
 STATUS = {Unauthenticated: 401, Forbidden: 403, NotFound: 404, ActaRejected: 422, ResolutionError: 409, ManualEntryRefused: 409, WriteConflict: 409, NotInitialised: 503,
-          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409,
+          AlreadyInitialised: 409, EntryRejected: 422, TimelineConflict: 409, KeyChangeRefused: 409, PublicationHeld: 409, FiguresHeld: 404,
           StoreUnavailable: 503, MalformedWebhook: 400, ObservationRejected: 422}
 UNAVAILABLE = ("the store is unavailable: the database cannot be written or reached now; nothing of this "
                "request was stored. Send it again after the Retry-After delay (sending an acta twice is safe)")

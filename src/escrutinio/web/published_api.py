@@ -7,7 +7,7 @@ with each bulletin's whole body from /api/v1/bulletins/{n}/full.
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import Field
 
 from .. import services
@@ -15,6 +15,8 @@ from ..services import published
 from .api import MAX_NUMBER, NO_ELECTION
 from .caching import cached
 from .models import ContestRef, Strict, Whole
+
+from .publication import require_public  # noqa: E402
 
 router = APIRouter(prefix="/api/v1/published", responses={503: NO_ELECTION})
 
@@ -162,13 +164,13 @@ def keys(request: Request):
     return cached(request, published.table_keys(_store(request)), max_age=10)
 
 
-@router.get("/actas", response_model=ActaPage)
+@router.get("/actas", dependencies=[Depends(require_public)], response_model=ActaPage)
 def actas(request: Request, after: Whole = Query(0, ge=0, le=MAX_NUMBER, description="Actas with an id above this")):
     """Stored actas, oldest first, a page at a time, with each one's status as it stands now."""
     return cached(request, published.actas(_store(request), after), max_age=2)
 
 
-@router.get("/log", response_model=LogPage)
+@router.get("/log", dependencies=[Depends(require_public)], response_model=LogPage)
 def log(request: Request, start: Whole = Query(0, ge=0, le=MAX_NUMBER - published.PAGE,
                                              description="Position of the first leaf")):
     """The public log's leaves from START, a page at a time. A full page never changes."""
@@ -176,13 +178,13 @@ def log(request: Request, start: Whole = Query(0, ge=0, le=MAX_NUMBER - publishe
     return cached(request, page, immutable=page["next"] is not None, max_age=2)
 
 
-@router.get("/bulletins", response_model=BulletinList)
+@router.get("/bulletins", dependencies=[Depends(require_public)], response_model=BulletinList)
 def bulletins(request: Request):
     """Every bulletin's number and hash; each whole body is at /api/v1/bulletins/{n}/full."""
     return cached(request, published.bulletins(_store(request)), max_age=2)
 
 
-@router.get("/timeline-bulletins", response_model=TimelineBulletins)
+@router.get("/timeline-bulletins", dependencies=[Depends(require_public)], response_model=TimelineBulletins)
 def timeline_bulletins(request: Request):
     """Every automatic bulletin entry of the timeline with the figures stored with it when it was posted."""
     return cached(request, published.timeline_bulletins(_store(request)), max_age=2)

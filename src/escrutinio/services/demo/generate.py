@@ -18,6 +18,7 @@ import numpy as np
 
 from ...domain.model import Area, Centre, Contest, Election, Option, Rule, Table
 from ...domain.percent import PercentRule
+from ...domain.publication import Policy
 from .apportion import apportion, fit_matrix
 from .venezuela import (CENTRE_KINDS, CENTRE_PATRONS, ENTITIES, KNOWN_MUNICIPIOS, KNOWN_PARISHES,
                         MUNICIPIO_NAMES, PARROQUIA_NAMES)
@@ -238,7 +239,10 @@ def _election(geo: _Geo) -> Election:
         contests=(Contest("A", "Bloque A", options, rule=Rule("referendum")),
                   Contest("B", "Bloque B", options, rule=Rule("referendum"))),
         levels=("país", "estado", "municipio", "parroquia"), areas=tuple(geo.areas), centres=tuple(geo.centres),
-        tables=tuple(geo.tables), extra={"map": "ven-admin1", "demo": True})
+        tables=tuple(geo.tables), extra={"map": "ven-admin1", "demo": True},
+        # The CNE's policy: nothing before the polls close, and a first bulletin only once most tables are
+        # counted (bulletin 1, at 01:07, had 88 %: it releases the night).
+        publication=Policy("last_polls_close", "85 % of tables counted"))
 
 
 def _geography(rng: np.random.Generator) -> _Geo:

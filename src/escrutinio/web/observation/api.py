@@ -153,6 +153,7 @@ class QuickCountOut(Strict):
     reports_outside_sample: int = Field(description="Result reports from tables not in the sample (not used)")
     contests: list[ContestQuickCount]
     note: str
+    held: bool = Field(description="True while the publication policy holds figures: no estimate is shown")
 
 
 @router.get("/quickcount", response_model=QuickCountOut, tags=["observers"])

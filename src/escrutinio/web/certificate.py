@@ -19,6 +19,7 @@ from ..domain.errors import NotFound
 from .api import MAX_BULLETIN
 from .caching import public_base
 from .i18n import Language
+from .publication import require_public
 
 router = APIRouter(include_in_schema=False)
 STYLE = Path(__file__).parent / "static" / "style.css"
@@ -49,6 +50,7 @@ def certificate_page(request: Request, number: int, code: str):
     pages = request.app.state.pages
     if not 1 <= number <= MAX_BULLETIN:
         raise NotFound("bulletin", number)
+    require_public(request)
     base = public_base(request)
     html = render_certificate(pages.env, pages.store, number, code, base, pages.language(request))
     return HTMLResponse(html, headers={"Cache-Control": "no-cache"})

@@ -6,8 +6,10 @@ every problem with file, row and field, and init_election creates nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import textwrap
+import uuid
 
 import pytest
 
@@ -120,8 +122,9 @@ def test_good_definition_loads_as_written(tmp_path):
 
 def test_good_definition_is_stored_and_read_back(store, tmp_path):
     created = init_election(store, write(tmp_path))
-    assert created == EXPECTED
-    assert store.election() == EXPECTED
+    assert uuid.UUID(created.id).version == 4  # init gives the night a random identifier
+    assert created == dataclasses.replace(EXPECTED, id=created.id)
+    assert store.election() == created
 
 
 def test_defaults_apply_to_optional_settings(tmp_path):
@@ -241,7 +244,8 @@ def test_init_election_with_a_bad_definition_creates_nothing(store, bad, tmp_pat
     assert not store.has_election()
     good = tmp_path / "good"
     good.mkdir()
-    assert init_election(store, write(good)) == EXPECTED  # the store is still empty, so this works
+    created = init_election(store, write(good))  # the store is still empty, so this works
+    assert created == dataclasses.replace(EXPECTED, id=created.id)
 
 
 def test_missing_file_is_reported_beside_the_other_problems(tmp_path):

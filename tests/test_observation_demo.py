@@ -60,9 +60,9 @@ def test_incidents_through_the_night(store):
 def test_the_home_page_shows_observers_incidents_and_the_quick_count_beside_the_official(store):
     with TestClient(create_app(load_settings(database_url=store.url), store)) as client:
         page = client.get("/?lang=en").text
-    assert "Accredited observers" in page and "5,191" in page
+    assert "Accredited observers" in page and "5.191" in page  # numbers in the election's locale (es_VE)
     assert "Quick count" in page and "not the official count" in page and "Official (bulletin" in page
-    assert "Incidents per estado" in page and "/incidents?area=TA" in page
+    assert "Incidents per state" in page and "/incidents?area=TA" in page
 
 
 def test_the_agency_claim_was_contradicted_by_bulletin_1_and_sits_on_its_entry(store):

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from escrutinio.settings import SETTINGS, load_settings
+from escrutinio.settings import SETTINGS, SettingsError, load_settings
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "settings.md"
 DEFAULTS = {s.name: s.default for s in SETTINGS}
@@ -137,3 +137,9 @@ def test_unknown_names_in_the_file_are_refused(tmp_path):
 
 def test_unknown_environment_variables_are_ignored():
     assert dict(load_settings({"ESCRUTINIO_PROT": "1", "ESCRUTINIO_TEST_POSTGRESQL_URL": "x"})) == DEFAULTS
+
+
+def test_a_setting_with_choices_refuses_another_word():
+    assert load_settings({"ESCRUTINIO_PUBLIC_OPERATOR_NAMES": "role"}).public_operator_names == "role"
+    with pytest.raises(SettingsError, match="public_operator_names.*'roles' is not one of full, role"):
+        load_settings({"ESCRUTINIO_PUBLIC_OPERATOR_NAMES": "roles"})

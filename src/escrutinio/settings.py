@@ -24,6 +24,7 @@ class Setting:
     name: str
     default: object
     help: str
+    choices: tuple = ()  # the only values allowed, when the setting is one of a few words
 
     @property
     def env(self) -> str:
@@ -59,11 +60,14 @@ SETTINGS = (
             "Requests a second each client address may make without an operator token (0: no limit)."),
     Setting("rate_limit_burst", 200, "Requests a client address may make at once before the rate limit applies."),
     Setting("default_language", "", "Language of the pages when a reader has not chosen one "
-            "(es or en; empty: the election's locale)."),
+            "(es, en, pt_BR or de_CH; empty: the election's locale's language, else en)."),
     Setting("authority_key_file", "", "File holding the authority's private key, which signs every bulletin's "
             "tree head: the owner's alone (mode 0600, refused otherwise); the database keeps only the public key. "
             "The production setup (docs/operations.md). Empty: the key is kept in the database, as stores made "
             "before this setting do."),
+    Setting("public_operator_names", "full", "How public pages name who did something (an acta's history, key "
+            "replacements, corrections of timeline entries): full (the operator's token name) or role (its role "
+            "only, e.g. admin).", ("full", "role")),
     Setting("sms_webhook_secret", "", "Secret the SMS gateways' webhooks must send as ?secret=… "
             "(empty: webhooks take any request; for tests and demos only)."),
     Setting("webhook_interval_seconds", 5.0,
@@ -135,11 +139,19 @@ KIND_NAMES = {int: "whole number", float: "number", str: "text"}
 def _coerce(setting: Setting, raw: object) -> object:
     kind = type(setting.default)
     if isinstance(raw, kind) and not isinstance(raw, bool):
-        return raw
+        return _chosen(setting, raw)
     try:
         if isinstance(raw, bool) or (kind is int and isinstance(raw, float)):
             raise ValueError
-        return kind(raw)
+        value = kind(raw)
     except (TypeError, ValueError):
         raise SettingsError(f"setting {setting.name} ({setting.env}): {raw!r} is not a "
                             f"{KIND_NAMES.get(kind, kind.__name__)}") from None
+    return _chosen(setting, value)
+
+
+def _chosen(setting: Setting, value: object) -> object:
+    if setting.choices and value not in setting.choices:
+        raise SettingsError(f"setting {setting.name} ({setting.env}): {value!r} is not one of "
+                            f"{', '.join(setting.choices)}")
+    return value

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from .errors import ActaRejected, Problem
 from .model import Acta, Contest, Election
+from .reasons import OVER_REGISTER, OVER_REGISTER_EXTRA, SUM_MISMATCH, SUM_MISMATCH_BLANK, sentence
 
 MAX_COUNT = 2**31 - 1
 MAX_CODE = 64  # characters of a table or contest code (the store's columns hold 64)
@@ -202,14 +203,15 @@ def _quarantine_reasons(election: Election, acta: Acta, registered: int) -> tupl
     reasons = []
     parts = acta.valid + acta.null + acta.blank
     if parts != acta.ballots_cast:
-        what = "options + null + blank" if acta.blank or _has_blank(election, acta) else "options + null"
-        reasons.append(f"{what} = {parts:,} but ballots cast = {acta.ballots_cast:,} "
-                       f"(difference {parts - acta.ballots_cast:+,})")
+        code = SUM_MISMATCH_BLANK if acta.blank or _has_blank(election, acta) else SUM_MISMATCH
+        reasons.append(sentence(code, parts=parts, cast=acta.ballots_cast, difference=parts - acta.ballots_cast))
     allowed = registered + election.extra_voters_allowed
     if acta.ballots_cast > allowed:
-        extra = f" + {election.extra_voters_allowed} allowed extra" if election.extra_voters_allowed else ""
-        reasons.append(f"ballots cast {acta.ballots_cast:,} exceed the {registered:,} registered voters"
-                       f"{extra} of table {acta.table}")
+        if election.extra_voters_allowed:
+            reasons.append(sentence(OVER_REGISTER_EXTRA, cast=acta.ballots_cast, registered=registered,
+                                    extra=election.extra_voters_allowed, table=acta.table))
+        else:
+            reasons.append(sentence(OVER_REGISTER, cast=acta.ballots_cast, registered=registered, table=acta.table))
     return tuple(reasons)
 
 

@@ -29,7 +29,7 @@ TABLE_COLUMNS = ("code", "centre", "registered", "contests")
 AREA_OPTIONAL = ("weight", "polls_close", "time_zone")
 
 # Every key the definition knows, per table: anything else is a problem (a mistyped key is never ignored).
-TOP_KEYS = ("election", "contest", "geography")
+TOP_KEYS = ("election", "contest", "geography", "levels")
 ELECTION_KEYS = ("name", "date", "time_zone", "polls_open", "polls_close", "locale", "percent_rule",
                  "percent_decimals", "abstention_basis", "extra_voters_allowed", "require_signatures", "keys", "publish_after",
                  "first_bulletin_when")
@@ -39,6 +39,7 @@ CONTEST_KEYS = ("code", "name", "blank", "options", "rule", "rule_level", "runof
                 "seat_threshold_percent")
 OPTION_KEYS = ("code", "name", "party", "colour", "photo")
 GEOGRAPHY_KEYS = ("levels", "areas", "centres", "tables")
+LEVEL_KEYS = ("name",)  # [levels.<level>]: what the pages call a level, per language
 
 
 class _Collector:
@@ -133,6 +134,7 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
         found.add(src, None, "geography.levels", "levels must be a list of names, the whole country first",
                   'write e.g. levels = ["país", "estado", "municipio"]')
         return None
+    level_names = _level_names(data.get("levels"), levels, src, found)
     check_contest_rules(contests, levels, {c.code: f"contest[{n}]" for n, c in enumerate(contests, 1)},
                         lambda field, message, action: found.add(src, None, field, message, action))
     base = path.parent
@@ -158,7 +160,9 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
                     locale=locale, percent_rule=rule, abstention_basis=basis, extra_voters_allowed=extra,
                     contests=tuple(contests), levels=tuple(levels), areas=tuple(areas.values()),
                     centres=tuple(centres.values()), tables=tuple(tables), require_signatures=signed,
-                    extra={"keys_file": keys} if keys else {}, publication=policy)
+                    extra={**({"keys_file": keys} if keys else {}), **({"level_names": level_names} if level_names
+                                                                          else {})},
+                    publication=policy)
 
 
 def _policy(head: dict, area_rows: _Rows, src: str, found: _Collector) -> Policy:
@@ -181,6 +185,37 @@ def _policy(head: dict, area_rows: _Rows, src: str, found: _Collector) -> Policy
             areas.append((row["code"].strip(), AreaClose(dt.time.fromisoformat(close) if close else None,
                                                         zone or None)))
     return Policy(head.get("publish_after"), head.get("first_bulletin_when"), tuple(sorted(areas)))
+
+
+def _level_names(table, levels: list[str], src: str, found: _Collector) -> dict[str, dict[str, str]]:
+    """``[levels.estado] name = {es = "estado", en = "state"}``: a level's name per language (code as in
+    ``locale``: es, en, pt_BR, de_CH…); a plain string is the name in every language."""
+    if table is None:
+        return {}
+    if not isinstance(table, dict):
+        found.add(src, None, "levels", "levels must be a table of levels", 'write [levels.estado] name = {en = "state"}')
+        return {}
+    names = {}
+    for level, entry in table.items():
+        field = f"levels.{level}"
+        if level not in levels:
+            found.add(src, None, field, f"unknown level {level!r}", f"use one of: {', '.join(levels)}")
+            continue
+        if not isinstance(entry, dict):
+            found.add(src, None, field, "a level's entry must be a table", 'write [levels.estado] name = {en = "state"}')
+            continue
+        _unknown_keys(entry, LEVEL_KEYS, f"{field}.", src, found)
+        name = entry.get("name")
+        if isinstance(name, str) and name.strip():
+            name = {"*": name.strip()}
+        if not (isinstance(name, dict) and name and all(
+                isinstance(k, str) and re.fullmatch(r"[a-z]{2,3}(_[A-Z]{2}|_[0-9]{3})?|\*", k)
+                and isinstance(v, str) and v.strip() for k, v in name.items())):
+            found.add(src, None, f"{field}.name", "a level's name must be a text or a table of language = text",
+                      'write name = {es = "estado", en = "state", pt_BR = "estado", de_CH = "Bundesstaat"}')
+            continue
+        names[level] = {k: v.strip() for k, v in name.items()}
+    return names
 
 
 def _keys_file(head: dict, base: Path, src: str, found: _Collector) -> str | None:

@@ -42,17 +42,20 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from markupsafe import Markup, escape
 from babel.dates import format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal, format_percent
 from babel.support import NullTranslations, Translations
 
+from ..domain.reasons import parse as parse_reason
+
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
 
 # The site's languages: code (as in ?lang= and the .po folder) → its own name.
-LANGUAGES = {"es": "Español", "en": "English"}
+LANGUAGES = {"es": "Español", "en": "English", "pt_BR": "Português (Brasil)", "de_CH": "Deutsch (Schweiz)"}
 FALLBACK = "en"
 # Digit grouping where CLDR's symbol is not what the country prints: Swiss statistics group 25’122 with the
 # typographic apostrophe (U+2019), where CLDR (as Babel ships it) gives the ASCII one.
@@ -60,7 +63,7 @@ GROUP_SYMBOLS = {"CH": ("'", "’")}
 
 # Kept only so that strings added the old way still show while they are moved to the catalogues;
 # tests/test_i18n_catalogues.py fails while anything is left here.
-MESSAGES: dict[str, dict[str, str]] = {"es": {}, "en": {}}
+MESSAGES: dict[str, dict[str, str]] = {code: {} for code in LANGUAGES}
 
 
 def N_(message: str) -> str:
@@ -89,13 +92,32 @@ def translations(code: str) -> NullTranslations:
     return compiled
 
 
+def language_for(wanted: str | None) -> str | None:
+    """The site's language for a requested code or locale: exact (``pt_BR``, ``pt-BR``), else by language alone
+    (``pt``, ``pt_PT`` → ``pt_BR``; ``de_DE`` → ``de_CH``; ``es_VE`` → ``es``); None when the site lacks it."""
+    if not wanted:
+        return None
+    wanted = wanted.strip().replace("-", "_")
+    lowered = {code.lower(): code for code in LANGUAGES}
+    if wanted.lower() in lowered:
+        return lowered[wanted.lower()]
+    base = wanted.split("_")[0].lower()
+    return next((code for code in LANGUAGES if code.split("_")[0].lower() == base), None)
+
+
 def tag(code: str) -> str:
     """The BCP 47 tag for HTML ``lang`` attributes: pt_BR → pt-BR."""
     return code.replace("_", "-")
 
 
 def _fill(text: str, params: dict) -> str:
-    return text.format(**params) if params else text
+    """Placeholders filled; when a value is markup (a ``<span>`` kept for the live script), the result is markup
+    with the translation and every other value escaped."""
+    if not params:
+        return text
+    if any(isinstance(v, Markup) for v in params.values()):
+        return Markup(escape(text)).format(**params)
+    return text.format(**params)
 
 
 class Language:
@@ -122,6 +144,82 @@ class Language:
     def tn(self, singular: str, plural: str, n: int, **params) -> str:
         """The singular or plural form (by the language's plural rule) for ``n``."""
         return _fill(self._translations.ngettext(singular, plural, n), params)
+
+    @property
+    def election_language(self) -> str:
+        """The language the election's own texts (names, timeline entries, reasons typed by operators) are in."""
+        return self.election_locale.language
+
+    def foreign(self, text: str, language: str | None = None) -> Markup:
+        """``text`` (escaped), in a ``<span lang="…">`` when it is in another language than the page's."""
+        language = language or self.election_language
+        if language.split("_")[0] == self.code.split("_")[0]:
+            return Markup(escape(text))
+        return Markup('<span lang="{}">{}</span>').format(tag(language), text)
+
+    def lang_attr(self, language: str | None = None) -> Markup:
+        """`` lang="es"`` for an element whose text is in the election's (or another) language, when the page
+        is in another; nothing otherwise."""
+        language = language or self.election_language
+        if language.split("_")[0] == self.code.split("_")[0]:
+            return Markup("")
+        return Markup(' lang="{}"').format(tag(language))
+
+    def level(self, election, level: str) -> Markup:
+        """What this language calls a level of the geography (``[levels.<level>] name`` in the definition), else
+        the level as the definition spells it, marked as the election's language."""
+        if level == "centre":
+            return Markup(escape(self.t("centre")))
+        names = (election.extra or {}).get("level_names", {}).get(level, {}) if isinstance(election.extra, dict) \
+            else {}
+        base = self.code.split("_")[0]
+        for key in (self.code, base, *(k for k in names if k.split("_")[0] == base)):
+            if key in names:
+                return Markup(escape(names[key]))
+        return self.foreign(names.get("*", level))
+
+    def word(self, prefix: str, code: str) -> str:
+        """A status or action code in words (catalogue id ``<prefix><code>``); a code without an entry yet is
+        shown with spaces, never as an id."""
+        key = f"{prefix}{code}"
+        text = self.t(key)
+        return code.replace("_", " ") if text == key else text
+
+    def status(self, code: str) -> str:
+        return self.word("status_", code)
+
+    def event(self, code: str) -> str:
+        """What happened to an acta (its history): received and counted, resolved and set aside, annulled…"""
+        return self.word("event_", code)
+
+    def reason(self, text: str) -> Markup:
+        """A stored reason (the English sentence of domain/reasons.py) in this language; a reason typed by an
+        operator is shown as typed, marked as the election's language."""
+        parsed = parse_reason(text)
+        if parsed is None:
+            return self.foreign(text)
+        code, params = parsed
+        shown = {k: (self.number(v) if isinstance(v, int) and k != "difference" else v) for k, v in params.items()}
+        if "difference" in params:
+            shown["difference"] = ("+" if params["difference"] > 0 else "") + self.number(params["difference"])
+        return Markup(escape(self.t(f"reason_{code}", **shown)))
+
+    def reasons(self, text: str | None) -> list[Markup]:
+        """Reasons joined with "; " (as an acta's history holds them), each in this language."""
+        return [self.reason(part) for part in (text or "").split("; ") if part.strip()]
+
+    def operator(self, name: str | None, roles: dict[int, str], mode: str) -> Markup:
+        """Who did something, on a public page: the name as recorded (``full``), or only the role (``role``) of
+        the token named "<name> (token N)"; "system" for the ingest's own work, "operator" for any other."""
+        if not name:
+            return Markup("")
+        if mode != "role":
+            return self.foreign(name)
+        found = re.search(r"\(token (\d+)\)\s*$", name)
+        role = roles.get(int(found.group(1))) if found else None
+        if role:
+            return Markup(escape(self.word("role_", role)))
+        return Markup(escape(self.t("system") if name == "system" else self.t("operator")))
 
     def number(self, value: int | None) -> str:
         """A whole number in the election's locale (68.760 in Brazil, 25’122 in Switzerland)."""

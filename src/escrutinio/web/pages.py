@@ -15,7 +15,7 @@ from ..domain.errors import NotFound
 from ..publish.svgmap import MapRegion, available_maps, load_map, option_palette, render_map, shade
 from ..services import results
 from .api import MAX_BULLETIN
-from .i18n import LANGUAGES, Language
+from .i18n import FALLBACK, LANGUAGES, Language, language_for
 from .timeline_pages import aside as timeline_aside
 from .observation.pages import home_panel
 from .publication import require_public
@@ -34,10 +34,9 @@ class Pages:
                                trim_blocks=True, lstrip_blocks=True)
 
     def language(self, request: Request) -> Language:
-        chosen = request.query_params.get("lang") or request.cookies.get("lang") or self.settings.default_language
         election = self.store.election()
-        if chosen not in LANGUAGES:
-            chosen = election.locale.split("_")[0] if election.locale.split("_")[0] in LANGUAGES else "en"
+        chosen = (language_for(request.query_params.get("lang")) or language_for(request.cookies.get("lang"))
+                  or language_for(self.settings.default_language) or language_for(election.locale) or FALLBACK)
         return Language(chosen, election.locale)
 
     def render(self, request: Request, template: str, *, status: int = 200, json_twin: str | None = None,
@@ -45,17 +44,28 @@ class Pages:
         lang = self.language(request)
         election = self.store.election()
         html = self.env.get_template(template).render(
-            request=request, lang=lang, t=lang.t, tn=lang.tn, election=election, languages=LANGUAGES,
+            request=request, lang=lang, t=lang.t, tn=lang.tn, who=self.who(lang), election=election,
+            languages=LANGUAGES,
             json_twin=json_twin, live=live, path=request.url.path, **context)
         response = HTMLResponse(html, status_code=status)
-        if "lang" in request.query_params and request.query_params["lang"] in LANGUAGES:
-            response.set_cookie("lang", request.query_params["lang"], max_age=365 * 86400, samesite="lax")
+        if language_for(request.query_params.get("lang")):
+            response.set_cookie("lang", language_for(request.query_params["lang"]), max_age=365 * 86400,
+                                samesite="lax")
         response.headers["Cache-Control"] = "no-cache"
         return response
 
-    def error_page(self, request: Request, status: int, detail: str) -> str:
+    def who(self, lang: Language):
+        """Names an operator on a public page as the setting ``public_operator_names`` says (full or role)."""
+        mode = self.settings.public_operator_names
+        roles: dict[int, str] = {}
+        if mode == "role":
+            roles = {t["id"]: t["role"] for t in self.store.tokens()}
+        return lambda name: lang.operator(name, roles, mode)
+
+    def error_page(self, request: Request, status: int, detail: str, message: tuple[str, dict] | None = None) -> str:
         try:
-            return self.render(request, "error.html", status=status, status_code=status, detail=detail).body.decode()
+            return self.render(request, "error.html", status=status, status_code=status, detail=detail,
+                               message=message).body.decode()
         except Exception:  # no election yet, or the error is in rendering itself
             return f"<!doctype html><title>{status}</title><h1>{status}</h1><p>{detail}</p>"
 

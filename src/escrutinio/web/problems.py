@@ -39,11 +39,13 @@ def _wants_html(request: Request) -> bool:
     return not request.url.path.startswith("/api/")
 
 
-def respond(request: Request, status: int, detail: str, headers: dict | None = None, **extra):
-    """An error as problem+json under /api/, as an HTML page elsewhere."""
+def respond(request: Request, status: int, detail: str, headers: dict | None = None,
+            message: tuple[str, dict] | None = None, **extra):
+    """An error as problem+json under /api/, as an HTML page elsewhere (``message``: a catalogue id and its
+    parameters, for the page in the reader's language; the JSON keeps ``detail``)."""
     if _wants_html(request):
         pages = request.app.state.pages
-        response = HTMLResponse(pages.error_page(request, status, detail), status_code=status)
+        response = HTMLResponse(pages.error_page(request, status, detail, message), status_code=status)
     else:
         response = problem(status, detail, request.url.path, **extra)
     for key, value in (headers or {}).items():
@@ -60,7 +62,10 @@ async def escrutinio_error(request: Request, exc: EscrutinioError):
         detail = str(exc).splitlines()[0]
     else:
         detail = UNAVAILABLE if isinstance(exc, StoreUnavailable) else str(exc)  # the database's own words stay in the log
-    response = respond(request, status, detail, **extra)
+    message = None
+    if isinstance(exc, NotFound):
+        message = (f"notfound_{str(exc.kind).replace(' ', '_')}", {"key": str(exc.key)})
+    response = respond(request, status, detail, message=message, **extra)
     if status == 401:
         response.headers["WWW-Authenticate"] = BEARER_CHALLENGE
     if isinstance(exc, StoreUnavailable):

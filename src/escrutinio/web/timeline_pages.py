@@ -51,12 +51,15 @@ class TimelineView:
     def iso(self, value: dt.datetime) -> str:
         return value.astimezone(dt.timezone.utc).isoformat()
 
-    def when(self, value: dt.datetime) -> str:
-        """HH:MM in the election's time zone, with the day when it is not election day."""
+    def when(self, value: dt.datetime | str) -> str:
+        """HH:MM in the election's time zone with the zone named, and the day when it is not election day."""
+        if isinstance(value, str):
+            value = dt.datetime.fromisoformat(value)
         local = value.astimezone(self.zone)
+        zone = self.lang.zone_name(value, self.zone.key)
         if local.date() == self.election_date:
-            return local.strftime("%H:%M")
-        return f"{format_date(local.date(), 'd MMM', locale=self.lang.locale)} {local.strftime('%H:%M')}"
+            return f"{local.strftime('%H:%M')} {zone}"
+        return f"{format_date(local.date(), 'd MMM', locale=self.lang.locale)} {local.strftime('%H:%M')} {zone}"
 
     def full(self, value: dt.datetime) -> str:
         return self.lang.datetime(value, str(self.zone))
@@ -144,7 +147,8 @@ def fragment(request: Request, entry_id: int, compact: bool = False):
         election = store.election()
         tv = TimelineView(view, lang, ZoneInfo(election.time_zone), election.date)
         html = pages.env.get_template("_timeline_fragment.html").render(
-            request=request, lang=lang, t=lang.t, tn=lang.tn, election=election, tv=tv, e=entry, compact=compact)
+            request=request, lang=lang, t=lang.t, tn=lang.tn, who=pages.who(lang), election=election, tv=tv, e=entry,
+            compact=compact)
         cache.put(key, html)
     return cached(request, html.encode(), etag=f"fragment-{key}", raw=True, media_type="text/html; charset=utf-8",
                   headers={"Content-Language": lang.tag})

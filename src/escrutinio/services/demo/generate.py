@@ -229,6 +229,15 @@ def _conflicting(night: Night, rng, record: dict, sent: dt.datetime) -> None:
                                         record["contest"], "first" if keep_first else "last", reason))
 
 
+# What the pages call each level, per language ([levels.<level>] name = {…} in a definition file).
+LEVEL_NAMES = {
+    "país": {"es": "país", "en": "country", "pt_BR": "país", "de_CH": "Land"},
+    "estado": {"es": "estado", "en": "state", "pt_BR": "estado", "de_CH": "Bundesstaat"},
+    "municipio": {"es": "municipio", "en": "municipality", "pt_BR": "município", "de_CH": "Gemeinde"},
+    "parroquia": {"es": "parroquia", "en": "parish", "pt_BR": "paróquia", "de_CH": "Pfarrbezirk"},
+}
+
+
 def _election(geo: _Geo) -> Election:
     options = (Option("SI", "Sí"), Option("NO", "No"))
     return Election(
@@ -239,7 +248,7 @@ def _election(geo: _Geo) -> Election:
         contests=(Contest("A", "Bloque A", options, rule=Rule("referendum")),
                   Contest("B", "Bloque B", options, rule=Rule("referendum"))),
         levels=("país", "estado", "municipio", "parroquia"), areas=tuple(geo.areas), centres=tuple(geo.centres),
-        tables=tuple(geo.tables), extra={"map": "ven-admin1", "demo": True},
+        tables=tuple(geo.tables), extra={"map": "ven-admin1", "demo": True, "level_names": LEVEL_NAMES},
         # The CNE's policy: nothing before the polls close, and a first bulletin only once most tables are
         # counted (bulletin 1, at 01:07, had 88 %: it releases the night).
         publication=Policy("last_polls_close", "85 % of tables counted"))

@@ -80,6 +80,8 @@ def urls(store) -> list[str]:
     found += [f"/tables/{table}" for table in wanted.values()]
     latest = services.list_bulletins(store)[-1]
     found.append(f"/bulletins/{latest['number']}")
+    found.append(f"/bulletins/1/certificate/{election.root.code}")
+    found.append("/quickcount")
     entry = services.timeline.read_timeline(store).entries[0]
     found.append(f"/timeline/entries/{entry.id}")
     return found

@@ -165,18 +165,25 @@ class Language:
             return Markup("")
         return Markup(' lang="{}"').format(tag(language))
 
-    def level(self, election, level: str) -> Markup:
-        """What this language calls a level of the geography (``[levels.<level>] name`` in the definition), else
-        the level as the definition spells it, marked as the election's language."""
+    def level_text(self, election, level: str) -> tuple[str, bool]:
+        """What this language calls a level of the geography (``[levels.<level>] name`` in the definition), and
+        whether that is only the definition's own spelling (in the election's language)."""
         if level == "centre":
-            return Markup(escape(self.t("centre")))
-        names = (election.extra or {}).get("level_names", {}).get(level, {}) if isinstance(election.extra, dict) \
-            else {}
+            return self.t("centre"), False
+        extra = election.extra if isinstance(election.extra, dict) else {}
+        names = extra.get("level_names", {}).get(level, {})
         base = self.code.split("_")[0]
         for key in (self.code, base, *(k for k in names if k.split("_")[0] == base)):
             if key in names:
-                return Markup(escape(names[key]))
-        return self.foreign(names.get("*", level))
+                return names[key], False
+        return names.get("*", level), True
+
+    def level(self, election, level: str, capital: bool = False) -> Markup:
+        """A level's name for a page: this language's, else the definition's marked as the election's language."""
+        text, foreign = self.level_text(election, level)
+        if capital:
+            text = text[:1].upper() + text[1:]
+        return self.foreign(text) if foreign else Markup(escape(text))
 
     def word(self, prefix: str, code: str) -> str:
         """A status or action code in words (catalogue id ``<prefix><code>``); a code without an entry yet is
@@ -246,8 +253,11 @@ class Language:
         text = format_datetime(value, format="medium", tzinfo=zone, locale=self.locale)
         return f"{text} {self.zone_name(value, time_zone)}"
 
-    def zone_name(self, value: dt.datetime, time_zone: str) -> str:
-        """The zone's short name at that moment (its abbreviation, or the UTC offset when it has none)."""
+    def zone_name(self, value: dt.datetime | None, time_zone: str) -> str:
+        """The zone's short name at that moment (now if None): its abbreviation, or the UTC offset when it has
+        none."""
+        if value is None:
+            value = dt.datetime.now(dt.timezone.utc)
         local = value.astimezone(ZoneInfo(time_zone)) if value.tzinfo else value.replace(tzinfo=ZoneInfo(time_zone))
         abbreviation = local.tzname() or ""
         if re.fullmatch(r"[A-Z]{2,5}", abbreviation):

@@ -82,8 +82,8 @@ def incidents_map(store, counts: list[dict], lang: Language) -> str | None:
         fill = shade(INCIDENT_COLOUR, 0.2 + 0.8 * n / most) if n else NO_INCIDENT_FILL
         label = f"{row['name']}: {lang.number(n)} {lang.t('incidents')}"
         regions.append(MapRegion(row["area"], row["name"], fill, f"/incidents?area={row['area']}", label))
-    level = election.levels[1] if len(election.levels) > 1 else lang.t("area")
-    title = f"{lang.t('Incidents per')} {level}"
+    title = (lang.t("Incidents per {level}", level=lang.level_text(election, election.levels[1])[0])
+             if len(election.levels) > 1 else lang.t("Incidents per area"))
     return render_map(load_map(name), regions, title=title, description=title, fit_to_regions=True)
 
 

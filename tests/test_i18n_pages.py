@@ -54,7 +54,8 @@ def spanish_words(store) -> set[str]:
     spanish = set().union(*(_words(m.string) for m in es if m.id and isinstance(m.string, str)))
     english = set().union(*(_words(m.string) | _words(m.id) for m in en if m.id and isinstance(m.string, str)))
     election = store.election()
-    names = " ".join([a.name for a in election.areas] + [c.name for c in election.centres]
+    previous = services.comparison.get_previous(store)  # the earlier election's name is data too
+    names = " ".join(["escrutinio", previous.name if previous else ""] + [a.name for a in election.areas] + [c.name for c in election.centres]
                      + [c.name for c in election.contests] + [o.name for c in election.contests for o in c.options])
     return spanish - english - _words(names)
 
@@ -82,6 +83,7 @@ def urls(store) -> list[str]:
     found.append(f"/bulletins/{latest['number']}")
     found.append(f"/bulletins/1/certificate/{election.root.code}")
     found.append("/quickcount")
+    found.append("/comparison")
     entry = services.timeline.read_timeline(store).entries[0]
     found.append(f"/timeline/entries/{entry.id}")
     return found

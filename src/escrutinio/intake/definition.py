@@ -20,6 +20,7 @@ from ..domain.errors import DefinitionError, Problem
 from ..domain.model import ABSTENTION_BASES, Area, Centre, Contest, Election, Option, Table
 from ..domain.percent import METHODS, PercentRule
 from ..domain.publication import AreaClose, Policy, check_first_bulletin_when, check_publish_after, check_time_zone
+from .maps import read_maps
 from .rules import check_contest_rules, read_rule
 
 AREA_COLUMNS = ("code", "name", "level", "parent")
@@ -38,7 +39,7 @@ CONTEST_KEYS = ("code", "name", "blank", "options", "rule", "rule_level", "runof
                 "approval_quorum_percent", "kind", "group", "double_majority", "canton_level", "seats",
                 "seat_threshold_percent")
 OPTION_KEYS = ("code", "name", "party", "colour", "photo")
-GEOGRAPHY_KEYS = ("levels", "areas", "centres", "tables")
+GEOGRAPHY_KEYS = ("levels", "areas", "centres", "tables", "map")
 LEVEL_KEYS = ("name",)  # [levels.<level>]: what the pages call a level, per language
 
 
@@ -154,6 +155,11 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
                   "write require_signatures = true (false only for demos and tests: unsigned mode)")
     keys = _keys_file(head, base, src, found)
     policy = _policy(head, area_rows, src, found)
+    codes_at: dict[str, set[str]] = {}
+    for area in areas.values():
+        codes_at.setdefault(levels[area.level], set()).add(area.code)
+    maps = read_maps(geography.get("map"), levels, codes_at, base,
+                     lambda field, message, action: found.add(src, None, field, message, action))
     if found.problems:
         return None
     return Election(name=name, date=date, time_zone=time_zone, polls_open=polls_open, polls_close=polls_close,
@@ -161,7 +167,8 @@ def _election(data: dict, path: Path, found: _Collector) -> Election | None:
                     contests=tuple(contests), levels=tuple(levels), areas=tuple(areas.values()),
                     centres=tuple(centres.values()), tables=tuple(tables), require_signatures=signed,
                     extra={**({"keys_file": keys} if keys else {}), **({"level_names": level_names} if level_names
-                                                                          else {})},
+                                                                          else {}),
+                           **({"maps": maps} if maps else {})},
                     publication=policy)
 
 

@@ -33,12 +33,20 @@ Projection = Callable[[Point], Point]
 
 WIDTH = 800
 PADDING = 8
-NO_DATA_FILL = "#c8c8c8"
+NO_DATA_FILL = "#636363"  # darker than every tint, so "no results" is never taken for a narrow lead
 BORDER = "#ffffff"
 MAP_SUFFIX = ".topo.json"
-# Every colour reaches 4.5:1 against white text (WCAG AA). The first two, used by
-# Sí/No contests, are a blue and a red: they stay apart for red-green colour blindness.
-PALETTE = ("#2166ac", "#b2182b", "#1b7837", "#762a83", "#b35806", "#01665e", "#c51b7d", "#8c510a")
+# The default palette, in ballot order, chosen for colour-blind readers: a blue and an orange first (the two
+# options of a referendum or a runoff stay apart under deuteranopia and protanopia, unlike red and green), then
+# a yellow and a light purple. tests/test_map_colours.py checks every pair a map can show, under simulated
+# deuteranopia and protanopia (Machado et al. 2009), against CIEDE2000 >= 15. Past the fourth option a map
+# shows "another option" (OTHER_FILL); bars keep a hue per option from the rest of the list.
+PALETTE = ("#08519c", "#a63603", "#e6ab02", "#b2abd2", "#1b7837", "#762a83", "#c51b7d", "#01665e")
+MAP_HUES = 4
+OTHER_FILL = "#f0f0f0"
+# A map of a two-option contest grades each option's colour by the lead in points of the valid votes:
+# (lower bound in points, strength mixed with white). With more options, one class per option.
+MARGIN_CLASSES = ((0, 0.3), (5, 0.65), (15, 1.0))
 _HEX = re.compile(r"#(?:[0-9a-fA-F]{3}){1,2}")
 _SAFE_SCHEMES = frozenset({"", "http", "https"})
 
@@ -127,6 +135,38 @@ def _shape(geometry: dict, arcs: list[Ring]) -> Shape:
     hasc = str(geometry.get("id", ""))
     name = (geometry.get("properties") or {}).get("name") or ""
     return Shape(hasc.rpartition(".")[2], name, _polygons(geometry, arcs))
+
+
+# -- GeoJSON and the maps a definition names -----------------------------------------------------
+
+def geojson_shapes(collection: dict, key: str = "code") -> list[Shape]:
+    """The polygons of a GeoJSON FeatureCollection (RFC 7946: lon/lat), each keyed by its feature's
+    ``properties[key]`` (else the feature's ``id``) and named by ``properties.name``."""
+    if collection.get("type") != "FeatureCollection":
+        raise ValueError("a GeoJSON map must be a FeatureCollection")
+    shapes = []
+    for feature in collection.get("features", []):
+        properties = feature.get("properties") or {}
+        geometry = feature.get("geometry") or {}
+        coordinates = geometry.get("coordinates") or []
+        polygons = [coordinates] if geometry.get("type") == "Polygon" else \
+            coordinates if geometry.get("type") == "MultiPolygon" else []
+        shapes.append(Shape(str(properties.get(key, feature.get("id", ""))), str(properties.get("name") or ""),
+                            [[[(float(x), float(y)) for x, y, *_ in ring] for ring in polygon]
+                             for polygon in polygons]))
+    return shapes
+
+
+def definition_shapes(data: dict, key: str = "code") -> list[Shape]:
+    """The shapes of a map file named by an election definition: GeoJSON, or TopoJSON (its one object),
+    each keyed by the area code its feature carries in ``properties[key]`` or as its id."""
+    if data.get("type") == "Topology":
+        collection = _object(data, None)
+        arcs = decode_arcs(data)
+        return [Shape(str((g.get("properties") or {}).get(key, g.get("id", ""))),
+                      str((g.get("properties") or {}).get("name") or ""), _polygons(g, arcs))
+                for g in collection.get("geometries", [collection])]
+    return geojson_shapes(data, key)
 
 
 # -- joining shapes to areas ----------------------------------------------------------------------
@@ -242,7 +282,13 @@ def render_map(topojson: dict, regions: list[MapRegion], *, title: str, descript
     """An accessible choropleth SVG: one <path> per geometry, coloured and labelled by its region;
     geometries without a region are grey (class ``no-data``). ``fit_to_regions`` frames the
     regions only, so a far-off islet without data does not shrink the map (it is clipped)."""
-    shapes = decode_shapes(topojson, object_name)
+    return render_shapes(decode_shapes(topojson, object_name), regions, title=title, description=description,
+                         fit_to_regions=fit_to_regions)
+
+
+def render_shapes(shapes: list[Shape], regions: list[MapRegion], *, title: str, description: str,
+                  fit_to_regions: bool = False) -> str:
+    """render_map for shapes already decoded (from TopoJSON or GeoJSON)."""
     joined = join_regions(shapes, regions)
     framed = [shape for shape, region in zip(shapes, joined) if region] if fit_to_regions else shapes
     project, height = fit(framed or shapes)
@@ -276,6 +322,47 @@ def shade(base_hex: str, strength: float) -> str:
         raise ValueError("strength is NaN")
     t = min(max(strength, 0.0), 1.0)
     return "#" + "".join(f"{round(255 - (255 - c) * t):02x}" for c in _rgb(base_hex))
+
+
+@dataclass(frozen=True)
+class ScaleClass:
+    fill: str
+    option: str | None  # None: another option (past MAP_HUES)
+    low: float  # points of lead, inclusive
+    high: float | None  # exclusive; None: no upper bound
+
+
+class MarginScale:
+    """The colours a map of one contest can show: graded classes of lead per option (two options), a class per
+    option (more), "another option" past MAP_HUES, and no results. ``fill`` picks one; ``classes`` is the legend."""
+
+    def __init__(self, option_codes: list[str], own: dict[str, str] | None = None):
+        colours = option_palette(option_codes)
+        colours.update({c: v for c, v in (own or {}).items() if c in colours and _HEX.fullmatch(v or "")})
+        self.codes = list(dict.fromkeys(option_codes))
+        graded = len(self.codes) <= 2
+        self.classes: list[ScaleClass] = []
+        for code in self.codes[:MAP_HUES]:
+            if graded:
+                bounds = [low for low, _ in MARGIN_CLASSES[1:]] + [None]
+                self.classes += [ScaleClass(shade(colours[code], strength), code, low, high)
+                                 for (low, strength), high in zip(MARGIN_CLASSES, bounds)]
+            else:
+                self.classes.append(ScaleClass(_checked_fill(colours[code]), code, 0, None))
+        if len(self.codes) > MAP_HUES:
+            self.classes.append(ScaleClass(OTHER_FILL, None, 0, None))
+
+    def fill(self, leader: str, lead_points: float) -> str:
+        option = leader if leader in self.codes[:MAP_HUES] else None
+        for scale_class in self.classes:
+            if scale_class.option == option and scale_class.low <= lead_points and \
+                    (scale_class.high is None or lead_points < scale_class.high):
+                return scale_class.fill
+        return NO_DATA_FILL
+
+    def fills(self) -> list[str]:
+        """Every colour the map can show, no results included."""
+        return [c.fill for c in self.classes] + [NO_DATA_FILL]
 
 
 def option_palette(option_codes: list[str]) -> dict[str, str]:

@@ -59,3 +59,5 @@ INCIDENTS = (N_("incident_harassment"), N_("incident_violence"), N_("incident_ar
              N_("severity_low"), N_("severity_medium"), N_("severity_high"),
              N_("incident_status_unverified"), N_("incident_status_verified"), N_("incident_status_rejected"),
              N_("incident_status_escalated"), N_("incident_status_closed"))
+# the headline's verdict (web/headline.py), chosen at run time
+HEADLINE = (N_("{second} can no longer overtake {leader}"), N_("{leader} leads {second}"))

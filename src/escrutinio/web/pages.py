@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from decimal import Decimal, InvalidOperation
 
 from pathlib import Path
 
@@ -12,9 +13,12 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from .. import services
 from ..domain.errors import NotFound
-from ..publish.svgmap import MapRegion, available_maps, load_map, option_palette, render_map, shade
 from ..services import results
 from .api import MAX_BULLETIN
+from .models import Whole
+from .headline import PROGRESS, headline as build_headline
+from .maps import Maps
+from .night import Night, leader_changes
 from .i18n import FALLBACK, LANGUAGES, Language, language_for
 from .timeline_pages import aside as timeline_aside
 from .observation.pages import home_panel
@@ -30,6 +34,8 @@ class Pages:
     def __init__(self, store, settings):
         self.store = store
         self.settings = settings
+        self.night = Night(store)
+        self.maps = Maps(store)
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
                                trim_blocks=True, lstrip_blocks=True)
 
@@ -43,10 +49,13 @@ class Pages:
                live: bool = False, **context) -> Response:
         lang = self.language(request)
         election = self.store.election()
+        context.setdefault("latest_number", None)
+        context.setdefault("area_query", "")
         html = self.env.get_template(template).render(
             request=request, lang=lang, t=lang.t, tn=lang.tn, who=self.who(lang), election=election,
             languages=LANGUAGES,
-            json_twin=json_twin, live=live, path=request.url.path, **context)
+            json_twin=json_twin, live=live, path=request.url.path,
+            headline=lambda contest, figures, rule: build_headline(contest, figures, rule, lang), **context)
         response = HTMLResponse(html, status_code=status)
         if language_for(request.query_params.get("lang")):
             response.set_cookie("lang", language_for(request.query_params["lang"]), max_age=365 * 86400,
@@ -84,38 +93,15 @@ class Pages:
         except NotFound:
             return None
 
-    def map_svg(self, bulletin, lang: Language) -> str | None:
-        election = self.store.election()
-        name = election.extra.get("map") if isinstance(election.extra, dict) else None
-        if not bulletin or name not in available_maps():
-            return None
-        contest = bulletin.body["contests"][0]
-        palette = option_palette([o["code"] for o in contest["options"]])
-        # An option's own colour (from the definition) when the map can shade it: #rgb or #rrggbb.
-        palette.update({o["code"]: o["colour"] for o in contest["options"]
-                        if re.fullmatch(r"#(?:[0-9a-fA-F]{3}){1,2}", o.get("colour") or "")})
-        names = {o["code"]: o["name"] for o in contest["options"]}
-        regions = []
-        for area in bulletin.children(election.root.code):
-            if contest["code"] not in area["results"]:
-                continue
-            regions.append(_region(area, contest["code"], palette, names, lang))
-        title = f"{lang.t('Leading option')} — {contest['name']}"
-        return render_map(load_map(name), regions, title=title, description=title, fit_to_regions=True)
-
-
-def _region(area: dict, contest: str, palette: dict, names: dict, lang: Language) -> MapRegion:
-    figures = area["results"][contest]
-    ranked = sorted(figures["options"], key=lambda o: -o["votes"])
-    href = f"/areas/{area['code']}"
-    if not figures["valid"] or len(ranked) < 2 or ranked[0]["votes"] == ranked[1]["votes"]:
-        return MapRegion(area["code"], area["name"], "#d0d0d0", href, f"{area['name']}: —")
-    top, second = ranked[0], ranked[1]
-    margin = (top["votes"] - second["votes"]) / figures["valid"]
-    fill = shade(palette[top["code"]], min(1.0, 0.35 + margin * 3))
-    label = (f"{area['name']}: {names[top['code']]} {lang.percent(top['percent'])} "
-             f"({lang.t('margin')} {lang.number(top['votes'] - second['votes'])} {lang.t('Votes').lower()})")
-    return MapRegion(area["code"], area["name"], fill, href, label)
+    def area_map(self, request: Request, bulletin, area: str, children: list[dict]) -> dict:
+        """The map of the contest the reader chose (``?map=CODE``, else the first) over ``children``."""
+        if not bulletin:
+            return {"drawn_map": None, "map_contest": None}
+        contests = bulletin.body["contests"]
+        chosen = request.query_params.get("map")
+        contest = next((c for c in contests if c["code"] == chosen), contests[0])
+        return {"drawn_map": self.maps.draw(bulletin, area, children, contest, self.language(request)),
+                "map_contest": contest}
 
 
 def _pages(request: Request) -> Pages:
@@ -127,12 +113,12 @@ def home(request: Request):
     pages = _pages(request)
     bulletin = pages.latest()
     lang = pages.language(request)
+    children = bulletin.children(bulletin.root["code"]) if bulletin else []
     return pages.render(request, "home.html", bulletin=bulletin, json_twin="/api/v1/bulletins/latest", live=True,
-                        map_svg=pages.map_svg(bulletin, lang), timeline=timeline_aside(request, lang),
-                        area=bulletin.root if bulletin else None,
-                        children=bulletin.children(bulletin.root["code"]) if bulletin else [],
-                        observation=home_panel(pages.store, lang), compared=_compared(pages.store, bulletin, None),
-                        progress=pages.progress())
+                        timeline=timeline_aside(request, lang), area=bulletin.root if bulletin else None,
+                        children=children, observation=home_panel(pages.store, lang),
+                        compared=_compared(pages.store, bulletin, None), progress=pages.progress(),
+                        **pages.area_map(request, bulletin, bulletin.root["code"] if bulletin else "", children))
 
 
 @router.get("/areas", response_class=HTMLResponse)
@@ -141,13 +127,26 @@ def areas_index(request: Request):
 
 
 @router.get("/areas/{code}", response_class=HTMLResponse)
-def area_page(request: Request, code: str):
+def area_page(request: Request, code: str, bulletin: Whole | None = None):
+    """An area in the latest bulletin, or in bulletin N (``?bulletin=N``): then every figure, and every link
+    down the tree, stays in bulletin N, and the page says it is not the latest."""
     pages = _pages(request)
-    bulletin = pages.latest()
-    view = results.area_view(pages.store, code, bulletin)
-    return pages.render(request, "area.html", bulletin=bulletin, view=view, live=True,
-                        json_twin=f"/api/v1/bulletins/latest?area={code}",
-                        compared=_compared(pages.store, bulletin, code))
+    latest = pages.latest()
+    shown = latest
+    if bulletin is not None and latest is not None and bulletin != latest.number:  # none while figures are held
+        if not 1 <= bulletin <= MAX_BULLETIN:
+            raise NotFound("bulletin", bulletin)
+        shown = services.get_bulletin(pages.store, bulletin)
+    view = results.area_view(pages.store, code, shown)
+    pinned = shown is not latest
+    children = [c for c in view["children"] if c.get("kind", "area") == "area" and c["results"]]
+    return pages.render(request, "area.html", bulletin=shown, view=view, live=not pinned,
+                        **pages.area_map(request, shown, code, children),
+                        latest_number=latest.number if pinned and latest else None,
+                        area_query=f"?bulletin={shown.number}" if pinned else "",
+                        json_twin=f"/api/v1/bulletins/{shown.number}?area={code}" if pinned
+                        else f"/api/v1/bulletins/latest?area={code}",
+                        compared=_compared(pages.store, shown, code))
 
 
 def _compared(store, bulletin, code: str | None) -> dict | None:
@@ -169,9 +168,12 @@ def bulletins_page(request: Request):
     pages = _pages(request)
     progress = pages.progress()
     heads = [] if progress else services.list_bulletins(pages.store)
+    night = [] if progress else pages.night.headlines()
+    contests = pages.latest().body["contests"] if heads else []
     return pages.render(request, "bulletins.html", heads=list(reversed(heads)), json_twin="/api/v1/bulletins",
-                        progress=progress,
-                        live=True)
+                        progress=progress, live=True, night=night,
+                        charts=pages.night.charts(pages.language(request), contests) if heads else [],
+                        counted_share=lambda counted, expected: PROGRESS.format(counted, expected))
 
 
 @router.get("/bulletins/{number}", response_class=HTMLResponse)
@@ -182,10 +184,27 @@ def bulletin_page(request: Request, number: int):
     require_public(request)
     bulletin = services.get_bulletin(pages.store, number)
     area = bulletin.root
-    changes = None
+    changes, leaders = None, []
     if number > 1:
         changes = services.compare_bulletins(pages.store, number - 1, number, {area["code"]})
+        before = services.get_bulletin(pages.store, number - 1)
+        leaders = [(contest, *leader_changes(before, bulletin, contest)) for contest in bulletin.body["contests"]]
+    latest = pages.latest()
     return pages.render(request, "bulletin.html", bulletin=bulletin, area=area,
-                        children=bulletin.children(area["code"]), changes=changes,
+                        children=bulletin.children(area["code"]), changes=changes, leaders=leaders,
                         refused=services.intake.refused_counts(pages.store),
-                        json_twin=f"/api/v1/bulletins/{number}")
+                        area_query="" if latest and latest.number == number else f"?bulletin={number}",
+                        change=_change, json_twin=f"/api/v1/bulletins/{number}")
+
+
+def _change(old, new) -> tuple[str, object] | None:
+    """What a figure moved by: a count by a whole number, a printed share by points; nothing for the rest."""
+    if isinstance(old, bool) or isinstance(new, bool) or old is None or new is None:
+        return None
+    if isinstance(old, int) and isinstance(new, int):
+        return ("count", new - old)
+    try:
+        before, after = Decimal(str(old)), Decimal(str(new))
+    except (InvalidOperation, ValueError):
+        return None
+    return ("points", after - before)

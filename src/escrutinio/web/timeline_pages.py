@@ -39,10 +39,18 @@ class TimelineView:
         self.view, self.lang, self.zone, self.election_date = view, lang, zone, election_date
         self.revision = view.revision
         self.limit = limit or 0
-        self.pinned = [e for e in view.entries if e.pinned and not e.deleted]
-        stream = [e for e in view.entries if not (e.pinned and not e.deleted)]
+        # A pin holds until a later bulletin supersedes it: then the entry goes back to its place in time,
+        # below that bulletin (an "irreversible" trend called on bulletin 1 must not top the final one).
+        bulletins = [e.posted_at for e in view.entries if e.kind == BULLETIN and not e.deleted]
+        latest = max(bulletins) if bulletins else None
+        self.superseded = {e.id for e in view.entries if e.pinned and latest is not None and e.posted_at < latest}
+        self.pinned = [e for e in view.entries if self.pinned_now(e)]
+        stream = [e for e in view.entries if not self.pinned_now(e)]
         self.stream = stream[:limit] if limit else stream
         self.key_events = [e for e in view.entries if e.kind == KEY and not e.deleted]
+
+    def pinned_now(self, entry: Entry) -> bool:
+        return entry.pinned and not entry.deleted and entry.id not in self.superseded
 
     @property
     def empty(self) -> bool:

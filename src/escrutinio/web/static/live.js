@@ -1,17 +1,68 @@
 // Live updates without a reload: listen for new bulletins (server-sent events, or polling
-// where EventSource is missing or keeps failing), re-fetch this page, swap its <main>,
-// and announce the bulletin in the aria-live region. Without JavaScript the pages still work.
+// where EventSource is missing or keeps failing), re-fetch this page and bring its <main> up to
+// date in place: only the text and attributes that changed are touched, so the element that has
+// the keyboard focus, the scroll position and any opened disclosure stay as the reader left them.
+// A banner names the bulletin and its cut-off (announced by the aria-live region) until dismissed.
+// Without JavaScript the pages still work.
 (function () {
   "use strict";
   var body = document.body;
   if (body.dataset.live !== "on") return;
   var current = parseInt(body.dataset.bulletin || "0", 10);
   var polling = null;
+  var banner = document.getElementById("live-banner");
 
   function announce(event) {
     var local = (event.cut_off_local || "").slice(11, 16);
     document.getElementById("live").textContent =
       body.dataset.announce.replace("{n}", event.number).replace("{time}", local);
+    if (banner) banner.dataset.shown = "yes";
+  }
+
+  if (banner) {
+    banner.querySelector("button").addEventListener("click", function () {
+      document.getElementById("live").textContent = "";
+      banner.dataset.shown = "no";
+      document.getElementById("main").focus({ preventScroll: true });
+    });
+  }
+
+  function sameKind(a, b) {
+    return a.nodeType === b.nodeType && a.nodeName === b.nodeName &&
+      (a.nodeType !== 1 || (a.id || "") === (b.id || ""));
+  }
+
+  function syncAttributes(old, fresh) {
+    var i, name;
+    for (i = old.attributes.length - 1; i >= 0; i--) {
+      name = old.attributes[i].name;
+      if (name !== "open" && !fresh.hasAttribute(name)) old.removeAttribute(name);
+    }
+    for (i = 0; i < fresh.attributes.length; i++) {
+      name = fresh.attributes[i].name;
+      if (name !== "open" && old.getAttribute(name) !== fresh.attributes[i].value) {
+        old.setAttribute(name, fresh.attributes[i].value);
+      }
+    }
+  }
+
+  // Make `old` look like `fresh`, keeping every node that is still there (and so the focus on it).
+  function morph(old, fresh) {
+    if (old.nodeType === 3 || old.nodeType === 8) {
+      if (old.nodeValue !== fresh.nodeValue) old.nodeValue = fresh.nodeValue;
+      return;
+    }
+    if (old.nodeType !== 1 || old.hasAttribute("data-live-skip")) return;  // the timeline keeps itself live
+    syncAttributes(old, fresh);
+    var kids = Array.prototype.slice.call(old.childNodes);
+    var wanted = Array.prototype.slice.call(fresh.childNodes);
+    for (var i = 0; i < wanted.length; i++) {
+      var have = kids[i];
+      if (have && sameKind(have, wanted[i])) morph(have, wanted[i]);
+      else if (have) old.replaceChild(document.importNode(wanted[i], true), have);
+      else old.appendChild(document.importNode(wanted[i], true));
+    }
+    for (var j = kids.length - 1; j >= wanted.length; j--) old.removeChild(kids[j]);
   }
 
   // Every open page hears of a bulletin at the same moment: each waits a random moment (up to JITTER_MS)
@@ -31,7 +82,7 @@
       .then(function (html) {
         var doc = new DOMParser().parseFromString(html, "text/html");
         var fresh = doc.getElementById("main");
-        if (fresh) document.getElementById("main").innerHTML = fresh.innerHTML;
+        if (fresh) morph(document.getElementById("main"), fresh);
         body.dataset.bulletin = String(event.number);
         announce(event);
       });

@@ -49,8 +49,25 @@
     return here().querySelector(".tl-entries").getBoundingClientRect().top >= 0;
   }
 
+  // A pin holds until a later bulletin supersedes it (as the server renders it): the entry goes back to its
+  // place in time, below that bulletin.
+  function supersede(bulletin) {
+    var pinned = here().querySelectorAll(".tl-pinned article");
+    for (var i = 0; i < pinned.length; i++) {
+      var old = pinned[i];
+      if (posted(old) >= posted(bulletin)) continue;
+      old.parentNode.parentNode.removeChild(old.parentNode);
+      old.dataset.pinned = "no";
+      old.classList.remove("pinned");
+      var badge = old.querySelector(".tl-badge-pin");
+      if (badge) badge.parentNode.removeChild(badge);
+      place(old);
+    }
+  }
+
   function place(node) {
     var b = here();
+    if (node.classList.contains("kind-bulletin")) supersede(node);
     var list = b.querySelector(node.dataset.pinned === "yes" ? ".tl-pinned" : ".tl-entries");
     var item = document.createElement("li");
     item.appendChild(node);

@@ -65,9 +65,10 @@ CONFIG = schemathesis.config.SchemathesisConfig.from_dict({"operations": [{
 
 # Writes whose rules reach beyond what a schema can say, answered 422 naming the problem: only the election
 # knows its tables, contests and options (actas) and its places (incidents); a claim has a grammar of its own;
-# an entry needs a text or a media link (one of two optional fields).
+# an entry needs a text or a media link (one of two optional fields); releasing a bulletin before the
+# publication policy allows (override) needs a reason (one optional field that another makes required).
 RULES_BEYOND_THE_SCHEMA = {"POST /api/v1/actas", "POST /api/v1/incidents", "POST /api/v1/claims",
-                           "POST /api/v1/timeline/entries"}
+                           "POST /api/v1/timeline/entries", "POST /api/v1/bulletins"}
 
 # schemathesis reads the document when the module is collected (its lazy, fixture-based loader does
 # not work with the installed pytest), so the app is built here, in a directory removed at the end.

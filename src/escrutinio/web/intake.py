@@ -135,6 +135,8 @@ def _batch(request: Request, items: list, operator_name: str, origin: str, body:
     outcomes = services.ingest_records(store, _records(items, body), operator=operator_name,
                                        origin=origin) if items else []
     counts = {name: sum(o.result == name for o in outcomes) for name in STATUS}
+    if not counts[AWAITING_SECOND_ENTRY]:  # a manual entry's alone: a batch of device actas answers as it always has
+        del counts[AWAITING_SECOND_ENTRY]
     return JSONResponse({"counts": counts, "outcomes": [_outcome(o) for o in outcomes]})
 
 

@@ -24,15 +24,21 @@ def test_every_language_has_a_catalogue():
         assert po_path(code).exists(), code
 
 
-def test_a_missing_message_is_reported(tmp_path, monkeypatch):
-    """The check is not vacuous: a catalogue without one of the ids in use fails it."""
+@pytest.fixture
+def spanish_copy(tmp_path, monkeypatch):
+    """Every catalogue copied to a folder the checks then read; the Spanish one's path, to break it."""
     monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
     monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
     for code in LANGUAGES:
         target = tmp_path / code / "LC_MESSAGES" / "messages.po"
         target.parent.mkdir(parents=True)
         shutil.copy(catalogues.PACKAGE / "web" / "locale" / code / "LC_MESSAGES" / "messages.po", target)
-    es = tmp_path / "es" / "LC_MESSAGES" / "messages.po"
+    return tmp_path / "es" / "LC_MESSAGES" / "messages.po"
+
+
+def test_a_missing_message_is_reported(spanish_copy):
+    """The check is not vacuous: a catalogue without one of the ids in use fails it."""
+    es = spanish_copy
     text = es.read_text(encoding="utf-8")
     cut = re.sub(r'\nmsgid "Skip to content"\nmsgstr "[^"]*"\n', "\n", text)
     assert cut != text
@@ -40,14 +46,8 @@ def test_a_missing_message_is_reported(tmp_path, monkeypatch):
     assert catalogues.problems() == ["es: missing 'Skip to content'"]
 
 
-def test_placeholders_must_match(tmp_path, monkeypatch):
-    monkeypatch.setattr(catalogues, "LOCALE_DIR", tmp_path)
-    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
-    for code in LANGUAGES:
-        target = tmp_path / code / "LC_MESSAGES" / "messages.po"
-        target.parent.mkdir(parents=True)
-        shutil.copy(catalogues.PACKAGE / "web" / "locale" / code / "LC_MESSAGES" / "messages.po", target)
-    es = tmp_path / "es" / "LC_MESSAGES" / "messages.po"
+def test_placeholders_must_match(spanish_copy):
+    es = spanish_copy
     text = es.read_text(encoding="utf-8")
     broken = text.replace('msgstr "{n} actualización nueva"', 'msgstr "{m} actualización nueva"')
     assert broken != text

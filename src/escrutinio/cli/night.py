@@ -178,6 +178,18 @@ def _print_refused(store, table: str | None) -> None:
                + (": " + ", ".join(f"{k} {v:,}" for k, v in counts.items()) if counts else ""))
 
 
+def _figure_options(f):
+    """An acta's figures given one by one: --vote OPTION=N (repeated), --null, --blank, --ballots-cast."""
+    for option in reversed((
+            click.option("--vote", "votes", multiple=True, metavar="OPTION=N",
+                         help="Votes of one option (repeat per option)."),
+            click.option("--null", "null", type=int, help="Null ballots."),
+            click.option("--blank", type=int, help="Blank ballots (contests that count them apart)."),
+            click.option("--ballots-cast", type=int, help="Ballots cast."))):
+        f = option(f)
+    return f
+
+
 def _token_option(f):
     return click.option("--token", envvar="ESCRUTINIO_TOKEN", required=True, metavar="TOKEN",
                         help="Your operator token (role clerk, transmission or admin); also read from "
@@ -187,10 +199,7 @@ def _token_option(f):
 @actas.command("enter")
 @click.argument("table")
 @click.argument("contest")
-@click.option("--vote", "votes", multiple=True, metavar="OPTION=N", help="Votes of one option (repeat per option).")
-@click.option("--null", "null", type=int, help="Null ballots.")
-@click.option("--blank", type=int, help="Blank ballots (contests that count them apart).")
-@click.option("--ballots-cast", type=int, help="Ballots cast.")
+@_figure_options
 @click.option("--file", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The acta as a JSON object (docs/formats/actas.md) instead of the options above.")
 @click.option("--image", type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -251,10 +260,7 @@ _ENTERED = {
 @click.option("--board-ref", required=True, help="The competent board's reference for the recount (kept on record).")
 @click.option("--reason", required=True, help="Why the table was recounted (kept on record and shown).")
 @click.option("--operator", required=True, help="Who enters the board's decision (kept on record).")
-@click.option("--vote", "votes", multiple=True, metavar="OPTION=N", help="Votes of one option (repeat per option).")
-@click.option("--null", "null", type=int, help="Null ballots.")
-@click.option("--blank", type=int, help="Blank ballots (contests that count them apart).")
-@click.option("--ballots-cast", type=int, help="Ballots cast.")
+@_figure_options
 @click.option("--file", "from_file", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The recounted figures as a JSON object (votes, null, blank, ballots_cast).")
 @db_option

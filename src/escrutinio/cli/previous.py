@@ -86,6 +86,13 @@ def previous_show(as_json: bool, db_url: str) -> None:
     _unmatched(loaded.unmatched, loaded.split)
 
 
+def _show(found: dict | None, as_json: bool, render) -> None:
+    """Print a comparison or transfer as JSON or as text; say so when no previous election is loaded."""
+    if found is None:
+        raise click.ClickException("no previous election loaded (escrutinio previous load FILE --mapping FILE)")
+    click.echo(json.dumps(found, ensure_ascii=False, indent=2) if as_json else render(), nl=as_json)
+
+
 @previous.command("compare")
 @click.argument("number", type=int, required=False)
 @click.option("--area", "area_code", help="Area code (default: the whole country).")
@@ -96,12 +103,7 @@ def previous_compare(number: int | None, area_code: str | None, as_json: bool, d
     store = open_db(db_url)
     shown = services.get_bulletin(store, number)
     found = services.comparison.comparison(store, shown, area_code)
-    if found is None:
-        raise click.ClickException("no previous election loaded (escrutinio previous load FILE --mapping FILE)")
-    if as_json:
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        return
-    click.echo(render_comparison(shown, found), nl=False)
+    _show(found, as_json, lambda: render_comparison(shown, found))
 
 
 @previous.command("transfer")
@@ -114,9 +116,4 @@ def previous_transfer(number: int | None, contest: str, as_json: bool, db_url: s
     store = open_db(db_url)
     shown = services.get_bulletin(store, number)
     found = services.comparison.transfer(store, shown, contest)
-    if found is None:
-        raise click.ClickException("no previous election loaded (escrutinio previous load FILE --mapping FILE)")
-    if as_json:
-        click.echo(json.dumps(found, ensure_ascii=False, indent=2))
-        return
-    click.echo(render_transfer(found), nl=False)
+    _show(found, as_json, lambda: render_transfer(found))

@@ -35,6 +35,16 @@ def _check_words(reason: str, operator: str) -> None:
             raise ResolutionError(f"the {what} must be at most {MAX_TEXT} characters, without control characters")
 
 
+def _known_slot(store: Store, table: str, contest: str):
+    """The election, once ``table`` and ``contest`` are known to be in it."""
+    election = store.election()
+    if table not in election.table_by_code:
+        raise NotFound("table", table)
+    if contest not in election.contest_by_code:
+        raise NotFound("contest", contest)
+    return election
+
+
 def resolve_conflict(store: Store, table: str, contest: str, acta_id: int, reason: str, operator: str,
                      now: dt.datetime | None = None, *, count_quarantined: bool = False) -> ActaRecord:
     """Count acta ``acta_id`` for its table and contest; set every other acta of that slot aside.
@@ -43,11 +53,7 @@ def resolve_conflict(store: Store, table: str, contest: str, acta_id: int, reaso
     explains why the rule it broke does not apply (say, voters allowed beyond the register).
     """
     _check_words(reason, operator)
-    election = store.election()
-    if table not in election.table_by_code:
-        raise NotFound("table", table)
-    if contest not in election.contest_by_code:
-        raise NotFound("contest", contest)
+    _known_slot(store, table, contest)
     when = now or now_utc()
     with store.log_writing() as conn:
         held = store.slot_actas(conn, [(table, contest)])[(table, contest)]
@@ -109,11 +115,7 @@ def recount(store: Store, table: str, contest: str, figures: dict, board_ref: st
         if not text or not text.strip() or len(text) > 200 or any(ord(ch) < 32 for ch in text):
             raise ResolutionError(f"a recount needs the {what} ({option}): 1 to 200 printable characters")
     _check_words(reason, operator)
-    election = store.election()
-    if table not in election.table_by_code:
-        raise NotFound("table", table)
-    if contest not in election.contest_by_code:
-        raise NotFound("contest", contest)
+    election = _known_slot(store, table, contest)
     data = {k: v for k, v in figures.items() if k in ("votes", "null", "blank", "ballots_cast")}
     checked = check_acta(election, {"table": table, "contest": contest, **data})  # ActaRejected: nothing stored
     if checked.quarantine_reasons:

@@ -60,6 +60,8 @@ class Checked:
 
 
 def check_acta(election: Election, record: Mapping) -> Checked:
+    if not isinstance(record, Mapping) and callable(getattr(record, "as_dict", None)):
+        record = record.as_dict()  # an acta decoded into typed fields (intake.actas.WireActa): the dict it was
     checked = _well_formed(election, record)
     if checked is not None:
         return checked
@@ -97,7 +99,15 @@ def _well_formed(election: Election, record: object) -> Checked | None:
     field is not plainly right (then every rule runs, to name every problem)."""
     if type(record) is not dict:
         return None
-    table_code, contest_code = record.get("table"), record.get("contest")
+    return well_formed(election, record.get("table"), record.get("contest"), record.get("votes"),
+                       record.get("null"), record.get("blank"), record.get("ballots_cast"))
+
+
+def well_formed(election: Election, table_code: object, contest_code: object, given: object, null: object,
+                blank: object, cast: object) -> Checked | None:
+    """The rules' fast path over an acta's fields (None where absent): what ``check_acta`` returns for it, or
+    None when any field is not plainly right (then ``check_acta`` of the whole record names every problem).
+    Channels that decode an acta into typed fields (intake.actas.WireActa) call it directly."""
     if type(table_code) is not str or type(contest_code) is not str:
         return None
     table = election.table_by_code.get(table_code)
@@ -105,8 +115,7 @@ def _well_formed(election: Election, record: object) -> Checked | None:
     if table is None or contest is None or contest_code not in table.contests \
             or not (_clean(table_code) and _clean(contest_code)):
         return None
-    given, null, cast = record.get("votes"), record.get("null"), record.get("ballots_cast")
-    blank, codes = record.get("blank"), contest.option_codes
+    codes = contest.option_codes
     if type(given) is not dict or given.keys() != set(codes):
         return None
     if not contest.blank:

@@ -5,6 +5,11 @@ A reader never stops at the first bad row: each row becomes a
 unreadable. Counts written as digits become ints; anything else is left as
 it was, for the rules to refuse with the field's name. The formats are
 documented in ``docs/formats/actas.md``.
+
+A JSON line is decoded by msgspec straight into a :class:`WireActa` (types
+checked in the same pass: text codes, whole-number counts, no unknown field).
+A line that does not decode so is read again with the standard library, as
+before, so that every problem is named exactly as it always was.
 """
 
 from __future__ import annotations
@@ -15,6 +20,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import msgspec
 
 from ..domain.errors import Problem
 from ..domain.rules import LIST_AT_MOST, field_name, show
@@ -29,11 +36,35 @@ REQUIRED_COLUMNS = ("table", "contest", "ballots_cast", "null")
 FORMATS = {".csv": "csv", ".jsonl": "jsonl", ".ndjson": "jsonl", ".json": "jsonl"}
 
 
+class WireActa(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """One JSON acta as sent, decoded and typed in one pass; an absent ``blank`` or ``signature`` is UNSET.
+    Read it as the dict it was sent as with ``get`` (or ``as_dict``)."""
+
+    table: str
+    contest: str
+    votes: dict[str, int]
+    null: int
+    ballots_cast: int
+    blank: int | msgspec.UnsetType = msgspec.UNSET
+    signature: str | msgspec.UnsetType = msgspec.UNSET
+
+    def get(self, key: str, default: object = None) -> object:
+        value = getattr(self, key, default) if key in JSON_KEYS else default
+        return default if value is msgspec.UNSET else value
+
+    def as_dict(self) -> dict:
+        return {key: value for key in self.__struct_fields__
+                if (value := getattr(self, key)) is not msgspec.UNSET}
+
+
+_decode_wire = msgspec.json.Decoder(WireActa).decode
+
+
 @dataclass
 class Record:
     source: str
     row: int
-    data: dict | None
+    data: dict | WireActa | None
     problems: list[Problem] = field(default_factory=list)
     raw: str | bytes | None = None  # its bytes as read (a line, a CSV row, a request body): hashed if it is refused
 
@@ -171,8 +202,29 @@ def loads(text: str | bytes) -> object:
     return json.loads(text, parse_int=_json_int)
 
 
+def as_dict(data: dict | WireActa) -> dict:
+    """A record's data as the dict it was sent as."""
+    return data.as_dict() if type(data) is WireActa else data
+
+
+def plain(record: Record) -> dict | None:
+    """The data of a record read as a WireActa, read again from its line by the standard library (the
+    dict every rule takes, with what it holds exactly as the line wrote it); any other record's data."""
+    if type(record.data) is WireActa and isinstance(record.raw, str):
+        try:
+            return loads(record.raw)
+        except (ValueError, RecursionError):  # the standard library refuses what msgspec read: keep its reading
+            pass
+    return as_dict(record.data) if record.data is not None else None
+
+
 def _jsonl_records(handle, source: str) -> Iterator[Record]:
     for n, line in enumerate(handle, 1):
+        try:
+            yield Record(source, n, _decode_wire(line), raw=line)
+            continue
+        except (msgspec.DecodeError, ValueError, RecursionError):
+            pass  # not a plainly typed acta: read as before, to name what is wrong with it
         if not line.strip():
             continue
         try:

@@ -11,7 +11,7 @@ from ..domain.errors import ActaRejected, DefinitionError, KeyChangeRefused, Not
 from ..domain.model import Election
 from ..domain.rules import check_acta
 from ..intake import signatures
-from ..intake.actas import read_actas
+from ..intake.actas import plain, read_actas
 from ..store import Store
 from . import log
 from .clock import now_utc
@@ -172,7 +172,7 @@ def sign_files(election: Election, paths: list[Path], secret: Path, out: Path) -
 def _signed(election: Election, record, private: dict[str, bytes]) -> tuple[dict | None, list[Problem]]:
     if record.data is None:
         return None, record.problems
-    data = {k: v for k, v in record.data.items() if k != "signature"}
+    data = {k: v for k, v in plain(record).items() if k != "signature"}
     key = private.get(data.get("table"))
     if key is None:
         return None, [Problem("table", f"no private key for table {data.get('table')!r}",

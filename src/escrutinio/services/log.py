@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import datetime as dt
 import weakref
-from json.encoder import encode_basestring
 from typing import NamedTuple
 
-from ..domain.canonical import canonical_json, sha256_hex
+import msgspec
+
+from ..domain.canonical import canonical_json, encode_sorted, sha256_hex
 from ..domain.merkle import MerkleLog, leaf_hash
 from ..domain.model import ActaEvent, Election
 from ..intake import signatures
@@ -53,33 +54,52 @@ def key_replacement_leaf(table: str, table_id: int, previous: bytes, key: bytes,
     return "key_replacement", table_id, data, leaf_hash(data)
 
 
-class ActaLeaf(NamedTuple):
-    """A stored acta's leaf, encoded but for its id, status and operator (settled under the log's write lock)."""
+class _ActaLeafRecord(msgspec.Struct, kw_only=True, gc=False):
+    """A stored acta's leaf record, written by msgspec with its fields in sorted order."""
 
-    head: str
-    tail: str
+    kind: str
+    id: int
+    acta: msgspec.Raw
+    digest: str
+    status: str
+    reasons: tuple
+    source: str
+    signature: str | None
+    operator: str
+    received_at: msgspec.Raw
+
+
+class ActaLeaf(NamedTuple):
+    """A stored acta's leaf, all but its id, status and operator (settled under the log's write lock)."""
+
+    acta: bytes | str
+    digest: str
+    signature: str | None
+    reasons: tuple[str, ...]
+    source: str
+    received_at: str
 
     def leaf(self, acta_id: int, status: str, operator: str) -> tuple[str, int, bytes, bytes]:
-        data = (f'{self.head}{int(acta_id)},"kind":"acta","operator":{encode_basestring(operator)}{self.tail}'
-                f'{encode_basestring(status)}}}').encode()
+        data = encode_sorted(_ActaLeafRecord(kind="acta", id=int(acta_id), acta=msgspec.Raw(self.acta),
+                                             digest=self.digest, status=status, reasons=self.reasons,
+                                             source=self.source, signature=self.signature, operator=operator,
+                                             received_at=msgspec.Raw(self.received_at)))
         return "acta", acta_id, data, leaf_hash(data)
 
 
-def acta_leaf(acta_json: str, digest: str, signature: bytes | None, reasons: tuple[str, ...], source: str,
+def acta_leaf(acta_json: bytes | str, digest: str, signature: bytes | None, reasons: tuple[str, ...], source: str,
               received_at: str) -> ActaLeaf:
-    """``acta_json`` is the acta's canonical JSON (``ActaJson(contest).text``), ``received_at`` is
-    ``leaf_time(when)``; the leaf also names the operator who took it in (its history's first line). The keys are written in sorted order here, so that the acta is not encoded a
-    second time: the leaf equals ``canonical_json`` of the record (tests/test_ingest_fast.py)."""
-    head = f'{{"acta":{acta_json},"digest":{encode_basestring(digest)},"id":'
-    tail = (f',"reasons":[{",".join(map(encode_basestring, reasons))}],"received_at":{received_at},'
-            f'"signature":{encode_basestring(signatures.encode(signature)) if signature else "null"},'
-            f'"source":{encode_basestring(source)},"status":')
-    return ActaLeaf(head, tail)
+    """``acta_json`` is the acta's canonical JSON (``ActaJson(contest).encode``), ``received_at`` is
+    ``leaf_time(when)``; the leaf also names the operator who took it in (its history's first line). The
+    acta's text goes into the leaf as it is, so that it is not encoded a second time: the leaf equals
+    ``canonical_json`` of the record (tests/test_ingest_fast.py)."""
+    return ActaLeaf(acta_json, digest, signatures.encode(signature) if signature else None, tuple(reasons), source,
+                    received_at)
 
 
 def leaf_time(at: dt.datetime) -> str:
     """A time as the log writes it: JSON text of its UTC ISO form."""
-    return encode_basestring(at.astimezone(dt.timezone.utc).isoformat())
+    return encode_sorted(at.astimezone(dt.timezone.utc).isoformat()).decode()
 
 
 def event_leaf(event: ActaEvent) -> tuple[str, int, bytes, bytes]:

@@ -142,7 +142,7 @@ def test_every_rule_gives_its_outcome_in_the_bulletin(tmp_path, db_url):
 def test_the_hash_covers_the_outcomes_and_verify_recomputes_them(tmp_path, db_url):
     night(tmp_path, db_url)
     head = json.loads(run("bulletin", "show", "1", "--full", "--db", db_url))
-    assert head["format"] == "escrutinio-bulletin/4"
+    assert head["format"] == "escrutinio-bulletin/5"
     assert head["outcomes"]["DH"]["seats"] == {"A": 4, "B": 3, "C": 1, "D": 0}
     assert head["groups"]["G"]["winners"] == ["GEG"]
     report = run("verify", "--db", db_url)

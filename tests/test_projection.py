@@ -11,8 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from escrutinio.domain.percent import PercentRule
-from escrutinio.domain.projection import (ALLOWANCE, Frame, describe, frame_of, leader_call, micro_text, poisson_weights,
-                                          project, seeds, splitmix, summary)
+from escrutinio.domain.projection import (ALLOWANCE, Frame, blended_allowance, describe, frame_of, leader_call,
+                                          micro_text, poisson_weights, previous_sizes, project, seeds, splitmix,
+                                          summary)
 
 
 @st.composite
@@ -171,3 +172,106 @@ def test_text_of_millionths():
     assert micro_text(50_120_000, 2, up=True) == "50.12"
     assert micro_text(-5, 2, up=False) == "0.00"
     assert micro_text(100_000_001, 1, up=True) == "100.0"
+
+
+# -- the previous election as the size ----------------------------------------------------------------
+
+@st.composite
+def earlier_of(draw, country):
+    """The previous election per unit for ``country``: votes of the options tonight's map to, its register
+    (0: a new centre it does not cover), and which of tonight's options are mapped."""
+    parents, kinds, centres, registered, counted_register, votes = country
+    n, k = votes.shape
+    mapped = np.array(draw(st.lists(st.booleans(), min_size=k, max_size=k)))
+    covered = np.array(draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    earlier_registered = np.where(covered, registered * 95 // 100, 0)
+    earlier = np.array([[draw(st.integers(0, max(1, int(r) // k))) for _ in range(k)] for r in earlier_registered],
+                       dtype=np.int64) * mapped[None]
+    return earlier, earlier_registered, mapped
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), method=st.sampled_from(["truncate", "half_up"]), decimals=st.integers(0, 4))
+def test_with_a_previous_election_every_table_counted_is_still_the_count_with_no_width(data, method, decimals):
+    country = data.draw(countries(complete=True))
+    earlier, earlier_registered, mapped = data.draw(earlier_of(country))
+    parents, kinds, centres, registered, counted_register, votes = country
+    frame, units, _ = frame_of(parents, kinds)
+    aux_c, aux_u, covered = previous_sizes(counted_register, registered, earlier, earlier_registered, mapped)
+    assert not aux_u.any()  # nothing left uncounted: no size to predict
+    result = project(frame, votes, counted_register > 0, aux_c, aux_u, (3, 5), replicates=60, min_donors=2)
+    rule = PercentRule(method, decimals)
+    counted: dict[int, np.ndarray] = {}
+    for i, line in enumerate(_areas_of(parents, units)):
+        for area in line:
+            counted[area] = counted.get(area, 0) + votes[i]
+    for d, nodes in enumerate(result.nodes):
+        for g, node in enumerate(nodes.tolist()):
+            point, reps = result.point[d][g], result.reps[d][:, g]
+            assert point.tolist() == counted[node].tolist() and (reps == point[None]).all()
+            whole = int(point.sum())
+            if whole == 0:
+                continue
+            s = summary(point, reps, result.counted[d][g], allowance=blended_allowance(0, 0))
+            assert not s["w"].any() and not s["margin_w"].any()
+            shown = describe([f"O{j}" for j in range(len(point))], point, s, None, decimals, method)
+            for j, value in enumerate(counted[node].tolist()):
+                option = shown["options"][f"O{j}"]
+                assert option["estimate"] == option["low"] == option["high"] == rule.format(value, whole)
+
+
+def test_the_previous_election_predicts_a_centre_that_voted_otherwise_before():
+    """One district, ten centres of equal register: five lean to A, five to B, tonight as before (a swing of
+    ten points to B everywhere). Only the A-leaning centres and one B-leaning centre are counted: the
+    register's ratio predicts the missing B centres like the counted ones (mostly A), the previous election
+    predicts them as they voted before, swung as the counted ones swung."""
+    parents = [-1, 0] + [1] * 10
+    kinds = ["area", "area"] + ["centre"] * 10
+    registered = np.full(10, 1000, dtype=np.int64)
+    before = np.array([[600, 300]] * 5 + [[300, 600]] * 5, dtype=np.int64)
+    tonight = before * np.array([[5, 6]]) // np.array([[6, 5]])  # A loses a sixth of its voters, B gains a fifth
+    counted_register = np.array([1000] * 6 + [0] * 4, dtype=np.int64)
+    votes = tonight * (counted_register > 0)[:, None]
+    frame = frame_of(parents, kinds)[0]
+    truth = tonight.sum(axis=0)
+    aux_c, aux_u, covered = previous_sizes(counted_register, registered, before, registered, np.array([True, True]))
+    assert covered.all()
+    assert aux_u[6:].tolist() == before[6:].tolist() and not aux_c[6:].any()
+    with_previous = project(frame, votes, counted_register > 0, aux_c, aux_u, (1, 2), replicates=50, min_donors=5)
+    register = project(frame, votes, counted_register > 0, np.repeat(counted_register[:, None], 2, axis=1),
+                       np.repeat((registered - counted_register)[:, None], 2, axis=1), (1, 2), replicates=50,
+                       min_donors=5)
+    # Per option: counted votes + the missing centres' earlier votes × (counted tonight ÷ counted before).
+    expected = votes.sum(axis=0) + before[6:].sum(axis=0) * votes.sum(axis=0) // before[:6].sum(axis=0)
+    assert with_previous.point[0][0].tolist() == expected.tolist()
+    assert abs(int(with_previous.point[0][0][1]) - int(truth[1])) < abs(int(register.point[0][0][1]) - int(truth[1]))
+
+
+def test_a_centre_the_previous_election_does_not_cover_falls_back_to_its_register():
+    registered = np.array([1000, 2000, 500], dtype=np.int64)
+    counted = np.array([400, 0, 500], dtype=np.int64)
+    earlier = np.array([[300, 200, 7], [0, 0, 0], [100, 300, 9]], dtype=np.int64)
+    earlier_registered = np.array([900, 0, 450], dtype=np.int64)
+    aux_c, aux_u, covered = previous_sizes(counted, registered, earlier, earlier_registered,
+                                           np.array([True, True, False]))
+    assert covered.tolist() == [True, False, True]
+    # Covered: the earlier votes shared by tonight's register counted and not counted.
+    assert aux_c[0].tolist() == [300 * 400 // 1000, 200 * 400 // 1000, 400]
+    assert aux_u[0].tolist() == [300 * 600 // 1000, 200 * 600 // 1000, 600]
+    # Not covered: its register at the country's earlier votes per earlier registered voter (400/1350, 500/1350).
+    assert aux_u[1].tolist() == [2000 * 400 // 1350, 2000 * 500 // 1350, 2000]
+    assert aux_c[1].tolist() == [0, 0, 0]
+    # The option mapped to nothing keeps the register everywhere.
+    assert aux_c[:, 2].tolist() == counted.tolist()
+    # Nobody covered at all: the register.
+    aux_c, aux_u, covered = previous_sizes(counted, registered, earlier, np.zeros(3, np.int64),
+                                           np.array([True, True, True]))
+    assert not covered.any() and aux_u[:, 0].tolist() == (registered - counted).tolist()
+
+
+def test_the_allowance_is_blended_by_the_uncounted_register():
+    assert blended_allowance(0, 0, 8, 4) == 8
+    assert blended_allowance(100, 0, 8, 4) == 4
+    assert blended_allowance(0, 100, 8, 4) == 8
+    assert blended_allowance(300, 100, 8_000_000, 4_000_000) == 5_000_000
+    assert blended_allowance(1, 2, 8, 4) == 7  # (4 + 16) / 3, rounded up

@@ -133,3 +133,128 @@ def test_the_verifier_names_a_projection_its_counters_do_not_give():
 def _sums(replay, bulletin):
     """Our sums as the replay keeps them: the bulletin's counters without the three FIXED columns."""
     return bulletin.counters["Q"][:, :-3]
+
+
+# -- with a previous election ---------------------------------------------------------------------------
+
+PREVIOUS_COLUMNS = ["registered", "ballots_cast", "null", "E1", "E2", "E3"]
+
+
+def previous_of(election: Election, earlier: np.ndarray, covered: np.ndarray):
+    """(about, matrix) as a bulletin publishes a previous election: per table (registered, E1, E2, E3), added up
+    to every node here; tables of centres not ``covered`` (per table) are left out."""
+    from escrutinio.domain.bulletin import Nodes
+
+    nodes = Nodes(election)
+    matrix = np.zeros((len(nodes), len(PREVIOUS_COLUMNS)), dtype=np.int64)
+    for i, table in enumerate(election.tables):
+        if covered[i]:
+            reg, e1, e2, e3 = (int(v) for v in earlier[i])
+            matrix[nodes.index[table.centre]] += [reg, e1 + e2 + e3 + 2, 2, e1, e2, e3]
+    for node in range(len(nodes) - 1, 0, -1):
+        matrix[nodes.parent_index[node]] += matrix[node]
+    about = {"name": "Earlier", "date": "2020-05-05", "columns": PREVIOUS_COLUMNS, "mapping": {"A": "E1", "B": "E2"}}
+    return about, matrix
+
+
+def bulletin_with_previous(election, counted, shares, earlier, covered):
+    tally = Tally(election)
+    slots = {}
+    for i, table in enumerate(election.tables):
+        if counted[i]:
+            cast = table.registered * 6 // 10
+            a = cast * int(shares[i, 0]) // 100
+            b = cast * int(shares[i, 1]) // 100
+            slots[(table.code, "Q")] = ([a, b, cast - a - b - 3, 3, 0, cast], True, False, False)
+    tally.load_counts(slots)
+    return build_bulletin(election, tally, 1, dt.datetime(2024, 5, 5, 22, tzinfo=dt.timezone.utc), None,
+                          previous=previous_of(election, earlier, covered))
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rule=st.sampled_from(RULES), decimals=st.integers(0, 3))
+def test_the_verifier_recomputes_a_projection_on_the_previous_election_to_the_last_digit(data, rule, decimals):
+    election = country(data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(3, 7)),
+                       data.draw(st.integers(1, 3)), rule, decimals)
+    n = len(election.tables)
+    counted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    shares = np.array(data.draw(st.lists(st.tuples(st.integers(10, 50), st.integers(10, 45)), min_size=n,
+                                         max_size=n)))
+    earlier = np.array(data.draw(st.lists(st.tuples(st.integers(150, 200), st.integers(0, 60), st.integers(0, 60),
+                                                    st.integers(0, 20)), min_size=n, max_size=n)))
+    covered = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
+    bulletin = bulletin_with_previous(election, counted, shares, earlier, covered)
+    assert bulletin.body["format"] == "escrutinio-bulletin/5"
+    assert bulletin.body["previous"]["sha256"] == __import__("hashlib").sha256(bulletin.previous_bytes()).hexdigest()
+    published = bulletin.body["projections"]["Q"]
+    report = Report("test")
+    tree = Tree(geography_of(election), report)
+    earlier_input = (bulletin.previous, bulletin.body["previous"]["columns"], bulletin.body["previous"]["mapping"])
+    settings_used = published["settings"] if published else SETTINGS
+    ours = Projector(tree, settings_used).contest("Q", bulletin.counters["Q"], bulletin.body["contests"][0]["rule"],
+                                                  0.95, earlier_input)
+    assert ours == published
+    if published is not None:
+        assert published["settings"]["size"] == ("previous" if covered.any() else "register")
+        root = bulletin.root["results"]["Q"]["projection"]
+        if covered.any():
+            assert root["inputs"]["size"] == "previous" and root["inputs"]["previous"] == "Earlier"
+
+
+def test_with_a_previous_election_every_table_counted_the_projection_is_the_count():
+    election = country(2, 2, 6, 2, Rule("plurality"), 2)
+    n = len(election.tables)
+    rng = np.random.default_rng(3)
+    shares = np.column_stack([rng.integers(20, 50, n), rng.integers(20, 45, n)])
+    earlier = np.column_stack([np.full(n, 180), rng.integers(0, 60, n), rng.integers(0, 60, n), rng.integers(0, 9, n)])
+    bulletin = bulletin_with_previous(election, np.ones(n, dtype=bool), shares, earlier, np.ones(n, dtype=bool))
+    published = bulletin.body["projections"]["Q"]
+    assert published["settings"]["size"] == "previous"
+    for code, area in published["areas"].items():
+        shown = bulletin.area(code)["results"]["Q"]
+        for option in shown["options"]:
+            cell = area["options"][option["code"]]
+            assert cell["estimate"] == cell["low"] == cell["high"] == option["percent"]
+
+
+def test_the_verifier_names_a_previous_election_that_is_not_the_one_published():
+    from escrutinio.verify.replay import Replay
+
+    election = country(2, 2, 6, 2, Rule("plurality"), 2)
+    n = len(election.tables)
+    rng = np.random.default_rng(5)
+    counted = np.arange(n) % 3 != 0
+    shares = np.column_stack([rng.integers(20, 50, n), rng.integers(20, 45, n)])
+    earlier = np.column_stack([np.full(n, 180), rng.integers(0, 60, n), rng.integers(0, 60, n), rng.integers(0, 9, n)])
+    bulletin = bulletin_with_previous(election, counted, shares, earlier, np.ones(n, dtype=bool))
+    head = bulletin.body
+    assert head["projections"]["Q"]["settings"]["size"] == "previous"
+
+    def check(data: bytes, body: dict) -> Report:
+        report = Report("test")
+        replay = Replay(report, Tree(geography_of(election), report), [])
+        replay._check_projections("bulletin 1", body, {"Q": _sums(replay, bulletin)},
+                                  replay._previous("bulletin 1", body, lambda: data))
+        return report
+
+    assert check(bulletin.previous_bytes(), head).of("projection") == []
+    # One centre's earlier votes for A changed: the digest no longer matches, and the projection differs.
+    changed = bulletin.previous.copy()
+    centre = next(i for i, kind in enumerate(bulletin.nodes.kinds) if kind == "centre")
+    changed[centre, 3] += 40
+    problems = check(changed.astype("<i8").tobytes(), head).of("projection")
+    assert problems[0].startswith("bulletin 1: the SHA-256 of its previous election's figures is ")
+    assert any(", projection areas.X.options.A.estimate: published " in p for p in problems), problems
+    # The published projection changed instead (its estimate for A at the country): named.
+    area = head["projections"]["Q"]["areas"]["X"]
+    tampered = {**head, "projections": {"Q": {**head["projections"]["Q"], "areas": {
+        **head["projections"]["Q"]["areas"],
+        "X": {**area, "options": {**area["options"], "A": {**area["options"]["A"], "estimate": "99.99"}}}}}}}
+    problems = check(bulletin.previous_bytes(), tampered).of("projection")
+    assert problems == [f'bulletin 1, contest Q, projection areas.X.options.A.estimate: published "99.99", '
+                        f'recomputed "{area["options"]["A"]["estimate"]}"'], problems
+    # A bulletin that says it used the register, when it publishes a previous election: named.
+    register = {**head, "projections": {"Q": {**head["projections"]["Q"], "settings": {
+        **head["projections"]["Q"]["settings"], "size": "register"}}}}
+    assert any('projection settings.size: published "register", recomputed "previous"' in p
+               for p in check(bulletin.previous_bytes(), register).of("projection"))

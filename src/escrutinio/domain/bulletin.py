@@ -32,11 +32,11 @@ from .percent import PercentRule
 from .projection import bulletin_projections, projection_entry
 from .tally import TAIL, ContestTally, Tally, breadth_first
 
-FORMAT = "escrutinio-bulletin/4"
+FORMAT = "escrutinio-bulletin/5"
 # Earlier formats still read: /2 has no rules, levels or outcomes (its pages show no verdict); /3 has no
-# projections.
-READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", FORMAT)
-WITH_OUTCOMES = ("escrutinio-bulletin/3", FORMAT)
+# projections; /4 has no previous election (its projections use the register).
+READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", "escrutinio-bulletin/4", FORMAT)
+WITH_OUTCOMES = ("escrutinio-bulletin/3", "escrutinio-bulletin/4", FORMAT)
 # After a contest's options and the tally's TAIL counters, three per-node columns.
 FIXED = ("expected", "registered_all", "remaining_max")
 ENCODING = "int64 little-endian, one row per node in the order of the node list, columns as named"
@@ -101,12 +101,20 @@ class Bulletin:
     hash: str
     counters: dict[str, np.ndarray] = field(repr=False)
     nodes: Nodes = field(repr=False)
+    # The previous election's figures per node the head names (``previous``), or None: the projection's input.
+    previous: np.ndarray | None = field(default=None, repr=False)
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, Bulletin) and (self.number, self.hash, self.body) == (other.number, other.hash,
                                                                                            other.body)
                 and self.counters.keys() == other.counters.keys()
-                and all(np.array_equal(m, other.counters[c]) for c, m in self.counters.items()))
+                and all(np.array_equal(m, other.counters[c]) for c, m in self.counters.items())
+                and (self.previous is None) == (other.previous is None)
+                and (self.previous is None or np.array_equal(self.previous, other.previous)))
+
+    def previous_bytes(self) -> bytes | None:
+        """The previous election's matrix as published (its SHA-256 is the head's ``previous.sha256``)."""
+        return None if self.previous is None else self.previous.astype("<i8", copy=False).tobytes()
 
     @property
     def previous_hash(self) -> str | None:
@@ -171,11 +179,15 @@ def bulletin_hash(head: dict) -> str:
 
 def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.datetime,
                    previous_hash: str | None, log: dict | None = None, nodes: Nodes | None = None,
-                   entered: dict[str, int] | None = None) -> Bulletin:
+                   entered: dict[str, int] | None = None, previous: tuple[dict, np.ndarray] | None = None
+                   ) -> Bulletin:
     """Snapshot every area and centre of ``tally`` as bulletin ``number``.
 
     ``entered``: how many tables have a counted acta keyed in by hand ("manual") or from a board's recount
-    ("recount"); published as the head's ``manual`` key (bulletins before it have none: read as zero)."""
+    ("recount"); published as the head's ``manual`` key (bulletins before it have none: read as zero).
+    ``previous``: a previous election as the projection uses it -- (``{"name", "date", "columns", "mapping"}``,
+    its figures per node in the columns named, one row per node): published with the bulletin, the head
+    naming its SHA-256 (``previous``), so the bulletin's hash covers what the projection was given."""
     if cut_off.tzinfo is None:
         raise ValueError("cut_off must be an aware datetime")
     nodes = nodes or Nodes(election)
@@ -213,12 +225,20 @@ def build_bulletin(election: Election, tally: Tally, number: int, cut_off: dt.da
     head["outcomes"], head["groups"] = Outcomes(head, counters, nodes).root()
     if entered is not None:
         head["manual"] = {"tables": int(entered.get("manual", 0)), "recounted_tables": int(entered.get("recount", 0))}
+    earlier = None
+    if previous is not None:
+        about, earlier = previous
+        earlier = np.ascontiguousarray(earlier, dtype=np.int64)
+        if earlier.shape != (len(nodes), len(about["columns"])):
+            raise ValueError("the previous election's matrix does not have one row per node and its columns")
+        head["previous"] = {**about, "encoding": ENCODING,
+                            "sha256": hashlib.sha256(earlier.astype("<i8", copy=False)).hexdigest()}
     head["projections"] = bulletin_projections(head, counters, nodes.parent_index, nodes.kinds, nodes.codes,
-                                               nodes.levels)
+                                               nodes.levels, earlier)
     if log is not None:
         # The public log as it stood at the cut-off: its size, root and the authority's signature.
         head["log"] = log
-    return Bulletin(number, head, bulletin_hash(head), counters, nodes)
+    return Bulletin(number, head, bulletin_hash(head), counters, nodes, earlier)
 
 
 def snapshot(ct: ContestTally) -> np.ndarray:

@@ -49,10 +49,22 @@ contest's counters (named in the head), so a bulletin's projection is a
 function of its published counters alone. Poisson(1) draws take the upper
 32 bits of each number against the fixed thresholds ``POISSON``.
 
-An optional covariate (the previous election's votes per centre, mapped to
-this night's options) replaces the register as the size in the ratio when
-one is given (``aux_counted``, ``aux_uncounted``); a bulletin uses the
-register only until a previous election's figures are published with it.
+The previous election as the size (``size`` "previous"). When a bulletin
+publishes a previous election's figures per node (its hash covers them), a
+contest whose options are mapped to the earlier ones is projected with the
+earlier votes as the size instead of the register: for option j at a centre
+that the earlier election covers (earlier register > 0), the size of its
+counted part is earlier votes of j's earlier option × register counted ÷
+register (floor), and of its uncounted part earlier votes × register not
+counted ÷ register -- so a stratum's ratio is "votes tonight per earlier
+vote", and a centre that voted otherwise before is predicted otherwise. A
+centre the earlier election does not cover falls back to its register,
+scaled by the country's earlier votes of j per earlier registered voter (the
+covered centres' sums), so that a stratum with no covered centre is
+projected exactly as with the register; an option mapped to nothing uses the
+register. The arrival allowance is then a blend: ``ALLOWANCE_PREVIOUS`` for
+the uncounted register of covered centres, ``ALLOWANCE`` for the rest
+(weighted by each part's uncounted register beneath the area).
 """
 
 from __future__ import annotations
@@ -71,7 +83,9 @@ WIDEN = (2, 1)  # the back-test's widening factor (numerator, denominator)
 # The arrival allowance: the tables still uncounted may vote this many points (in millionths of a percent)
 # otherwise than the counted tables like them; the interval of a share grows by it times the share of the
 # projected valid votes that is predicted (twice that for a margin). Set by the back-test.
-ALLOWANCE = 8 * 10**6
+ALLOWANCE = 6 * 10**6
+# The same with the previous election as the size (its own back-test run, bench/projection_backtest.py).
+ALLOWANCE_PREVIOUS = 2 * 10**6
 FLOOR_TABLES = 100  # areas with fewer expected tables get no projection of their own
 MICRO = 10**8  # a share times MICRO: its percent in millionths
 # floor(2**32 * P(Poisson(1) <= k)) for k = 0..7: a weight is how many thresholds the draw reaches.
@@ -353,7 +367,10 @@ def micro_text(value: int, decimals: int, up: bool) -> str:
 
 SETTINGS = {"replicates": REPLICATES, "min_donors": MIN_DONORS, "widen": f"{WIDEN[0]}/{WIDEN[1]}",
             "arrival_allowance_points": f"{ALLOWANCE / 10**6:g}",
+            "arrival_allowance_previous_points": f"{ALLOWANCE_PREVIOUS / 10**6:g}",
             "floor_tables": FLOOR_TABLES, "size": "register"}
+# The columns of a bulletin's previous-election matrix before the earlier options' votes (one row per node).
+PREVIOUS_HEAD = ("registered", "ballots_cast", "null")
 
 
 def frame_of(parents: list[int], kinds: list[str]) -> tuple[Frame, np.ndarray, int]:
@@ -390,6 +407,58 @@ def unit_inputs(matrix: np.ndarray, units: np.ndarray, k: int):
     return votes, donor, aux_counted, aux_uncounted
 
 
+def previous_sizes(reg_counted: np.ndarray, reg_all: np.ndarray, earlier: np.ndarray, earlier_registered: np.ndarray,
+                   mapped: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(aux_counted, aux_uncounted, covered) per unit with the previous election as the size.
+
+    ``earlier`` (units × k): the earlier votes of the option each of tonight's k options is mapped to (0
+    where ``mapped`` is False); ``earlier_registered`` (units): the earlier register (0: not covered)."""
+    reg_counted = reg_counted.astype(np.int64)
+    reg_all = reg_all.astype(np.int64)
+    earlier = earlier.astype(np.int64)
+    covered = earlier_registered > 0
+    uncounted = reg_all - reg_counted
+    whole = np.maximum(reg_all, 1)[:, None]
+    aux_c = np.repeat(reg_counted[:, None], len(mapped), axis=1)
+    aux_u = np.repeat(uncounted[:, None], len(mapped), axis=1)
+    D = int(earlier_registered[covered].sum())
+    if D <= 0:
+        return aux_c, aux_u, covered
+    for j in np.flatnonzero(mapped).tolist():
+        N = int(earlier[covered, j].sum())
+        aux_c[:, j] = np.where(covered, earlier[:, j] * reg_counted // whole[:, 0], reg_counted * N // D)
+        aux_u[:, j] = np.where(covered, earlier[:, j] * uncounted // whole[:, 0], uncounted * N // D)
+    return aux_c, aux_u, covered
+
+
+def blended_allowance(covered_uncounted: int, other_uncounted: int, allowance: int = ALLOWANCE,
+                      allowance_previous: int = ALLOWANCE_PREVIOUS) -> int:
+    """The arrival allowance of an area: each size's allowance weighted by its uncounted register (ceiling)."""
+    total = covered_uncounted + other_uncounted
+    if total <= 0:
+        return allowance
+    return -(-(allowance_previous * covered_uncounted + allowance * other_uncounted) // total)
+
+
+def previous_inputs(previous: np.ndarray, columns: list[str], mapping: dict[str, str], units: np.ndarray,
+                    options: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """(earlier votes per option, earlier register, mapped) of every unit from a bulletin's previous matrix;
+    None when no option of the contest is mapped or no unit is covered."""
+    col = {name: i for i, name in enumerate(columns)}
+    mapped = np.array([mapping.get(o) in col and mapping.get(o) not in PREVIOUS_HEAD for o in options])
+    if not mapped.any():
+        return None
+    rows = previous[units]
+    earlier = np.zeros((len(units), len(options)), dtype=np.int64)
+    for j, o in enumerate(options):
+        if mapped[j]:
+            earlier[:, j] = rows[:, col[mapping[o]]]
+    registered = rows[:, col["registered"]]
+    if not (registered > 0).any():
+        return None
+    return earlier, registered, mapped
+
+
 def describe(codes: list[str], point: np.ndarray, s: dict, call: int | None, decimals: int, method: str) -> dict:
     """One area's projection as published: each option's estimate and interval, the margin, the call."""
     from .percent import PercentRule
@@ -423,21 +492,37 @@ def _signed_text(value: int, decimals: int, up: bool) -> str:
 
 
 def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: list[str],
-                         codes: list[str], node_levels: list[str]) -> dict:
-    """Every contest's projection as a bulletin's head publishes it (None where too little is counted)."""
+                         codes: list[str], node_levels: list[str], previous: np.ndarray | None = None) -> dict:
+    """Every contest's projection as a bulletin's head publishes it (None where too little is counted).
+
+    ``previous``: the previous election's matrix the head names (``head["previous"]``), one row per node."""
     frame, units, strata_depth = frame_of(parents, kinds)
     out = {}
     rule_method, decimals = head["percent_rule"]["method"], head["percent_rule"]["decimals"]
+    groups = [np.unique(frame.chain[d], return_inverse=True)[1].reshape(-1) for d in range(frame.chain.shape[0])]
     for contest in head["contests"]:
         code = contest["code"]
         options = [o["code"] for o in contest["options"]]
         k = len(options)
         matrix = counters[code]
         seed = seeds(code, head["counters"]["sha256"][code])
-        result = project(frame, *unit_inputs(matrix, units, k), seed) if len(units) else None
+        votes, donor, aux_c, aux_u = unit_inputs(matrix, units, k)
+        earlier = None
+        if previous is not None and head.get("previous") and len(units):
+            earlier = previous_inputs(previous, head["previous"]["columns"], head["previous"]["mapping"], units,
+                                      options)
+        uncounted = (matrix[units, -2] - matrix[units, k + 3]) if len(units) else np.zeros(0, np.int64)
+        covered = np.zeros(len(units), dtype=bool)
+        if earlier is not None:
+            aux_c, aux_u, covered = previous_sizes(matrix[units, k + 3], matrix[units, -2], *earlier)
+        result = project(frame, votes, donor, aux_c, aux_u, seed) if len(units) else None
         if result is None:
             out[code] = None
             continue
+        # The uncounted register of covered and other units beneath every area (by depth and group).
+        split = [(np.bincount(groups[d], weights=uncounted * covered, minlength=len(result.nodes[d])).astype(np.int64),
+                  np.bincount(groups[d], weights=uncounted * ~covered, minlength=len(result.nodes[d])).astype(np.int64))
+                 for d in range(len(result.nodes))]
         rule = contest.get("rule") or {}
         rule_level = rule.get("level")
         areas = {}
@@ -450,7 +535,9 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
                 point, reps = result.point[d][g], result.reps[d][:, g]
                 if point.sum() <= 0:
                     continue
-                s = summary(point, reps, result.counted[d][g])
+                allowance = blended_allowance(int(split[d][0][g]), int(split[d][1][g])) if earlier is not None \
+                    else ALLOWANCE
+                s = summary(point, reps, result.counted[d][g], allowance=allowance)
                 at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0
                 call = rule_call(rule, point, s) if at_rule else leader_call(point, s)
                 areas[codes[node]] = describe(options, point, s, call, decimals, rule_method)
@@ -458,7 +545,8 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
         kinds_count = {"own": 0, "gap": 0, "complete": 0}
         for how in result.strata.values():
             kinds_count["gap" if isinstance(how, tuple) else how] += 1
-        out[code] = {"method": METHOD, "level": LEVEL_PERCENT / 100, "settings": dict(SETTINGS),
+        out[code] = {"method": METHOD, "level": LEVEL_PERCENT / 100,
+                     "settings": {**SETTINGS, "size": "previous" if earlier is not None else "register"},
                      "strata_level": node_levels[int(result.nodes[-1][0])],
                      "strata": kinds_count, "gaps": dict(sorted(gaps.items())), "areas": areas}
     return out
@@ -475,6 +563,8 @@ def projection_entry(bulletin, contest: str, node: int) -> dict | None:
     return {"method": published["method"], "level": published["level"], "options": area["options"],
             "margin": area["margin"], "call": area["call"],
             "inputs": {**published["settings"], "method": published["method"], "level": published["level"],
+                       **({"previous": (bulletin.body.get("previous") or {}).get("name")}
+                          if published["settings"].get("size") == "previous" else {}),
                        "strata_level": published["strata_level"],
                        "tables": _tables(bulletin, contest, node),
                        "strata": _strata_below(bulletin, contest, node, published)}}

@@ -14,6 +14,7 @@ from ..domain.tally import Tally, slot_state
 from ..store import Connection, Store
 from . import log, publication, timeline
 from .clock import now_utc
+from .comparison import projection_previous
 
 
 def current_tally(store: Store, conn: Connection | None = None) -> Tally:
@@ -92,6 +93,7 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None, *, hold: bool
     no timeline entry) or ``override`` (an administrator's reason to release now, kept in the log).
     """
     when = now or now_utc()
+    earlier = projection_previous(store)  # read before the write lock is taken (kept once per loaded election)
     with store.log_writing() as conn:
         head = store.last_bulletin_head(conn)
         number, previous = (head[0] + 1, head[1]) if head else (1, None)
@@ -99,7 +101,8 @@ def publish_bulletin(store: Store, now: dt.datetime | None = None, *, hold: bool
         tally, marks = live_tally(store, conn)
         tally.check_roll_up()
         bulletin = build_bulletin(store.election(), tally, number, when, previous, log=tree_head,
-                                  nodes=store.nodes(), entered=store.entered_tables(conn))
+                                  nodes=store.nodes(), entered=store.entered_tables(conn),
+                                  previous=earlier)
         release = _release(store, conn, bulletin, when, hold=hold, override=override, operator=operator)
         store.add_bulletin(conn, bulletin, when, tally=_saved(tally, marks))
         store.append_log(conn, [log.bulletin_leaf(number, bulletin.hash)] + release, when)

@@ -96,6 +96,23 @@ class PreviousFigures:
     comparable: dict[str, bool]
 
 
+def projection_previous(store: Store) -> tuple[dict, np.ndarray] | None:
+    """The loaded previous election as a bulletin publishes it for the projection: (its name, date, columns
+    and option mapping; its figures per node in bulletin order, zero at nodes holding only part of a split
+    earlier unit), or None if none is loaded. Worked out once per loaded previous election."""
+    previous = store.previous()
+    if previous is None:
+        return None
+    if "published" not in previous.extra:
+        nodes = store.nodes()
+        rows = _rolled(store, previous).copy()
+        rows[~previous.comparable(nodes.codes, nodes.parents)] = 0
+        about = {"name": previous.name, "date": previous.date, "columns": [*HEAD, *previous.option_codes],
+                 "mapping": dict(sorted(previous.mapping.items()))}
+        previous.extra["published"] = (about, rows)
+    return previous.extra["published"]
+
+
 def previous_figures(store: Store) -> PreviousFigures | None:
     """The loaded previous election on tonight's areas, centres and tables, or None if none is loaded."""
     previous = store.previous()

@@ -70,6 +70,8 @@ def export_bulletin(store: Store, out: Path, number: int | None = None, *, areas
     write(here / "head.json", canonical_json(bulletin.body))
     for contest in bulletin.body["contests"]:
         write(here / "counters" / f"{_file_name(contest['code'])}.i64", bulletin.counter_bytes(contest["code"]))
+    if bulletin.previous is not None:
+        write(here / "previous.i64", bulletin.previous_bytes())
     for level in dict.fromkeys(nodes.levels):
         write(here / "csv" / f"{_file_name(level)}.csv", bulletin_csv(bulletin, bulletin.at_level(level)).encode())
     full = f"bulletins/{bulletin.number}/head.json"

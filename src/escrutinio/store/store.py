@@ -430,6 +430,8 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         from ..domain.canonical import canonical_json
 
         counters = b"".join(zlib.compress(bulletin.counter_bytes(c["code"]), 1) for c in bulletin.body["contests"])
+        if bulletin.previous is not None:  # the previous election's figures: one more stream after the contests'
+            counters += zlib.compress(bulletin.previous_bytes(), 1)
         conn.execute(schema.bulletin.insert().values(
             number=bulletin.number, cut_off=utc(bulletin.cut_off), published_at=utc(published_at),
             hash=bulletin.hash, previous_hash=bulletin.previous_hash,
@@ -477,7 +479,9 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         if head.get("format") not in READABLE or row.counters is None:
             raise NotFound("bulletin", f"{number} in format {FORMAT} (it was published in {head.get('format')} "
                                        "by an earlier version; publish the night again in a new store)")
-        found = Bulletin(row.number, head, row.hash, _counters(head, row.counters, len(self.nodes())), self.nodes())
+        earlier = _previous(head, row.counters, len(self.nodes())) if isinstance(head.get("previous"), dict) else None
+        found = Bulletin(row.number, head, row.hash, _counters(head, row.counters, len(self.nodes())), self.nodes(),
+                         earlier)
         self._bulletins[number] = found
         while len(self._bulletins) > BULLETINS_KEPT:
             self._bulletins.pop(next(iter(self._bulletins)))
@@ -509,6 +513,16 @@ def _counters(head: dict, data: bytes, rows: int) -> dict:
         columns = len(head["counters"]["columns"][contest["code"]])
         out[contest["code"]] = np.frombuffer(raw, dtype="<i8").reshape(rows, columns)
     return out
+
+
+def _previous(head: dict, data: bytes, rows: int) -> np.ndarray:
+    """The previous election's matrix: the stream after the contests' (bulletins whose head names one)."""
+    for _ in head["contests"]:
+        stream = zlib.decompressobj()
+        stream.decompress(data)
+        data = stream.unused_data
+    raw = zlib.decompress(data)
+    return np.frombuffer(raw, dtype="<i8").reshape(rows, len(head["previous"]["columns"]))
 
 
 def content_json(contest: Contest) -> ActaJson:

@@ -121,7 +121,8 @@ def _check(source, report: Report, authority_key: str | None, expect: dict[int, 
             except Exception as exc:  # noqa: BLE001 - reported; the counters are still checked
                 report.add("source", f"bulletin {number}: cannot read the figures the site shows ({exc})")
                 shown = None
-            replay.check_bulletin(number, body, lambda contest: source.bulletin_counters(number, contest), shown)
+            replay.check_bulletin(number, body, lambda contest: source.bulletin_counters(number, contest), shown,
+                                  lambda: source.bulletin_previous(number))
             if isinstance(shown, dict) and isinstance(shown.get("area"), dict):
                 seen[number] = (body, shown["area"])
     check_timeline(report, source.timeline_bulletins(), seen)

@@ -16,10 +16,11 @@ from .common import TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, ActaLeaf, b64, cano
 from .geography import Tree
 from .report import Report
 
-FORMAT = "escrutinio-bulletin/4"
-# /2: before outcomes, /3: before projections; their figures are checked all the same.
-READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", FORMAT)
-WITH_RULES = ("escrutinio-bulletin/3", FORMAT)
+FORMAT = "escrutinio-bulletin/5"
+# /2: before outcomes, /3: before projections, /4: before the previous election's figures; their figures are
+# checked all the same.
+READABLE = ("escrutinio-bulletin/2", "escrutinio-bulletin/3", "escrutinio-bulletin/4", FORMAT)
+WITH_RULES = ("escrutinio-bulletin/3", "escrutinio-bulletin/4", FORMAT)
 KINDS = ("election", "keys", "key_replacement", "acta", "event", "bulletin", "release")
 PAGE = 5000  # leaves parsed at once
 SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory

@@ -24,7 +24,7 @@ from .actas import label
 from .common import sha256_hex
 from .geography import Tree
 from .outcomes import Verdicts
-from .projection import DEFAULTS, KNOWN_METHOD, Projector
+from .projection import DEFAULTS, DEFAULTS_4, KNOWN_METHOD, Projector
 from .report import Report
 
 EVENTS = {"resolved_counted": "counted", "resolved_set_aside": "set_aside", "annulled": "annulled",
@@ -339,11 +339,12 @@ class Replay:
                         "lead": top - second, "remaining_max": remaining, "conflict_swing": swing},
         }
 
-    def check_bulletin(self, number: int, body: dict, counters, shown: dict | None) -> None:
+    def check_bulletin(self, number: int, body: dict, counters, shown: dict | None, previous=None) -> None:
         """The bulletin's counters at every node against our own sums, as the log stands now; then the
         figures the site shows (``shown``: the whole country and its children) against our arithmetic.
 
-        ``counters(contest)`` gives the bytes of one contest's counter matrix.
+        ``counters(contest)`` gives the bytes of one contest's counter matrix; ``previous()`` the bytes of
+        the previous election's figures the head names (format /5, when it names one).
         """
         where = f"bulletin {number}"
         sums = self.sums(where)
@@ -364,11 +365,13 @@ class Replay:
         self._check_entered(where, body)
         verdicts = None
         self.projections = None
-        if body.get("format") in ("escrutinio-bulletin/3", "escrutinio-bulletin/4") and self.tree.usable:
+        if body.get("format") in ("escrutinio-bulletin/3", "escrutinio-bulletin/4", "escrutinio-bulletin/5") \
+                and self.tree.usable:
             verdicts = Verdicts(self.tree, lambda contest, code: self.row(contest, code, sums))
             self._check_outcomes(where, body, verdicts)
-        if body.get("format") == "escrutinio-bulletin/4" and self.tree.usable:
-            self._check_projections(where, body, sums)
+        if body.get("format") in ("escrutinio-bulletin/4", "escrutinio-bulletin/5") and self.tree.usable:
+            earlier = self._previous(where, body, previous) if body.get("format") == "escrutinio-bulletin/5" else None
+            self._check_projections(where, body, sums, earlier)
         for entry in [(shown or {}).get("area"), *((shown or {}).get("children") or [])]:
             code = entry.get("code") if isinstance(entry, dict) else None
             if code not in self.tree.nodes:
@@ -408,7 +411,38 @@ class Replay:
             self.report.add("outcome", f"{where}: its groups' outcomes {_show(body.get('groups'))}, "
                                        f"recomputed {_show(groups)}")
 
-    def _check_projections(self, where: str, body: dict, sums: dict) -> None:
+    def _previous(self, where: str, body: dict, previous) -> tuple | None:
+        """The previous election's figures the head names, checked against its SHA-256 and shape:
+        (matrix, columns, mapping) for the projection, or None if the head names none."""
+        about = body.get("previous")
+        if about is None:
+            return None
+        if not isinstance(about, dict) or not isinstance(about.get("columns"), list) \
+                or not isinstance(about.get("mapping"), dict) or "registered" not in about["columns"]:
+            self.report.add("projection", f"{where}: its previous election {_show(about)} is not one this "
+                                          "verifier can read")
+            return None
+        try:
+            data = previous() if previous is not None else None
+        except Exception as exc:  # noqa: BLE001 - reported; the projections are still checked without it
+            self.report.add("source", f"{where}: cannot read its previous election's figures ({exc})")
+            return None
+        if data is None:
+            self.report.add("source", f"{where}: its previous election's figures are not published")
+            return None
+        digest = sha256_hex(data)
+        if digest != about.get("sha256"):
+            self.report.add("projection", f"{where}: the SHA-256 of its previous election's figures is {digest}, "
+                                          f"but its head says {about.get('sha256')}")
+        width, count = len(about["columns"]), len(self.tree.order)
+        if len(data) != 8 * width * count:
+            self.report.add("projection", f"{where}: its previous election's figures are {len(data):,} bytes, "
+                                          f"not {count:,} nodes × {width} columns × 8")
+            return None
+        self.report.count("previous-election rows", count)
+        return np.frombuffer(data, dtype="<i8").reshape(count, width), about["columns"], about["mapping"]
+
+    def _check_projections(self, where: str, body: dict, sums: dict, earlier=None) -> None:
         """The projections the head publishes (its hash covers them) against ours, to the last digit."""
         published = body.get("projections") if isinstance(body.get("projections"), dict) else {}
         self.projections = {}
@@ -420,9 +454,10 @@ class Replay:
                                               f"{theirs.get('method')!r} is not one this verifier knows")
                 continue
             try:
-                ours = Projector(self.tree, settings if isinstance(settings, dict) else DEFAULTS).contest(
+                fallback = DEFAULTS if body.get("format") == "escrutinio-bulletin/5" else DEFAULTS_4
+                ours = Projector(self.tree, settings if isinstance(settings, dict) else fallback).contest(
                     contest, self.matrix(contest, sums), self.tree.contests[contest].get("rule") or {},
-                    theirs.get("level", 0.95) if isinstance(theirs, dict) else 0.95)
+                    theirs.get("level", 0.95) if isinstance(theirs, dict) else 0.95, earlier)
             except (KeyError, ValueError, TypeError) as exc:
                 self.report.add("projection", f"{where}, contest {contest}: its projection's settings "
                                               f"{_show(settings)} cannot be used ({exc})")

@@ -102,6 +102,9 @@ class HttpSource:
         return self._get(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}/counters/"
                          f"{urllib.parse.quote(contest, safe='')}")
 
+    def bulletin_previous(self, number: int) -> bytes:
+        return self._get(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}/previous")
+
     def bulletin_shown(self, number: int) -> dict:
         return self._json(f"/api/v1/bulletins/{urllib.parse.quote(str(number))}")
 
@@ -153,6 +156,12 @@ class DatabaseSource:
 
     def bulletin_counters(self, number: int, contest: str) -> bytes:
         return self._store.bulletin(number).counter_bytes(contest)
+
+    def bulletin_previous(self, number: int) -> bytes:
+        data = self._store.bulletin(number).previous_bytes()
+        if data is None:
+            raise SourceError(f"bulletin {number} keeps no previous election's figures")
+        return data
 
     def bulletin_shown(self, number: int) -> dict:
         found = self._store.bulletin(number)

@@ -172,6 +172,22 @@ def bulletin_counters(request: Request, number: Whole, contest: str):
                   media_type="application/octet-stream")
 
 
+@router.get("/bulletins/{number}/previous", dependencies=[Depends(_public)],
+            responses={200: {"content": {"application/octet-stream": {"schema": {"type": "string",
+                                                                                  "format": "binary"}}}},
+                       404: PROBLEM})
+def bulletin_previous(request: Request, number: Whole):
+    """The previous election's figures the bulletin's projection used: 64-bit little-endian integers, one row
+    per node of /api/v1/nodes, the columns its head names under ``previous`` (its SHA-256 there too;
+    docs/api.md). Immutable; 404 when the bulletin publishes none."""
+    found = _bulletin(request, number)
+    data = found.previous_bytes()
+    if data is None:
+        raise NotFound("previous election of bulletin", number)
+    return cached(request, data, etag=f"{found.hash}-previous", immutable=True, raw=True,
+                  media_type="application/octet-stream")
+
+
 @router.get("/nodes", responses={200: {"content": {"application/json": {}}}})
 def nodes(request: Request):
     """Every area and centre in bulletin order, as canonical JSON: its SHA-256 is in every bulletin's head."""

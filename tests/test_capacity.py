@@ -1,13 +1,19 @@
-"""Holding a crowd (web/capacity.py): kept pages, gzip, ETag and 304, HEAD, and a new bulletin renewing all."""
+"""Holding a crowd (web/capacity.py): kept pages, gzip and brotli, ETag and 304, HEAD, no store read on a kept
+page, and a change renewing the pages that show it (a new bulletin renewing all)."""
 
 from __future__ import annotations
 
 import gzip
+import threading
 
+import brotli
 import pytest
+import sqlalchemy as sa
 from fastapi.testclient import TestClient
 
-from escrutinio.services import publish_bulletin
+from escrutinio import services
+from escrutinio.intake.actas import Record
+from escrutinio.services import ingest_records, open_store, publish_bulletin
 from escrutinio.settings import load_settings
 from escrutinio.web import capacity
 from escrutinio.web import pages as web_pages
@@ -89,12 +95,73 @@ def test_writes_errors_and_operators_pass_through(client):
     assert client.post("/api/v1/actas", json={}).status_code == 401  # still refused before any body is read
 
 
-def test_a_page_older_than_a_second_is_served_while_it_is_made_again(client, monkeypatch):
+def test_brotli_for_clients_that_take_it(client):
+    plain, body = raw(client, "GET", "/")
+    packed, squeezed = raw(client, "GET", "/", **{"Accept-Encoding": "gzip, deflate, br"})
+    assert packed.headers["content-encoding"] == "br" and brotli.decompress(squeezed) == body
+    assert packed.headers["etag"] == plain.headers["etag"]
+    refused, zipped = raw(client, "GET", "/", **{"Accept-Encoding": "br;q=0, gzip"})
+    assert refused.headers["content-encoding"] == "gzip" and gzip.decompress(zipped) == body
+
+
+def _statements(store):
+    """Every SQL statement the store runs from now on, but the marks' own thread's (a list that grows)."""
+    seen = []
+    sa.event.listen(store.engine, "before_cursor_execute", lambda conn, cursor, statement, *rest: seen.append(
+        statement) if threading.current_thread().name != "escrutinio-versions" else None)
+    return seen
+
+
+@pytest.mark.parametrize("url", ["/", "/areas/N", "/areas/C-N1a", "/api/v1/bulletins/latest", "/static/style.css"])
+def test_a_kept_answer_reads_nothing_from_the_store(small_store, url):
+    publish_bulletin(small_store)
+    # The live streams' watchers read the store on a clock of their own, whatever is asked: an hour here.
+    settings = load_settings(database_url=small_store.url, rate_limit_per_second=0, live_poll_seconds=3600)
+    with TestClient(create_app(settings, small_store)) as client:
+        assert client.get(url, headers=GZIP).status_code == 200  # made and kept
+        client.get(url, headers=GZIP)
+        statements = _statements(small_store)
+        for headers in (GZIP, {"Accept-Encoding": "identity"}, {**GZIP, "If-None-Match": '"x"'}):
+            for _ in range(5):
+                assert client.get(url, headers=headers).status_code == 200
+        assert statements == []
+
+
+def test_a_change_renews_the_pages_that_show_it_and_no_other(client, small_store, monkeypatch, tmp_path):
+    """Changes made by another process (another Store on the same database) are seen by the marks' thread:
+    a timeline entry renews the home page; an acta renews a centre's page (its tables), not the home page,
+    whose figures come from bulletins once they are public."""
+    from .conftest import wait_for
+    from .factory import acta
+
+    rendered = []
+    real = web_pages.Pages.render
+    monkeypatch.setattr(web_pages.Pages, "render",
+                        lambda self, request, *a, **k: rendered.append(request.url.path) or real(self, request, *a, **k))
+    home, centre = client.get("/"), client.get("/areas/C-N1a")
+    assert "Election night notes" not in home.text and rendered == ["/", "/areas/C-N1a"]
+    other = open_store(small_store.url)
+    try:
+        services.timeline.post_entry(other, "Election night notes", author="Desk")
+        wait_for(lambda: "Election night notes" in client.get("/").text, "the home page renewed by the entry")
+        assert rendered.count("/") == 2 and client.get("/areas/C-N1a").text == centre.text
+        ingest_records(other, [Record("late", 1, acta("T1"))])
+        wait_for(lambda: client.get("/areas/C-N1a").text != centre.text, "the centre's page renewed by the acta")
+        assert rendered.count("/areas/C-N1a") == 2
+        for _ in range(3):
+            client.get("/")
+        assert rendered.count("/") == 2  # an acta is not on the home page until a bulletin counts it
+    finally:
+        other.close()
+
+
+def test_an_old_page_is_served_while_it_is_made_again(client, monkeypatch):
+    """What no mark sees (a clock passing a time) is renewed too: a page past FRESH_SECONDS is made again."""
     rendered = []
     real = web_pages.Pages.render
     monkeypatch.setattr(web_pages.Pages, "render", lambda self, *a, **k: rendered.append(1) or real(self, *a, **k))
     first = client.get("/areas/S")
-    monkeypatch.setattr(capacity, "FRESH_SECONDS", 0)  # from now on, every kept page is past its second
+    monkeypatch.setattr(capacity, "FRESH_SECONDS", 0)  # from now on, every kept page is old
     assert client.get("/areas/S").text == first.text  # the kept page at once; made again behind it
     from .conftest import wait_for
     wait_for(lambda: len(rendered) == 2, "the page made again")

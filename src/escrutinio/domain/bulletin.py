@@ -94,6 +94,9 @@ class Nodes:
         return [i for i, name in enumerate(self.levels) if name == level]
 
 
+ENTRIES_KEPT = 4096  # nodes of a bulletin whose entries are kept in memory
+
+
 @dataclass(frozen=True, eq=False)
 class Bulletin:
     number: int
@@ -135,8 +138,24 @@ class Bulletin:
     def counter_bytes(self, contest: str) -> bytes:
         return self.counters[contest].astype("<i8", copy=False).tobytes()
 
+    @cached_property
+    def _entries(self) -> dict[int, dict]:
+        return {}
+
     def entry(self, node: int) -> dict:
-        """One node as the API and the pages show it: who it is, and every figure of each contest."""
+        """One node as the API and the pages show it: who it is, and every figure of each contest.
+
+        A bulletin never changes, so the last ``ENTRIES_KEPT`` nodes asked for are kept (the projection's
+        figures cost milliseconds a node); each caller gets its own entry and its own dict of each contest's
+        figures (the lists and dicts inside those are shared: read them, do not change them)."""
+        kept = self._entries.get(node)
+        if kept is None:
+            if len(self._entries) >= ENTRIES_KEPT:
+                self._entries.clear()
+            kept = self._entries[node] = self._entry(node)
+        return {**kept, "results": {code: dict(figures) for code, figures in kept["results"].items()}}
+
+    def _entry(self, node: int) -> dict:
         nodes = self.nodes
         results = {}
         for contest in self.body["contests"]:

@@ -26,8 +26,22 @@ WHOLE = "all"  # the one stratum of an unstratified sample
 def strata_of(election: Election, level: str | None, contest: str | None = None) -> dict[str, str]:
     """Each table's stratum: the code of its area at ``level`` (one stratum when None).
 
-    With ``contest``, only the tables that have it on their ballot.
+    With ``contest``, only the tables that have it on their ballot. Kept with the election (its tree never
+    changes): the pages ask for it on every quick-count view. The dict returned is shared: do not change it.
     """
+    kept = _kept(election, "strata")
+    if (level, contest) not in kept:
+        kept[(level, contest)] = _strata_of(election, level, contest)
+    return kept[(level, contest)]
+
+
+def _kept(election: Election, what: str) -> dict:
+    """A dict kept with ``election`` for what is computed from it alone (its tree and tables never change)."""
+    memo = election.__dict__.setdefault("_quickcount_kept", {})
+    return memo.setdefault(what, {})
+
+
+def _strata_of(election: Election, level: str | None, contest: str | None) -> dict[str, str]:
     tables = [t for t in election.tables if contest is None or contest in t.contests]
     if level is None:
         return {t.code: WHOLE for t in tables}
@@ -46,11 +60,17 @@ def draw(store: Store, seed: str, size: int, level: str | None = None) -> list[q
     """The sample of ``size`` tables drawn from ``seed`` (see docs/observers.md, "The sample")."""
     if not seed:
         raise QuickCountError("the seed is empty: publish a seed (say, the evening's lottery numbers) and use it")
-    strata = strata_of(store.election(), level)
+    election = store.election()
+    strata = strata_of(election, level)
     if not 0 < size <= len(strata):
         raise QuickCountError(f"a sample of {size} tables cannot be drawn from {len(strata)} tables: "
                               f"choose a size from 1 to {len(strata)}")
-    return qc.draw_sample(seed, size, strata)
+    drawn = _kept(election, "samples")  # the same seed, size and strata always draw the same tables
+    if (seed, size, level) not in drawn:
+        if len(drawn) >= 8:
+            drawn.clear()
+        drawn[(seed, size, level)] = tuple(qc.draw_sample(seed, size, strata))
+    return list(drawn[(seed, size, level)])
 
 
 def average_register(election: Election) -> float:

@@ -52,7 +52,7 @@ def table_statuses(store: Store, codes: list[str]) -> dict[str, dict[str, str]]:
     """Per table and contest on its ballot: counted, quarantined, conflict or not received."""
     election = store.election()
     out = {}
-    with store.transaction() as conn:
+    with store.reading() as conn:
         for code in codes:
             held = list(store.actas(conn, table=code))
             out[code] = {c: slot_status([r for r in held if r.acta.contest == c])

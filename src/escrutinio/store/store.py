@@ -113,6 +113,13 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
             raise WriteConflict(str(exc.orig)) from exc
 
     @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        """One connection for several reads: no write, no lock, and what this process keeps of the store (its
+        count of ``writes``) stays as it is."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    @contextmanager
     def log_writing(self) -> Iterator[Connection]:
         """A transaction that holds the public log's write lock from its first statement.
 
@@ -464,6 +471,43 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         with self._reading(conn) as c:
             row = c.execute(query).first()
         return (row.number, row.hash) if row else None
+
+    def versions(self, conn: Connection | None = None) -> dict[str, tuple]:
+        """Marks of everything the public pages show, in one statement that only reads the ends of indexes
+        (and the few rows of the observers' and incidents' tables): each mark changes when what it names
+        changes, whichever process wrote it. Web pages kept in memory compare them (web/capacity.py).
+
+        ``bulletin``: the latest bulletin; ``actas``: the public log (actas, decisions, keys, bulletins, the
+        release), acta events and refused actas; ``timeline``: entries, their changes (post, edit, pin,
+        delete) and comments; ``observation``: observers, their messages and results, the quick count's
+        sample, incidents and their changes; ``claims``; ``previous``: a previous election loaded;
+        ``tokens``: operator tokens (names shown by role)."""
+        def top(column):
+            return sa.select(sa.func.max(column)).scalar_subquery()
+
+        def count(table):
+            return sa.select(sa.func.count()).select_from(table).scalar_subquery()
+
+        groups = {
+            "bulletin": (top(schema.bulletin.c.number),),
+            "actas": (top(schema.log_leaf.c.position), top(schema.acta_event.c.id), top(schema.refused_acta.c.id)),
+            "timeline": (top(schema.timeline_entry.c.id), top(schema.timeline_change.c.id),
+                         top(schema.timeline_comment.c.id), top(schema.timeline_comment.c.moderated_at)),
+            "observation": (count(schema.observer), top(schema.observer.c.updated_at),
+                            top(schema.observer_message.c.id), top(schema.observer_result.c.id),
+                            top(schema.quickcount_sample.c.id), top(schema.incident.c.id),
+                            top(schema.incident.c.updated_at), top(schema.incident_change.c.id)),
+            "claims": (top(schema.claim.c.id),),
+            "previous": (top(schema.previous_election.c.id),),
+            "tokens": (top(schema.operator_token.c.id), top(schema.operator_token.c.revoked_at)),
+        }
+        columns = [column for marks in groups.values() for column in marks]
+        with self._reading(conn) as reading:
+            row = list(reading.execute(sa.select(*columns)).one())
+        out = {}
+        for name, marks in groups.items():
+            out[name], row = tuple(row[:len(marks)]), row[len(marks):]
+        return out
 
     def bulletin(self, number: int, conn: Connection | None = None) -> Bulletin:
         """Bulletin ``number``. Published bulletins never change, so the last few read are kept in memory."""

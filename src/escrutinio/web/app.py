@@ -63,13 +63,14 @@ def create_app(settings: Settings | None = None, store=None) -> FastAPI:
     app.state.timeline = timeline
     app.state.stream_slots = StreamSlots(settings.max_streams_per_address)
     app.state.comment_limiter = RateLimiter(timeline_api.COMMENTS_PER_MINUTE / 60, timeline_api.COMMENTS_PER_MINUTE)
-    app.state.pages = pages.Pages(store, settings)
+    app.state.versions = versions = capacity.Versions(store)
+    app.state.pages = pages.Pages(store, settings, versions)
     app.state.searcher = search.Searcher(store)
     problems.install(app)
     _single_query_values(app)
     app.add_middleware(bodies.BodyLimit, settings=settings, store=store)
     app.add_middleware(DrillFlag, store=store)  # flags every response of a drill (before it is kept)
-    app.add_middleware(capacity.Capacity, store=store)  # answers kept reads before the checks above
+    app.add_middleware(capacity.Capacity, store=store, versions=versions)  # answers kept reads before the checks
     _limit_rate(app, settings, store)  # added last: runs first
     app.include_router(api.router)
     app.include_router(log_api.router)

@@ -28,12 +28,20 @@ router = APIRouter(include_in_schema=False)
 TEMPLATES = Path(__file__).parent / "templates"
 
 
+# What the home page shows (the marks of capacity.Versions): the bulletin, the timeline beside it, the
+# observers' panel, claims, the previous election, operators' names; and every acta while figures are held.
+HOME_SHOWS = ("bulletin", "timeline", "observation", "claims", "previous", "tokens")
+AREA_SHOWS = ("bulletin", "previous")
+
+
 class Pages:
     """Renders the site's pages for one store, in the reader's language."""
 
-    def __init__(self, store, settings):
+    def __init__(self, store, settings, versions=None):
         self.store = store
         self.settings = settings
+        self.versions = versions
+        self._parts: dict[tuple, tuple[tuple, object]] = {}
         self.night = Night(store)
         self.maps = Maps(store)
         self.env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
@@ -45,8 +53,34 @@ class Pages:
                   or language_for(self.settings.default_language) or language_for(election.locale) or FALLBACK)
         return Language(chosen, election.locale)
 
+    def part(self, name: str, shows: tuple[str, ...], key, make):
+        """``make()``, kept until one of the marks it ``shows`` changes (web/capacity.py's Versions): the
+        parts of a page that cost most (the observers' panel and its maps, the timeline) are made once
+        per change of what they show, not at each render. Without marks (no Versions), made each time."""
+        if self.versions is None:
+            return make()
+        from .capacity import project
+
+        try:
+            mark = project(self.versions.now(), shows)
+        except Exception:  # noqa: BLE001 - the store is unavailable: made (and failing) as before
+            return make()
+        found = self._parts.get((name, key))
+        if found is not None and found[0] == mark:
+            return found[1]
+        value = make()
+        if len(self._parts) > 256:
+            self._parts.clear()
+        self._parts[(name, key)] = (mark, value)
+        return value
+
+    def shows(self, *marks: str) -> tuple[str, ...]:
+        """The marks a page shows: ``marks``, whether figures are public, and every acta while they are held
+        (the transmission progress counts them)."""
+        return (*marks, "public") if self.public() else (*marks, "public", "actas")
+
     def render(self, request: Request, template: str, *, status: int = 200, json_twin: str | None = None,
-               live: bool = False, **context) -> Response:
+               live: bool = False, shows: tuple[str, ...] | None = None, **context) -> Response:
         lang = self.language(request)
         election = self.store.election()
         context.setdefault("latest_number", None)
@@ -61,6 +95,8 @@ class Pages:
             response.set_cookie("lang", language_for(request.query_params["lang"]), max_age=365 * 86400,
                                 samesite="lax")
         response.headers["Cache-Control"] = "no-cache"
+        if shows is not None:  # for web/capacity.py: what the kept page shows, taken off before it is sent
+            response.headers["X-Escrutinio-Depends"] = " ".join(shows)
         return response
 
     def who(self, lang: Language):
@@ -115,8 +151,11 @@ def home(request: Request):
     lang = pages.language(request)
     children = bulletin.children(bulletin.root["code"]) if bulletin else []
     return pages.render(request, "home.html", bulletin=bulletin, json_twin="/api/v1/bulletins/latest", live=True,
+                        shows=pages.shows(*HOME_SHOWS),
                         timeline=timeline_aside(request, lang), area=bulletin.root if bulletin else None,
-                        children=children, observation=home_panel(pages.store, lang),
+                        children=children,
+                        observation=pages.part("observation", ("observation", "bulletin", "public"), lang.code,
+                                               lambda: home_panel(pages.store, lang)),
                         compared=_compared(pages.store, bulletin, None), progress=pages.progress(),
                         **pages.area_map(request, bulletin, bulletin.root["code"] if bulletin else "", children))
 
@@ -140,7 +179,8 @@ def area_page(request: Request, code: str, bulletin: Whole | None = None):
     view = results.area_view(pages.store, code, shown)
     pinned = shown is not latest
     children = [c for c in view["children"] if c.get("kind", "area") == "area" and c["results"]]
-    return pages.render(request, "area.html", bulletin=shown, view=view, live=not pinned,
+    shows = pages.shows(*AREA_SHOWS, *(("actas",) if view["tables"] else ()))  # a centre shows its tables
+    return pages.render(request, "area.html", bulletin=shown, view=view, live=not pinned, shows=shows,
                         **pages.area_map(request, shown, code, children),
                         latest_number=latest.number if pinned and latest else None,
                         area_query=f"?bulletin={shown.number}" if pinned else "",

@@ -100,10 +100,14 @@ class TimelineView:
         return " · ".join(parts)
 
 
+TIMELINE_SHOWS = ("timeline", "claims", "bulletin", "observation", "previous", "public", "tokens")  # claims' verdicts too
+
+
 def timeline_view(request: Request, lang: Language, limit: int | None = None) -> TimelineView:
     store = request.app.state.store
     election = store.election()
-    view = services.timeline.read_timeline(store)
+    view = request.app.state.pages.part("timeline", TIMELINE_SHOWS, None,
+                                        lambda: services.timeline.read_timeline(store))
     return TimelineView(view, lang, ZoneInfo(election.time_zone), election.date, limit)
 
 

@@ -750,6 +750,10 @@ def publish(p: dict) -> dict:
     # one JSON document per area and centre.
     from escrutinio.services import export_bulletin
 
+    if not p.get("export", True):
+        store.close()
+        out["rss_mib"] = peak_rss_mib()
+        return out
     site = Path(p["db"]).with_suffix(".site")
     start = time.perf_counter()
     export_bulletin(store, site, areas=False)

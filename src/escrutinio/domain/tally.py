@@ -176,6 +176,40 @@ class ContestTally:
             self.table_rows[tables] = self._rows_of(tables, counts, received, quarantined, conflict)
         self.recompute()
 
+    def fill_columns(self, tables: np.ndarray, flags: np.ndarray, counts: np.ndarray) -> None:
+        """``fill`` from every acta of this contest as columns, in the order they were stored: each one's table
+        index, whether it is counted / quarantined / conflicting (``flags``, three boolean rows), and the counts
+        of the counted ones (a row each, in their order). A slot's counts are its last counted acta's; every
+        table named has received an acta. Then every node is rolled up again."""
+        counted, quarantined, conflict = (np.asarray(f, dtype=bool) for f in flags)
+        n = len(self.table_rows)
+        seen = np.zeros(n, dtype=bool)
+        seen[tables] = True
+        in_quarantine, in_conflict, has = np.zeros(n, dtype=bool), np.zeros(n, dtype=bool), np.zeros(n, dtype=bool)
+        in_quarantine[tables[quarantined]] = True
+        in_conflict[tables[conflict]] = True
+        width = len(self.contest.option_codes) + 3
+        figures = np.zeros((n, width), dtype=np.int64)
+        counted_tables = tables[counted]
+        if len(counted_tables):
+            last_first, where = np.unique(counted_tables[::-1], return_index=True)  # the last counted acta of each
+            figures[last_first] = counts[len(counted_tables) - 1 - where]
+            has[last_first] = True
+        touched = np.flatnonzero(seen)
+        c = self.col
+        rows = np.zeros((len(touched), len(self.columns)), dtype=np.int64)
+        ok = has[touched]
+        rows[:, :width] = figures[touched]
+        registered = self.registered[touched]
+        rows[:, c["registered_counted"]] = np.where(ok, registered, 0)
+        rows[:, c["counted"]] = ok
+        rows[:, c["received"]] = True
+        rows[:, c["quarantined"]] = in_quarantine[touched] & ~ok
+        rows[:, c["conflict"]] = in_conflict[touched]
+        rows[:, c["capacity_in_conflict"]] = np.where(ok & in_conflict[touched], registered + self._extra, 0)
+        self.table_rows[touched] = rows
+        self.recompute()
+
     def _rows(self, tables: np.ndarray, states: list[SlotState]) -> np.ndarray:
         """Counter rows for the given tables; votes are placed by option code."""
         codes = self.contest.option_codes

@@ -7,9 +7,10 @@ import json
 import weakref
 from dataclasses import dataclass
 
+import numpy as np
+
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.errors import PublicationHeld
-from ..domain.model import CONFLICTING, QUARANTINED
 from ..domain.tally import Tally, slot_state
 from ..store import Connection, Store
 from . import log, publication, timeline
@@ -18,16 +19,17 @@ from .comparison import projection_previous
 
 
 def current_tally(store: Store, conn: Connection | None = None) -> Tally:
-    """A tally of every acta in the store, as it stands (read whole)."""
-    slots: dict[tuple[str, str], list] = {}
-    for table, contest, status, counts in store.acta_counts(conn):
-        slot = slots.setdefault((table, contest), [None, True, False, False])  # counts, received, quarantined,
-        if counts is not None:                                                  # conflict
-            slot[0] = counts
-        slot[2] |= status == QUARANTINED
-        slot[3] |= status == CONFLICTING
+    """A tally of every acta in the store, as it stands (read whole): the packed counts of every acta, a column
+    per contest (Store.acta_count_columns), set into the tally at once."""
     tally = Tally(store.election())
-    tally.load_counts(slots)
+    position = None
+    for code, (table_code, tables, flags, counts) in store.acta_count_columns(conn).items():
+        if position is None:  # table id -> the tally's table index
+            index = tally.geography.table_index
+            ids = np.fromiter(table_code, dtype=np.int64, count=len(table_code))
+            position = np.zeros(int(ids.max()) + 1, dtype=np.int64)
+            position[ids] = [index[table] for table in table_code.values()]
+        tally.contests[code].fill_columns(position[tables], flags, counts)
     return tally
 
 

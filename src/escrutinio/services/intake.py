@@ -29,7 +29,7 @@ from ..domain.tally import Tally, slot_state
 from ..intake import signatures
 from ..intake.actas import Record, WireActa, check_json_shape, count_rows, plain, read_actas
 from ..store import Store
-from ..store.store import content_json, reasons_json
+from ..store.store import content_json, pack_counts, reasons_json
 from . import log
 from .clock import now_utc
 from .tokens import operator_label
@@ -138,6 +138,7 @@ class _Plan:
     digest: str = ""
     content: str = ""  # the stored JSON texts of the acta and of its reasons
     reasons_json: str = ""
+    counts: bytes | None = None  # packed (store.pack_counts)
     source: str = ""
     signature: bytes | None = None
     leaf: log.ActaLeaf | None = None
@@ -162,6 +163,7 @@ class _Encoders(NamedTuple):
     canonical: ActaJson
     signed: ActaJson
     content: ActaJson
+    order: tuple[str, ...]  # the contest's option codes, as its counts are packed
 
 
 class _Batch:
@@ -198,7 +200,7 @@ class _Batch:
         text, source, reasons = encoder.canonical.encode(acta), _where(record), item.quarantine_reasons
         key = sha256_hex(text)
         return _Plan(record, acta, reasons, (), (acta.table, acta.contest), key, encoder.content.text(acta),
-                     reasons_json(reasons), source, signature,
+                     reasons_json(reasons), pack_counts(acta, encoder.order), source, signature,
                      log.acta_leaf(text, key, signature, reasons, source, self.received))
 
     def verifier_for(self, table: str) -> signatures.Verifier:
@@ -215,7 +217,8 @@ def _encoders(store: Store, election: Election) -> dict[str, _Encoders]:
     found = _encoders_of.get(store)
     if found is None or found[0] is not election:
         found = _encoders_of[store] = (election, {c.code: _Encoders(ActaJson(c), signatures.signed_json(election, c),
-                                                                    content_json(c)) for c in election.contests})
+                                                                    content_json(c), c.option_codes)
+                                            for c in election.contests})
     return found[1]
 
 
@@ -273,7 +276,7 @@ def _store_batch(store: Store, plans: list[_Plan], when: dt.datetime, operator: 
             _plan(plan, held)
         new = [p for p in plans if p.insert]
         ids = store.insert_actas(conn, [(*p.slot, p.digest, p.content, p.status, p.reasons_json, p.source, when,
-                                         p.signature) for p in new])
+                                         p.signature, p.counts) for p in new])
         for plan, acta_id in zip(new, ids):
             plan.acta_id = acta_id
         store.add_events(conn, [ActaEvent(p.acta_id, when, p.status, operator, "; ".join(p.reasons)) for p in new])

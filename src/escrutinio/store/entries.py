@@ -32,13 +32,14 @@ class EntryTables:
                             image_sha256: str | None = None, confirmed_by: str | None = None) -> int:
         """Insert one acta entered at the centre (``content`` and ``reasons`` as their stored JSON text); its id.
         The caller holds the log's write lock, so the id is chosen as insert_actas chooses it."""
-        from .store import _new_ids
+        from .store import _new_ids, pack_counts
 
         [acta_id] = _new_ids(conn, schema.acta, 1)
         conn.execute(schema.acta.insert().values(
             id=acta_id, table_id=self.ids.table[acta.table], contest_id=self.ids.contest[acta.contest],
             digest=digest, content=content, status=status, reasons=reasons, source=source, received_at=_utc(at),
-            signature=None, entry=entry, confirmed_by=confirmed_by, image_sha256=image_sha256))
+            signature=None, entry=entry, confirmed_by=confirmed_by, image_sha256=image_sha256,
+            counts=pack_counts(acta, self.election().contest_by_code[acta.contest].option_codes)))
         return acta_id
 
     def confirm_acta(self, conn: Connection, acta_id: int, status: str, confirmed_by: str,

@@ -80,6 +80,9 @@ acta = Table(
     Column("entry", String(16), nullable=True),
     Column("confirmed_by", Text, nullable=True),  # a manual acta: the operator of its agreeing second entry
     Column("image_sha256", String(64), nullable=True),  # a manual acta: its scanned paper acta (acta_image)
+    # The acta's counts packed (store.pack_counts: int32 little-endian, the votes in ballot order, then null,
+    # blank and ballots cast), so that a tally is read without parsing every acta's JSON; None: read the content.
+    Column("counts", LargeBinary, nullable=True),
     UniqueConstraint("table_id", "contest_id", "digest"),
     Index("ix_acta_slot", "table_id", "contest_id"),
 )

@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import itertools
 import json
+import struct
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +24,7 @@ from sqlalchemy.engine import Connection
 from ..domain.bulletin import FORMAT, READABLE, Bulletin, Nodes
 from ..domain.errors import AlreadyInitialised, NotFound, NotInitialised, WriteConflict
 from ..domain.canonical import ActaJson
-from ..domain.model import COUNTED, Acta, ActaEvent, ActaRecord, Contest, Election
+from ..domain.model import CONFLICTING, COUNTED, QUARANTINED, Acta, ActaEvent, ActaRecord, Contest, Election
 from . import election_io, faults, schema
 from .observation import ObserverTables
 from .entries import EntryTables
@@ -214,15 +216,18 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
     def add_actas(self, conn: Connection,
                   rows: list[tuple[Acta, str, str, tuple[str, ...], str, dt.datetime, bytes | None]]) -> list[int]:
         """Insert (acta, digest, status, reasons, source, received_at, signature) rows; their ids, in order."""
+        contests = self.election().contest_by_code
         return self.insert_actas(conn, [(a.table, a.contest, key, json.dumps(a.as_dict(), sort_keys=True), status,
-                                         reasons_json(reasons), source, at, signature)
+                                         reasons_json(reasons), source, at, signature,
+                                         pack_counts(a, contests[a.contest].option_codes))
                                         for a, key, status, reasons, source, at, signature in rows])
 
     def insert_actas(self, conn: Connection,
-                     rows: list[tuple[str, str, str, str, str, str, str, dt.datetime, bytes | None]]) -> list[int]:
-        """Insert (table, contest, digest, content, status, reasons, source, received_at, signature) rows, the
-        content and reasons as their stored JSON text already (``content_json``, ``reasons_json``); their ids,
-        in order.
+                     rows: list[tuple[str, str, str, str, str, str, str, dt.datetime, bytes | None, bytes | None]]
+                     ) -> list[int]:
+        """Insert (table, contest, digest, content, status, reasons, source, received_at, signature, counts) rows,
+        the content and reasons as their stored JSON text already (``content_json``, ``reasons_json``), the
+        counts packed (``pack_counts``); their ids, in order.
 
         The ids are chosen here as the database would (max + 1 on SQLite, the id sequence on PostgreSQL):
         the caller holds the log's write lock (``log_writing``), so no other writer adds actas meanwhile.
@@ -234,9 +239,9 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         at = _Binder(conn, schema.acta.c.received_at)
         new = _new_ids(conn, schema.acta, len(rows))
         _insert(conn, schema.acta, ("id", "table_id", "contest_id", "digest", "content", "status", "reasons",
-                                    "source", "received_at", "signature"),
-                [(i, table[t], contest[c], key, content, status, reasons, source, at(when), signature)
-                 for i, (t, c, key, content, status, reasons, source, when, signature) in zip(new, rows)])
+                                    "source", "received_at", "signature", "counts"),
+                [(i, table[t], contest[c], key, content, status, reasons, source, at(when), signature, counts)
+                 for i, (t, c, key, content, status, reasons, source, when, signature, counts) in zip(new, rows)])
         return new
 
     def acta(self, acta_id: int, conn: Connection | None = None) -> ActaRecord:
@@ -307,6 +312,43 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
                     counts = [votes.get(code, 0) for code in order[contest_id]] + [data["null"], data["blank"],
                                                                                    data["ballots_cast"]]
                 yield table_code[table_id], contest_code[contest_id], status, counts
+
+    def acta_count_columns(self, conn: Connection | None = None) -> dict[str, tuple[dict, np.ndarray, np.ndarray,
+                                                                                    np.ndarray]]:
+        """Per contest code, every stored acta of it in id order, as columns: (the table code of each table id,
+        the table id of each acta, whether its status is counted / quarantined / conflicting (three boolean
+        rows stacked), and the counts of the counted ones (``acta_counts``'s order), a row each). The counts come from the packed column; an acta without it (written by an
+        older version and not migrated) from its JSON."""
+        table_code = self._table_code()
+        contests = self.election().contest_by_code
+        contest_code = {v: k for k, v in self.ids.contest.items()}
+        out = {}
+        with self._reading(conn) as c:
+            for contest_id, code in sorted(contest_code.items()):
+                width = len(contests[code].option_codes) + 3
+                rows = c.exec_driver_sql(f"SELECT id, table_id, status, counts FROM acta WHERE contest_id = {int(contest_id)} "
+                                         "ORDER BY id").fetchall()
+                if not rows:
+                    continue
+                ids, tables, statuses, packed = zip(*rows)
+                status = np.array(statuses)
+                flags = np.stack([status == COUNTED, status == QUARANTINED, status == CONFLICTING])
+                chosen = list(itertools.compress(packed, flags[0]))
+                if None in chosen:
+                    missing = {i for i, p, counted in zip(ids, packed, flags[0]) if counted and p is None}
+                    found = dict(self._packed_from_content(c, missing, contests[code].option_codes))
+                    chosen = [p if p is not None else found[i]
+                              for i, p in itertools.compress(zip(ids, packed), flags[0])]
+                counts = np.frombuffer(b"".join(chosen), dtype="<i4").reshape(-1, width).astype(np.int64)
+                out[code] = (table_code, np.fromiter(tables, dtype=np.int64, count=len(tables)), flags, counts)
+        return out
+
+    def _packed_from_content(self, c: Connection, ids: set[int], order: tuple[str, ...]) -> Iterator[tuple[int, bytes]]:
+        for acta_id in sorted(ids):
+            data = json.loads(c.execute(sa.select(schema.acta.c.content).where(schema.acta.c.id == acta_id)).scalar_one())
+            votes = data["votes"]
+            values = [votes.get(code, 0) for code in order] + [data["null"], data["blank"], data["ballots_cast"]]
+            yield acta_id, struct.pack(f"<{len(values)}i", *values)
 
     def _acta(self, content: str) -> Acta:
         data = json.loads(content)
@@ -572,6 +614,21 @@ def _previous(head: dict, data: bytes, rows: int) -> np.ndarray:
 def content_json(contest: Contest) -> ActaJson:
     """The stored content of ``contest``'s actas: ``json.dumps(acta.as_dict(), sort_keys=True)``."""
     return ActaJson(contest, ascii=True, separators=(", ", ": "))
+
+
+def pack_counts(acta: Acta, order: tuple[str, ...]) -> bytes | None:
+    """The acta.counts column: int32 little-endian, the votes in ballot order (``order``: the contest's option
+    codes), then null, blank and ballots cast; None if a count does not fit (the content is read then)."""
+    votes = dict(acta.votes)
+    values = [votes.get(code, 0) for code in order]
+    values += (acta.null, acta.blank, acta.ballots_cast)
+    try:
+        return _pack(f"<{len(values)}i", *values)
+    except struct.error:
+        return None
+
+
+_pack = struct.pack
 
 
 def reasons_json(reasons: tuple[str, ...]) -> str:

@@ -277,15 +277,16 @@ def ingest(p: dict) -> dict:
         _wait("ingest")
 
     # Time spent in _store_batch: the part that holds the log's write lock (one writer at a time).
-    store_s = [0.0]
+    store_s, store_cpu_s = [0.0], [0.0]
     store_batch = intake_service._store_batch
 
     def timed_store_batch(*args, **kwargs):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         try:
             return store_batch(*args, **kwargs)
         finally:
             store_s[0] += time.perf_counter() - start
+            store_cpu_s[0] += time.process_time() - cpu
 
     intake_service._store_batch = timed_store_batch
 
@@ -324,7 +325,8 @@ def ingest(p: dict) -> dict:
         profile.disable()
     wall = time.perf_counter() - wall0
     out.update(cpu_s=time.process_time() - cpu0, wall_s=wall, start=epoch0, end=epoch0 + wall,
-               actas=sum(results.values()), results=results, tally_s=tally_s[0], store_s=store_s[0])
+               actas=sum(results.values()), results=results, tally_s=tally_s[0], store_s=store_s[0],
+               store_cpu_s=store_cpu_s[0])
     intake_service._store_batch = store_batch
     out["actas_per_s"] = out["actas"] / wall
     if profile:

@@ -69,6 +69,11 @@ class Contest:
     def option_codes(self) -> tuple[str, ...]:
         return tuple(o.code for o in self.options)
 
+    @cached_property
+    def option_set(self) -> frozenset[str]:
+        """The option codes as a set (the rules compare an acta's keys with it)."""
+        return frozenset(self.option_codes)
+
 
 @dataclass(frozen=True)
 class Area:

@@ -116,7 +116,7 @@ def well_formed(election: Election, table_code: object, contest_code: object, gi
             or not (_clean(table_code) and _clean(contest_code)):
         return None
     codes = contest.option_codes
-    if type(given) is not dict or given.keys() != set(codes):
+    if type(given) is not dict or given.keys() != contest.option_set:
         return None
     if not contest.blank:
         if not (blank is None or type(blank) is int and blank == 0):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import functools
 import itertools
 import json
 import struct
@@ -619,16 +620,21 @@ def content_json(contest: Contest) -> ActaJson:
 def pack_counts(acta: Acta, order: tuple[str, ...]) -> bytes | None:
     """The acta.counts column: int32 little-endian, the votes in ballot order (``order``: the contest's option
     codes), then null, blank and ballots cast; None if a count does not fit (the content is read then)."""
-    votes = dict(acta.votes)
-    values = [votes.get(code, 0) for code in order]
-    values += (acta.null, acta.blank, acta.ballots_cast)
+    votes = acta.votes
+    if len(votes) == len(order) and all(code == given for (given, _), code in zip(votes, order)):
+        values = [n for _, n in votes]  # in ballot order already, as the rules make an acta
+    else:
+        found = dict(votes)
+        values = [found.get(code, 0) for code in order]
     try:
-        return _pack(f"<{len(values)}i", *values)
+        return _packer(len(values) + 3).pack(*values, acta.null, acta.blank, acta.ballots_cast)
     except struct.error:
         return None
 
 
-_pack = struct.pack
+@functools.lru_cache(maxsize=None)
+def _packer(width: int) -> struct.Struct:
+    return struct.Struct(f"<{width}i")
 
 
 def reasons_json(reasons: tuple[str, ...]) -> str:

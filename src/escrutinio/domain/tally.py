@@ -9,6 +9,8 @@ updates every level in a handful of vector additions.
 
 from __future__ import annotations
 
+import weakref
+
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -253,6 +255,21 @@ class ContestTally:
         return 2 * self.node_rows[:, self.col["capacity_in_conflict"]]
 
 
+_geographies: dict[int, tuple[weakref.ref, Geography]] = {}
+
+
+def geography_of(election: Election) -> Geography:
+    """The election's Geography, made once per election object (a second of work at 1M tables, and never
+    changed once made: every Tally of the same election shares it)."""
+    found = _geographies.get(id(election))
+    if found is not None and found[0]() is election:
+        return found[1]
+    made = Geography(election)
+    key = id(election)
+    _geographies[key] = (weakref.ref(election, lambda _, key=key: _geographies.pop(key, None)), made)
+    return made
+
+
 def _counts(acta: Acta, codes: tuple[str, ...]) -> list[int]:
     """An acta's counts in counter-row order: votes by option code, then null, blank, ballots cast."""
     votes = dict(acta.votes)
@@ -264,7 +281,7 @@ class Tally:
 
     def __init__(self, election: Election):
         self.election = election
-        self.geography = Geography(election)
+        self.geography = geography_of(election)
         self.contests = {c.code: ContestTally(c, election, self.geography) for c in election.contests}
 
     def set(self, table: str, contest: str, state: SlotState) -> None:

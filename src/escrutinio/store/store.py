@@ -316,32 +316,37 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
 
     def acta_count_columns(self, conn: Connection | None = None) -> dict[str, tuple[dict, np.ndarray, np.ndarray,
                                                                                     np.ndarray]]:
-        """Per contest code, every stored acta of it in id order, as columns: (the table code of each table id,
-        the table id of each acta, whether its status is counted / quarantined / conflicting (three boolean
-        rows stacked), and the counts of the counted ones (``acta_counts``'s order), a row each). The counts come from the packed column; an acta without it (written by an
-        older version and not migrated) from its JSON."""
+        """Per contest code, its stored actas as columns: (the table code of each table id, the table id of each
+        acta in id order, whether it is counted / quarantined / conflicting (three boolean rows stacked), and
+        the counts of the counted ones (``acta_counts``'s order), a row each). The counts come from the packed
+        column (an acta without it, written by an older version and not migrated, from its JSON); the rows are
+        read through the driver's own cursor (SQLAlchemy's rows cost more than the reading at 1M tables)."""
         table_code = self._table_code()
         contests = self.election().contest_by_code
-        contest_code = {v: k for k, v in self.ids.contest.items()}
         out = {}
         with self._reading(conn) as c:
-            for contest_id, code in sorted(contest_code.items()):
-                width = len(contests[code].option_codes) + 3
-                rows = c.exec_driver_sql(f"SELECT id, table_id, status, counts FROM acta WHERE contest_id = {int(contest_id)} "
-                                         "ORDER BY id").fetchall()
-                if not rows:
-                    continue
-                ids, tables, statuses, packed = zip(*rows)
-                status = np.array(statuses)
-                flags = np.stack([status == COUNTED, status == QUARANTINED, status == CONFLICTING])
-                chosen = list(itertools.compress(packed, flags[0]))
-                if None in chosen:
-                    missing = {i for i, p, counted in zip(ids, packed, flags[0]) if counted and p is None}
-                    found = dict(self._packed_from_content(c, missing, contests[code].option_codes))
-                    chosen = [p if p is not None else found[i]
-                              for i, p in itertools.compress(zip(ids, packed), flags[0])]
-                counts = np.frombuffer(b"".join(chosen), dtype="<i4").reshape(-1, width).astype(np.int64)
-                out[code] = (table_code, np.fromiter(tables, dtype=np.int64, count=len(tables)), flags, counts)
+            cursor = c.connection.dbapi_connection.cursor()
+            try:
+                for code, contest_id in sorted(self.ids.contest.items(), key=lambda item: item[1]):
+                    width = len(contests[code].option_codes) + 3
+                    cursor.execute(f"SELECT id, table_id, status, counts FROM acta WHERE contest_id = {int(contest_id)} "
+                                   "ORDER BY id")
+                    rows = cursor.fetchall()
+                    if not rows:
+                        continue
+                    ids, tables, statuses, packed = zip(*rows)
+                    flags = np.array([[s == COUNTED for s in statuses], [s == QUARANTINED for s in statuses],
+                                      [s == CONFLICTING for s in statuses]], dtype=bool)
+                    chosen = [bytes(p) if p is not None else None for p in itertools.compress(packed, flags[0])]
+                    if None in chosen:
+                        missing = {i for i, p, counted in zip(ids, packed, flags[0]) if counted and p is None}
+                        found = dict(self._packed_from_content(c, missing, contests[code].option_codes))
+                        chosen = [p if p is not None else found[i]
+                                  for i, p in zip(itertools.compress(ids, flags[0]), chosen)]
+                    counts = np.frombuffer(b"".join(chosen), dtype="<i4").reshape(-1, width).astype(np.int64)
+                    out[code] = (table_code, np.fromiter(tables, dtype=np.int64, count=len(tables)), flags, counts)
+            finally:
+                cursor.close()
         return out
 
     def _packed_from_content(self, c: Connection, ids: set[int], order: tuple[str, ...]) -> Iterator[tuple[int, bytes]]:

@@ -73,8 +73,10 @@ def test_projection_backtest_runs_50_nights_and_prints_its_coverage():
     print(done.stdout)
     lines = done.stdout.splitlines()
     assert any(line.startswith("projection back-test: 50 nights") for line in lines)
+    # Both sizes: on the register (no previous election) and on the night's previous election.
+    assert [line for line in lines if line.startswith("size: ")] == ["size: register", "size: previous"]
     rows = [line for line in lines if "|" in line and line.split()[0] in ("50", "70", "88", "95")]
-    assert [row.split()[0] for row in rows] == ["50", "70", "88", "95"]
+    assert [row.split()[0] for row in rows] == ["50", "70", "88", "95"] * 2
     for row in rows:
         coverage = float(row.split("|")[1].strip().rstrip("%"))
         assert 0 <= coverage <= 100

@@ -104,6 +104,27 @@ def test_bulletin_1_shows_a_projection_beside_the_verdict_and_the_last_one_is_th
                                                              "high": option["percent"]}
 
 
+def test_at_01_07_the_projection_rests_on_2006_and_its_call_holds_at_the_end(night):
+    """Bulletin 1 (88 % counted) projects on the 2006 election (loaded before the night), and its bulletin
+    publishes the 2006 figures it used; where it makes a statistical call, the count proves it right and
+    its interval holds the final share."""
+    first, last = show(night, "1"), show(night)
+    head = json.loads(escrutinio(night, "bulletin", "show", "1", "--full").stdout)
+    assert head["format"] == "escrutinio-bulletin/5"
+    assert head["previous"]["name"] == "Elección presidencial 2006"
+    assert head["previous"]["mapping"] == {"NO": "ROSALES", "SI": "CHAVEZ"}
+    for contest in ("A", "B"):
+        projection = first["area"]["results"][contest]["projection"]
+        assert projection["inputs"]["size"] == "previous"
+        assert projection["inputs"]["previous"] == "Elección presidencial 2006"
+        final = {o["code"]: o for o in last["area"]["results"][contest]["options"]}
+        winner = max(final, key=lambda code: final[code]["votes"])
+        # The issue asks for the call beside the verdict at 01:07; the method makes it (No, both blocks).
+        assert projection["call"] == winner == "NO"
+        for code, option in projection["options"].items():
+            assert float(option["low"]) <= float(final[code]["percent"]) <= float(option["high"])
+
+
 def test_last_bulletin_has_every_table_counted(night):
     bulletin = show(night)
     assert bulletin["number"] > 1

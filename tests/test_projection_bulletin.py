@@ -258,3 +258,34 @@ def test_the_verifier_names_a_previous_election_that_is_not_the_one_published():
         **head["projections"]["Q"]["settings"], "size": "register"}}}}
     assert any('projection settings.size: published "register", recomputed "previous"' in p
                for p in check(bulletin.previous_bytes(), register).of("projection"))
+
+
+def test_a_bulletin_of_format_4_is_still_recomputed_with_the_settings_it_published(monkeypatch):
+    """Bulletins of format /4 were projected on the register with an 8-point allowance and no previous
+    election: the verifier recomputes them with what they published, and names a change."""
+    from escrutinio.domain import projection as domain
+    from escrutinio.verify.projection import DEFAULTS_4
+    from escrutinio.verify.replay import Replay
+
+    monkeypatch.setattr(domain, "ALLOWANCE", 8 * 10**6)
+    monkeypatch.setattr(domain, "SETTINGS", dict(DEFAULTS_4))
+    election = country(2, 2, 6, 2, Rule("plurality"), 2)
+    n = len(election.tables)
+    counted = np.arange(n) % 4 != 0
+    shares = np.tile([[44, 36]], (n, 1))
+    bulletin = bulletin_of(election, counted, shares)
+    head = {**bulletin.body, "format": "escrutinio-bulletin/4"}
+    assert head["projections"]["Q"]["settings"] == {**DEFAULTS_4, "size": "register"}
+
+    def check(body: dict) -> list[str]:
+        report = Report("test")
+        replay = Replay(report, Tree(geography_of(election), report), [])
+        replay._check_projections("bulletin 1", body, {"Q": _sums(replay, bulletin)})
+        return report.of("projection")
+
+    assert check(head) == []
+    area = head["projections"]["Q"]["areas"]["X"]["options"]["A"]
+    narrower = {**head, "projections": {"Q": {**head["projections"]["Q"], "settings": {
+        **head["projections"]["Q"]["settings"], "arrival_allowance_points": "6"}}}}
+    assert any(p.startswith("bulletin 1, contest Q, projection areas.X.options.A.low: published "
+                            f'"{area["low"]}"') for p in check(narrower)), check(narrower)

@@ -76,22 +76,29 @@ class Geography:
         self.size = len(self.codes)
         self.table_index: dict[str, int] = {t.code: i for i, t in enumerate(election.tables)}
         centre_of_table = np.array([self.index[t.centre] for t in election.tables], dtype=np.int64)
-        chains = self._chains()
+        up = self._ancestor_rows()
+        chains = self._chains(up)
         self.ancestors: list[np.ndarray] = [chains[c] for c in centre_of_table.tolist()]
-        depth = int(self.depth.max()) + 1 if self.size else 0
         # ancestor_matrix[k, t]: the k-th ancestor of table t, or `size` (a scratch row) past its root.
-        self.ancestor_matrix = np.full((depth, len(self.ancestors)), self.size, dtype=np.int64)
-        for t, chain in enumerate(self.ancestors):
-            self.ancestor_matrix[: len(chain), t] = chain
+        self.ancestor_matrix = np.ascontiguousarray(up[:, centre_of_table])
         self._plan_roll_up(centre_of_table)
 
-    def _chains(self) -> list[np.ndarray]:
+    def _ancestor_rows(self) -> np.ndarray:
+        """up[k, node]: the k-th ancestor of every node (0: itself), or `size` past the root; one vector step
+        per depth."""
+        depth = int(self.depth.max()) + 1 if self.size else 0
+        up = np.full((depth, self.size), self.size, dtype=np.int64)
+        if depth:
+            parent = np.append(np.where(self.parent < 0, self.size, self.parent), self.size)
+            up[0] = np.arange(self.size)
+            for k in range(1, depth):
+                up[k] = parent[up[k - 1]]
+        return up
+
+    def _chains(self, up: np.ndarray) -> list[np.ndarray]:
         """For every node, itself and its ancestors up to the root (parents come before children)."""
-        chains: list[np.ndarray] = []
-        for node, parent in enumerate(self.parent.tolist()):
-            above = chains[parent] if parent >= 0 else np.empty(0, dtype=np.int64)
-            chains.append(np.concatenate(([node], above)))
-        return chains
+        rows = np.ascontiguousarray(up.T)
+        return [rows[node, : d + 1] for node, d in enumerate(self.depth.tolist())]
 
     def _plan_roll_up(self, centre_of_table: np.ndarray) -> None:
         # Tables grouped by centre (a permutation only if the definition does not list them so).

@@ -195,3 +195,68 @@ def test_the_map_works_by_keyboard_and_its_table_is_one_key_away(phone, request)
         assert links_before_table[0] < links_before_table[1]  # the way past the map comes before its 24 links
     finally:
         shoot(tab, request.node.name)
+
+
+def test_search_by_keyboard_on_the_live_site(phone, site, request):
+    """The header's search box on the served site (suggestions from GET /api/v1/search, not the static export's
+    index file): type, move through the suggestions with the arrows, open one with Enter, land on its page."""
+    import httpx
+    hits = httpx.get(f"{site}/api/v1/search", params={"q": "libertador", "limit": 8}, timeout=60).json()["results"]
+    assert len(hits) >= 2 and hits[0]["url"] != hits[1]["url"]  # municipios of one name in several estados
+    chosen = hits[1]  # the second: the arrows must move, not just open the first
+    tab = phone.new_page()
+    asked = []
+    tab.on("request", lambda r: asked.append(r.url))
+    try:
+        tab.goto("/?lang=en")
+        box = tab.locator("header input[type=search]")
+        box.focus()
+        tab.keyboard.type("libertador")
+        options = tab.locator("header [role=option]")
+        expect(options).to_have_count(len(hits))
+        expect(options.first).to_contain_text(hits[0]["name"])
+        expect(box).to_have_attribute("aria-expanded", "true")
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("ArrowDown")
+        tab.keyboard.press("ArrowUp")  # down three, up one: the second
+        expect(options.nth(1)).to_have_attribute("aria-selected", "true")
+        expect(options.nth(1)).to_contain_text(chosen["name"])
+        expect(box).to_have_attribute("aria-activedescendant", options.nth(1).get_attribute("id"))
+        assert tab.evaluate("document.activeElement.id") == box.get_attribute("id")  # focus stayed in the box
+        tab.keyboard.press("Enter")
+        tab.wait_for_url(re.compile(re.escape(chosen["url"]) + "$"))
+        expect(tab.get_by_role("heading", level=1)).to_contain_text(chosen["name"])
+        assert any("/api/v1/search?" in url for url in asked)
+    finally:
+        shoot(tab, request.node.name)
+
+
+@pytest.mark.parametrize("lang", ["es", "de_CH"])
+def test_the_header_search_box_fits_a_phone_and_leaves_the_headline_room(phone, request, lang):
+    """At 390 × 844 the search box spans the screen below the menu and the languages (shown by their codes), inside
+    the screen, and the header stays short: the first contest's headline starts in the top third of the screen."""
+    tab = phone.new_page()
+    try:
+        tab.goto(f"/?lang={lang}")
+        header = tab.locator("header.site").bounding_box()
+        box = tab.locator("header input[type=search]").bounding_box()
+        button = tab.locator("header form.search button").bounding_box()
+        assert box["x"] >= 0 and button["x"] + button["width"] <= PHONE["width"], (box, button)
+        assert box["width"] >= PHONE["width"] / 2  # a box to type in, not a sliver
+        assert box["y"] + box["height"] <= header["y"] + header["height"]
+        assert header["height"] <= PHONE["height"] / 8, header  # a compact header: at most an eighth of the screen
+        assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        english = tab.locator("header .languages").get_by_role("link", name="English")
+        inside_first_screen(tab, english)  # named in full for a screen reader, shown by its code
+        headline = tab.locator("main section.headline").first.bounding_box()
+        assert headline["y"] >= header["y"] + header["height"] and headline["y"] <= PHONE["height"] / 3, headline
+        box_locator = tab.locator("header input[type=search]")
+        box_locator.focus()
+        tab.keyboard.type("zulia")
+        suggestions = tab.locator("header [role=listbox]")
+        expect(suggestions).to_be_visible()
+        listed = suggestions.bounding_box()
+        assert listed["x"] >= 0 and listed["x"] + listed["width"] <= PHONE["width"], listed
+    finally:
+        shoot(tab, request.node.name)

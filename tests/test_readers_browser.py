@@ -247,14 +247,14 @@ def test_the_header_search_box_fits_a_phone_and_leaves_the_headline_room(phone, 
         assert box["y"] + box["height"] <= header["y"] + header["height"]
         assert header["height"] <= PHONE["height"] / 8, header  # a compact header: at most an eighth of the screen
         assert tab.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-        english = tab.locator("header .languages").get_by_role("link", name="English")
+        english = tab.locator("header .languages").get_by_role("link", name="English", exact=True)
         inside_first_screen(tab, english)  # named in full for a screen reader, shown by its code
         headline = tab.locator("main section.headline").first.bounding_box()
         assert headline["y"] >= header["y"] + header["height"] and headline["y"] <= PHONE["height"] / 3, headline
-        box_locator = tab.locator("header input[type=search]")
-        box_locator.focus()
-        tab.keyboard.type("zulia")
         suggestions = tab.locator("header [role=listbox]")
+        expect(suggestions).to_be_hidden()  # nothing typed: no empty box drawn under the search box
+        tab.locator("header input[type=search]").focus()
+        tab.keyboard.type("zulia")
         expect(suggestions).to_be_visible()
         listed = suggestions.bounding_box()
         assert listed["x"] >= 0 and listed["x"] + listed["width"] <= PHONE["width"], listed

@@ -4,6 +4,8 @@
     .venv/bin/python bench/web_load.py                          # the demo night (made in a temporary folder)
     .venv/bin/python bench/web_load.py --db sqlite:///escrutinio.db --workers 2 --seconds 15
     .venv/bin/python bench/web_load.py --connections 200 --only home static --markdown
+    nice -n 19 .venv/bin/python bench/web_load.py --build-night 1000000 --workdir /tmp/web-night   # build only
+    .venv/bin/python bench/web_load.py --build-night 1000000 --workdir /tmp/web-night --markdown  # then measure
 
 For each of home, an area page, a table page, a bulletin's JSON and a static file, and for the trivial app
 (a fixed 20 KB page under the same uvicorn, the same number of worker processes: the ceiling of the stack on
@@ -56,7 +58,7 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_up(url: str, seconds: float = 300) -> None:
+def wait_up(url: str, seconds: float = 900) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         try:
@@ -83,7 +85,41 @@ def run_wrk(url: str, connections: int, seconds: int, threads: int) -> dict:
     errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     return {"rate": rate, "p50_ms": latency["50"] * 1e3, "p99_ms": latency["99"] * 1e3,
             "non_2xx_3xx": int(non_ok.group(1)) if non_ok else 0,
-            "socket_errors": sum(map(int, errors.groups())) if errors else 0, "load_before": load}
+            "socket_errors": sum(map(int, errors.groups())) if errors else 0, "load_before": load,
+            "load_after": os.getloadavg()[0]}
+
+
+def build_night(tables: int, workdir: Path) -> Path:
+    """A synthetic night of ``tables`` tables (bench/synth.py) with every table counted and one bulletin
+    published, kept in ``workdir`` and reused when it is already there: the store, its keys, a counted
+    acta for every table and contest written straight into the store (bench/stages.py's prepare and
+    fill_store), then services.publish_bulletin. Slow at 1M tables (tens of minutes on a busy machine):
+    build it at low priority, apart from the measured run."""
+    db = workdir / f"t{tables}" / "web-night.db"
+    if db.exists():
+        return db
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from stages import checkpoint, copy_database, fill_store, prepare
+
+    from escrutinio.services import open_store, publish_bulletin
+
+    folder = db.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    began = time.perf_counter()
+    print(f"{tables:,} tables: the election, its store and keys …", file=sys.stderr, flush=True)
+    prepare({"tables": tables, "workdir": str(folder), "sample": 2, "workers": 1})
+    building = folder / "web-night.building.db"
+    copy_database(folder / "template.db", building)
+    print(f"{tables:,} tables: a counted acta for every table and contest …", file=sys.stderr, flush=True)
+    fill_store({"db": str(building)})
+    print(f"{tables:,} tables: publishing the bulletin …", file=sys.stderr, flush=True)
+    store = open_store(f"sqlite:///{building}", migrate=False)
+    publish_bulletin(store)
+    store.close()
+    checkpoint(building)
+    building.rename(db)
+    print(f"{tables:,} tables: built {db} in {time.perf_counter() - began:,.0f} s", file=sys.stderr, flush=True)
+    return db
 
 
 def main() -> None:
@@ -95,8 +131,19 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="processes of escrutinio serve and of the trivial app")
     parser.add_argument("--only", nargs="+", help="only these targets (home area table bulletin_json static trivial)")
     parser.add_argument("--json", type=Path, help="write every figure here")
+    parser.add_argument("--build-night", type=int, metavar="TABLES",
+                        help="measure a synthetic night of this many tables with every table counted and one "
+                             "bulletin, built in --workdir first if it is not there yet (see build_night)")
+    parser.add_argument("--workdir", type=Path, help="where --build-night keeps its night")
+    parser.add_argument("--build-only", action="store_true", help="with --build-night: build it and stop")
     parser.add_argument("--markdown", action="store_true", help="print a table for bench/RESULTS.md")
     args = parser.parse_args()
+    if args.build_night:
+        if not args.workdir:
+            raise SystemExit("--build-night needs --workdir")
+        args.db = f"sqlite:///{build_night(args.build_night, args.workdir)}"
+        if args.build_only:
+            return
     if not shutil.which("wrk"):
         raise SystemExit("wrk is missing: apt-get install -y wrk")
     work = Path(tempfile.mkdtemp(prefix="web_load_"))
@@ -123,19 +170,24 @@ def main() -> None:
         base, trivial = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{trivial_port}"
         wait_up(f"{base}/api/v1/bulletins")
         wait_up(trivial)
-        area = httpx.get(f"{base}/api/v1/areas", timeout=60).json()[1]["code"]
-        node = httpx.get(f"{base}/api/v1/areas/{area}", timeout=60).json()
+        area = httpx.get(f"{base}/api/v1/areas", timeout=900).json()[1]["code"]
+        node = httpx.get(f"{base}/api/v1/areas/{area}", timeout=900).json()
         while not node["tables"]:  # down the first branch to a centre's first table
-            node = httpx.get(f"{base}/api/v1/areas/{node['children'][0]['code']}", timeout=60).json()
+            node = httpx.get(f"{base}/api/v1/areas/{node['children'][0]['code']}", timeout=900).json()
         table = node["tables"][0]["code"]
         targets = {"home": f"{base}/", "area": f"{base}/areas/{area}", "table": f"{base}/tables/{table}",
                    "bulletin_json": f"{base}/api/v1/bulletins/latest", "static": f"{base}/static/style.css",
                    "trivial": f"{trivial}/"}
         if args.only:
             targets = {k: v for k, v in targets.items() if k in args.only}
+        for _ in range(4 * args.workers):  # each worker builds the search index as it starts (a minute at 1M
+            httpx.get(f"{base}/api/v1/search", params={"q": "a"}, timeout=900)  # tables): not while measured
         for url in targets.values():  # every worker renders once before it is measured
             for _ in range(4 * args.workers):
-                httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=60)
+                httpx.get(url, headers={"Accept-Encoding": "gzip"}, timeout=900)
+            # then a short crowd of its own, not measured: each worker process has had its share of it
+            subprocess.run(["wrk", "-t1", f"-c{4 * args.workers}", "-d3s", "--timeout", "60s", "-H",
+                            "Accept-Encoding: gzip", url], capture_output=True, check=True)
         figures: dict = {"machine": {"nproc": os.cpu_count(), "date": time.strftime("%Y-%m-%d %H:%M:%S %z"),
                                      "workers": args.workers, "seconds": args.seconds, "threads": args.threads,
                                      "db": db if args.db else "demo"},
@@ -147,7 +199,7 @@ def main() -> None:
                 figures["runs"].append(row)
                 print(f"{name:<14} c={connections:<5} {row['rate']:>9,.0f}/s  p50 {row['p50_ms']:>8.1f} ms  "
                       f"p99 {row['p99_ms']:>8.1f} ms  errors {row['non_2xx_3xx'] + row['socket_errors']:>6}  "
-                      f"load {row['load_before']:.1f}", flush=True)
+                      f"load {row['load_before']:.1f}→{row['load_after']:.1f}", flush=True)
         figures["targets"] = targets_held(figures["runs"])
         for line in figures["targets"]:
             print(line)
@@ -155,6 +207,11 @@ def main() -> None:
             print(markdown(figures))
         if args.json:
             args.json.write_text(json.dumps(figures, indent=2))
+    except BaseException:
+        log = work / "serve.log"
+        if log.exists():
+            print("escrutinio serve said:\n" + log.read_text()[-4000:], file=sys.stderr)
+        raise
     finally:
         for server in servers:
             server.terminate()
@@ -188,11 +245,12 @@ def _held(what: str, ok: bool, measured: str) -> str:
 
 
 def markdown(figures: dict) -> str:
-    rows = ["| target | connections | requests/s | p50 [ms] | p99 [ms] | non-2xx/3xx | socket errors | load avg before |",
+    rows = ["| target | connections | requests/s | p50 [ms] | p99 [ms] | non-2xx/3xx | socket errors | load avg before → after |",
             "|---|---|---|---|---|---|---|---|"]
     for r in figures["runs"]:
         rows.append(f"| {r['target']} (`/{r['url']}`) | {r['connections']:,} | {r['rate']:,.0f} | {r['p50_ms']:,.1f} | "
-                    f"{r['p99_ms']:,.1f} | {r['non_2xx_3xx']} | {r['socket_errors']} | {r['load_before']:.1f} |")
+                    f"{r['p99_ms']:,.1f} | {r['non_2xx_3xx']} | {r['socket_errors']} | {r['load_before']:.1f} → "
+                    f"{r['load_after']:.1f} |")
     return "\n".join(rows)
 
 

@@ -55,7 +55,7 @@ PATH_DEPENDS = [(re.compile(r"/static/.+|/favicon\.(ico|svg)|/api/docs|/api/v1/o
                 (re.compile(r"/api/v1/bulletins/latest"), ("bulletin", "public"))]
 MAX_ENTRIES = 4096
 MAX_BYTES = 256 * 2**20
-MAX_BODY = 8 * 2**20  # larger answers (a whole level's CSV at 1M tables) are sent as they are, not kept
+MAX_BODY = 32 * 2**20  # kept up to this (the latest bulletin's JSON at 1M tables: 15 MB); larger (a whole level's CSV) sent as is
 MIN_COMPRESS = 512
 COMPRESSIBLE = re.compile(r"text/|application/(json|problem\+json|javascript|xml|atom\+xml)|image/svg\+xml")
 # Public reads worth keeping: the site's pages, the bulletins' JSON and CSV, search, static files.

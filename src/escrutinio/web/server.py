@@ -15,6 +15,10 @@ from .live import Broker
 
 SHUTDOWN_SECONDS = 5  # then requests still running are cancelled
 STARTUP_FAILURE = 3  # uvicorn's exit status when it cannot start (say, the port is taken)
+# uvicorn's supervisor kills a worker that does not answer its ping within this. Its default, 5 s, killed
+# workers that were only busy: at 1M tables one C call (a sort while the search index is built) holds the
+# interpreter for a second of CPU, several seconds of wall time on a loaded machine.
+HEALTHCHECK_SECONDS = 60
 
 
 class _Server(uvicorn.Server):
@@ -50,7 +54,8 @@ def run(settings: Settings, store=None) -> None:
         return _run_workers(settings)
     app = create_app(settings, store)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning",
-                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, **forwarding(settings))
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+                            **forwarding(settings))
     server = _Server(config, app.state.broker, app.state.timeline)
     with contextlib.suppress(KeyboardInterrupt):
         server.run()
@@ -67,7 +72,8 @@ def _run_workers(settings: Settings) -> None:
         os.environ[setting.env] = str(settings[setting.name])
     config = uvicorn.Config("escrutinio.web.app:create_app", factory=True, host=settings.host, port=settings.port,
                             workers=settings.workers, log_level="warning",
-                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, **forwarding(settings))
+                            timeout_graceful_shutdown=SHUTDOWN_SECONDS, timeout_worker_healthcheck=HEALTHCHECK_SECONDS,
+                            **forwarding(settings))
     sock = config.bind_socket()
     with contextlib.suppress(KeyboardInterrupt):
         from uvicorn.supervisors import Multiprocess

@@ -8,16 +8,18 @@ of every bulletin. What an observer recorded on the night (the authority's
 key, bulletins' hashes) can be given to hold the published data to it.
 
 It shares no code with what it checks: it imports the standard library,
-PyNaCl and numpy, and escrutinio only to read a database
-(escrutinio.services.published, in sources.py).
+PyNaCl and numpy, and escrutinio only to read a database (in sources.py:
+open_store, and escrutinio.services.published for all but the actas and the
+log's leaves, which it reads from their rows).
 """
 
 from __future__ import annotations
 
+import os
 import re
 
-from .actas import LoggedHistory, check_actas, logged_actas
-from .anchors import KeyLog, check_election_leaf
+from .actas import LeafReader, LoggedHistory, check_actas, logged_actas, start_workers
+from .anchors import KeyLog, check_election_leaf, geography_digest
 from .chain import BulletinChain, Merkle, parse_leaves, stray_bulletin_leaves
 from .common import b64
 from .geography import Tree
@@ -73,29 +75,36 @@ def verify(source, *, authority_key: str | None = None, expect: dict[int, str] |
             report.add("source", f"expected bulletin {number!r} = {digest!r}: give a bulletin number >= 1 and a "
                                  "SHA-256 of 64 hexadecimal digits")
     report.trusted = "; ".join(trusted)
+    # Signature workers start now, while this process is small (see actas.start_workers); one core: none.
+    pool = start_workers() if (os.cpu_count() or 1) > 1 else None
     try:
-        _check(source, report, authority_key, expect)
+        _check(source, report, authority_key, expect, pool)
     except SourceError as exc:
         report.add("source", str(exc))
     except Exception as exc:  # noqa: BLE001 - data too broken to go on is a finding, not a crash
         report.add("source", f"the published data could not be checked further: {type(exc).__name__}: {exc}")
+    finally:
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     return report
 
 
-def _check(source, report: Report, authority_key: str | None, expect: dict[int, str] | None) -> None:
+def _check(source, report: Report, authority_key: str | None, expect: dict[int, str] | None, pool=None) -> None:
     geography, keys, listed = source.geography(), source.keys(), source.bulletins()
     tree = Tree(geography, report)
     report.election = f"{tree.name} ({tree.date}{', a drill' if tree.drill else ''})"
+    digest = geography_digest(geography)
+    del geography  # a national night's geography is hundreds of megabytes as sent; the tree holds what is used
     # The log, then the published actas, a page at a time: a national night is never held whole as sent.
-    records, hashes = parse_leaves(report, (leaf for page in source.leaf_pages() for leaf in page))
-    check_election_leaf(report, records, geography)
-    del geography
+    records, hashes = parse_leaves(report, (leaf for page in source.leaf_pages() for leaf in page), tree)
+    check_election_leaf(report, records, digest)
     key_log = KeyLog(report, tree, records)
     key_log.compare_published(keys)
     logged = logged_actas(report, records)
     published = (item for page in source.acta_pages() for item in page)
     history = LoggedHistory(records, logged)
-    statuses = check_actas(report, tree, key_log, published, logged, records, len(records), history)
+    statuses = check_actas(report, tree, key_log, published, logged, records, len(records), history,
+                           LeafReader(report, source, hashes), pool)
     del history, logged  # the replay reads the records themselves
     chain = BulletinChain(report, tree, records, Merkle(hashes), authority_key, expect)
     replay = Replay(report, tree, records)

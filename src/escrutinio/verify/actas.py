@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-import gc
+import hashlib
 import json
 import multiprocessing
 import sys
 import os
+from array import array
 from collections import deque
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ProcessPoolExecutor
 
+import numpy as np
+
 from .anchors import KeyLog
-from .common import ACTA_CONTEXT, ACTA_CONTEXT_V2, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
+from .common import ACTA_CONTEXT, ACTA_CONTEXT_V2, ActaLeaf, SlimActa, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -22,30 +25,151 @@ SLIM = ("kind", "id", "acta", "status", "reasons", "entry", "token", "board_ref"
 # Actas entered at the centre carry no table signature: a manual acta is vouched for by two agreeing entries
 # by two tokens (checked in the replay), a recount by the admin's logged decision.
 UNSIGNED_ENTRIES = ("manual", "recount")
+HISTORY_KEYS = ("at", "action", "operator", "reason")  # what a published acta's history says of each change
 # From this many actas on, signatures are checked by worker processes, in batches, while this process goes on
 # with the rest (starting the workers costs more than it saves on a small night).
 PARALLEL_FROM = 20_000
 BATCH = 4_000
 
 
-def label(acta_id: object, acta: dict | None) -> str:
+def label(acta_id: object, acta: dict | SlimActa | None) -> str:
+    if type(acta) is SlimActa:
+        return f"table {acta.table}, contest {acta.contest}, acta {acta_id}"
     acta = acta if isinstance(acta, dict) else {}
     return f"table {acta.get('table')}, contest {acta.get('contest')}, acta {acta_id}"
 
 
-def logged_actas(report: Report, records: list[dict | None]) -> dict[int, tuple[int, dict]]:
-    """Acta id -> (position, record) of every acta leaf."""
-    found: dict[int, tuple[int, dict]] = {}
+def logged_actas(report: Report, records: list[dict | None]) -> Logged:
+    """Acta id -> (position, record) of every acta leaf (the first, for an id logged twice)."""
+    found = Logged(records)
     for position, record in enumerate(records):
-        if record and record.get("kind") == "acta":
+        if type(record) is SlimActa:
+            found.add(record.id, position)
+        elif record and record.get("kind") == "acta":
             acta_id = record.get("id")
             if acta_id in found:
+                first = found.get(acta_id)[0]
                 report.add("acta", f"{label(acta_id, record.get('acta'))}: logged twice (leaves "
-                                   f"{found[acta_id][0]:,} and {position:,})")
+                                   f"{first:,} and {position:,})")
                 continue
-            found[acta_id] = (position, record)
+            found.add(acta_id, position)
+    found.done(report)
     report.count("log actas", len(found))
     return found
+
+
+class Logged:
+    """Acta id -> (position, record) of each acta's first leaf, without a Python object per acta: the positions
+    of whole-number ids are kept in one array by id when the ids are dense (as a store gives them), any others
+    in a dict."""
+
+    def __init__(self, records: list[Mapping | None]):
+        self.records = records
+        self.ids, self.positions = array("q"), array("q")
+        self.other: dict[object, int] = {}
+        self.dense: np.ndarray | None = None
+        self.count = 0
+
+    def add(self, acta_id: object, position: int) -> None:
+        if type(acta_id) is int and 0 <= acta_id < 2 ** 62:
+            self.ids.append(acta_id)
+            self.positions.append(position)
+        else:
+            self.other[acta_id] = position
+
+    def done(self, report: Report) -> None:
+        """Index what was added; an id logged twice is reported (its first leaf is the one kept)."""
+        ids, positions = np.frombuffer(self.ids, dtype=np.int64), np.frombuffer(self.positions, dtype=np.int64)
+        unique, first = np.unique(ids, return_index=True)
+        for i in sorted(set(range(len(ids))) - set(first.tolist())) if len(unique) < len(ids) else ():
+            acta_id, position = int(ids[i]), int(positions[i])
+            record = self.records[position]
+            first_position = int(positions[first[np.searchsorted(unique, acta_id)]])
+            report.add("acta", f"{label(acta_id, record.get('acta'))}: logged twice (leaves {first_position:,} and "
+                               f"{position:,})")
+        self.count = len(unique) + len(self.other)
+        top = int(unique[-1]) + 1 if len(unique) else 0
+        if top <= 4 * len(unique) + 1024:
+            self.dense = np.full(top, -1, dtype=np.int64)
+            self.dense[unique] = positions[first]
+        else:
+            self.other.update(zip(unique.tolist(), positions[first].tolist()))
+        self.ids, self.positions = array("q"), array("q")
+
+    def position(self, acta_id: object) -> int | None:
+        if type(acta_id) is int and self.dense is not None and 0 <= acta_id < len(self.dense):
+            found = int(self.dense[acta_id])
+            return found if found >= 0 else None
+        return self.other.get(acta_id) if _hashable(acta_id) else None
+
+    def get(self, acta_id: object, default: object = None) -> tuple[int, Mapping] | None:
+        position = self.position(acta_id)
+        return default if position is None else (position, self.records[position])
+
+    def __contains__(self, acta_id: object) -> bool:
+        return self.position(acta_id) is not None
+
+    def __len__(self) -> int:
+        return self.count
+
+    def items(self) -> Iterator[tuple[object, tuple[int, Mapping]]]:
+        """(id, (position, record)) of every logged acta, in log order."""
+        pairs = list(self.other.items())
+        if self.dense is not None:
+            ids = np.flatnonzero(self.dense >= 0)
+            pairs += zip(ids.tolist(), self.dense[ids].tolist())
+        for acta_id, position in sorted(pairs, key=lambda pair: pair[1]):
+            yield acta_id, (position, self.records[position])
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+class Published:
+    """Acta id -> the status published now, of every published acta: a code in an array by id for the ids the
+    log holds in its dense index (see Logged), a dict for any others."""
+
+    def __init__(self, logged: Logged):
+        self.logged = logged
+        self.names: list[object] = []
+        self.code: dict[object, int] = {}
+        size = len(logged.dense) if logged.dense is not None else 0
+        self.dense = np.full(size, -1, dtype=np.int16) if size < 2 ** 31 else np.full(0, -1, dtype=np.int16)
+        self.other: dict[object, object] = {}
+        self.count = 0
+
+    def _dense(self, acta_id: object) -> bool:
+        return type(acta_id) is int and 0 <= acta_id < len(self.dense)
+
+    def __contains__(self, acta_id: object) -> bool:
+        if self._dense(acta_id):
+            return self.dense[acta_id] >= 0
+        return _hashable(acta_id) and acta_id in self.other
+
+    def __setitem__(self, acta_id: object, status: object) -> None:
+        if self._dense(acta_id) and _hashable(status) and len(self.names) < 2 ** 15 - 1:
+            if status not in self.code:
+                self.code[status] = len(self.names)
+                self.names.append(status)
+            self.count += self.dense[acta_id] < 0
+            self.dense[acta_id] = self.code[status]
+        else:
+            self.count += acta_id not in self.other
+            self.other[acta_id] = status
+
+    def __len__(self) -> int:
+        return self.count
+
+    def items(self) -> Iterator[tuple[object, object]]:
+        ids = np.flatnonzero(self.dense >= 0)
+        for acta_id, code in zip(ids.tolist(), self.dense[ids].tolist()):
+            yield acta_id, self.names[code]
+        yield from self.other.items()
 
 
 def logged_history(records: list[dict | None]) -> dict[object, list[dict]]:
@@ -65,19 +189,28 @@ class LoggedHistory:
     """What logged_history gives, built for one acta when asked: only the leaves after an acta's first one
     (its events, a second arrival) are kept aside, so a night of millions of actas needs no list apiece."""
 
-    def __init__(self, records: list[Mapping | None], logged: dict[int, tuple[int, Mapping]]):
+    def __init__(self, records: list[Mapping | None], logged: Logged | dict[int, tuple[int, Mapping]]):
         self.logged = logged
         self.later: dict[object, list[Mapping]] = {}
-        for record in records:
+        for position, record in enumerate(records):
+            if type(record) is SlimActa:
+                if logged.get(record.id)[0] != position:
+                    self.later.setdefault(record.id, []).append(record)
+                continue
             kind = record.get("kind") if record else None
             if kind == "event":
                 self.later.setdefault(record.get("acta_id"), []).append(record)
             elif kind == "acta" and (logged.get(record.get("id")) or (None, None))[1] is not record:
                 self.later.setdefault(record.get("id"), []).append(record)
 
-    def get(self, acta_id: object, default: list[dict] | None = None) -> list[dict] | None:
-        first = self.logged.get(acta_id)
-        found = ([first[1]] if first else []) + self.later.get(acta_id, [])
+    def get(self, acta_id: object, default: list[dict] | None = None, first: Mapping | None = None) -> \
+            list[dict] | None:
+        """The acta's history as the log tells it; ``first``: its first leaf whole, where the log's record of it
+        is a SlimActa (which keeps no time, operator or reasons)."""
+        if first is None:
+            entry = self.logged.get(acta_id)
+            first = entry[1] if entry else None
+        found = ([first] if first is not None else []) + self.later.get(acta_id, [])
         return [_history_entry(record) for record in found] if found else default
 
 
@@ -101,6 +234,10 @@ def check_history(report: Report, by_id: dict[int, dict], events: dict[object, l
 def check_history_of(report: Report, acta_id: object, item: dict, logged: list[dict]) -> None:
     """One published acta's history against the log's (see logged_history)."""
     published = item.get("history")
+    if isinstance(published, list) and len(published) == len(logged) and all(
+            isinstance(mine, dict) and all(mine.get(key) == theirs.get(key) for key in HISTORY_KEYS)
+            for mine, theirs in zip(published, logged)):
+        return
     where = label(acta_id, item.get("acta"))
     if not isinstance(published, list):
         report.add("acta", f"{where}: no published history")
@@ -117,30 +254,46 @@ def check_history_of(report: Report, acta_id: object, item: dict, logged: list[d
 
 
 def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[dict],
-                logged: dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
-                history: dict[object, list[dict]] | LoggedHistory | None = None) -> dict[int, object]:
+                logged: Logged | dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
+                history: dict[object, list[dict]] | LoggedHistory | None = None,
+                reader: LeafReader | None = None,
+                pool: ProcessPoolExecutor | None = None) -> Published | dict[int, object]:
     """Compare both sides, acta by acta; returns each published acta's status by id.
 
-    ``published`` may be a stream: each acta is checked as it comes and only its status is kept, and its log record (``records``, ``logged``) is cut down to what the replay reads (SLIM); so a night
-    of millions of actas fits in memory. With ``history`` (logged_history), each published acta's history is
-    checked against it as the acta comes. Signatures are checked with the key the log registered for the
-    table before the acta's leaf (for an acta missing from the log: the last key of all ``leaves``)."""
-    by_id: dict[int, object] = {}
-    signer = Signatures(report, tree, keys, parallel=len(logged) >= PARALLEL_FROM)
+    ``published`` may be a stream: each acta is checked as it comes and only its status is kept, and its log
+    record (``records``, ``logged``) is cut down to what the replay reads (SLIM); so a night of millions of
+    actas fits in memory. A log record held as a SlimActa is made whole again from the published acta, proved
+    equal to the leaf by the leaf's hash, or read again from the source (``reader``) if it is not. With
+    ``history`` (logged_history), each published acta's history is checked against it as the acta comes.
+    Signatures are checked with the key the log registered for the table before the acta's leaf (for an acta
+    missing from the log: the last key of all ``leaves``). ``pool``: signature workers started already (see
+    start_workers)."""
+    by_id: Published | dict[int, object] = Published(logged) if isinstance(logged, Logged) else {}
+    signer = Signatures(report, tree, keys, parallel=len(logged) >= PARALLEL_FROM, pool=pool)
     try:
         for item in published:
             acta_id = item.get("id")
             if acta_id in by_id:
                 report.add("acta", f"{label(acta_id, item.get('acta'))}: published twice")
                 continue  # checked once, as it came first
-            entry = logged.get(acta_id)
-            _check_published(report, tree, signer, acta_id, item, entry, leaves)
+            entry, encoded = logged.get(acta_id), None
+            if entry is not None and type(entry[1]) is SlimActa and reader is not None:
+                leaf, encoded = reader.as_logged(item, entry[0])
+                entry = (entry[0], leaf if leaf is not None else entry[1])
+            _check_published(report, tree, signer, acta_id, item, entry, leaves, encoded)
             if history is not None:
-                check_history_of(report, acta_id, item, history.get(acta_id, []))
+                first = entry[1] if entry is not None and type(entry[1]) is not SlimActa else None
+                if isinstance(history, LoggedHistory):
+                    logged_history_of = history.get(acta_id, [], first=first)
+                else:
+                    logged_history_of = history.get(acta_id, [])
+                check_history_of(report, acta_id, item, logged_history_of)
             by_id[acta_id] = _kept(item, entry, logged, records)
         report.count("actas", len(by_id))
         for acta_id, (position, leaf) in logged.items():
             if acta_id not in by_id:
+                if type(leaf) is SlimActa and reader is not None:
+                    leaf = reader.leaf(position) or leaf
                 _shape(report, tree, acta_id, leaf.get("acta"))
                 _digest(report, acta_id, leaf, "logged")
                 report.add("acta", f"{label(acta_id, leaf.get('acta'))}: in the log (leaf {position:,}), but missing "
@@ -152,8 +305,60 @@ def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[di
     return by_id
 
 
+class LeafReader:
+    """What a SlimActa left out of its leaf: the leaf made whole from the published acta that hashes to it, or
+    read again from the source (a page at a time, the last page kept: published actas come in log order)."""
+
+    def __init__(self, report: Report, source, hashes: list[bytes]):
+        self.report = report
+        self.source = source
+        self.hashes = hashes
+        self.page: dict[object, dict] = {}
+
+    def as_logged(self, item: dict, position: int) -> tuple[Mapping | None, bytes | None]:
+        """The leaf at ``position`` as a dict and its acta's canonical JSON, if the published acta ``item``
+        (with the first change of its published history: the status and operator of its arrival) re-encodes to
+        the leaf's exact bytes; else the leaf read again from the source, and None."""
+        history = item.get("history")
+        first = history[0] if isinstance(history, list) and history and isinstance(history[0], dict) else None
+        acta = item.get("acta")
+        if first is not None and isinstance(acta, dict) and item.get("entry") is None and \
+                item.get("image_sha256") is None:
+            rest = {"digest": item.get("digest"), "id": item.get("id"), "kind": "acta",
+                    "operator": first.get("operator"), "reasons": item.get("reasons"),
+                    "received_at": item.get("received_at"), "signature": item.get("signature"),
+                    "source": item.get("source"), "status": first.get("action")}
+            try:
+                encoded = canonical(acta)
+                data = b'{"acta":' + encoded + b"," + canonical(rest)[1:]  # "acta" sorts before every other key
+            except (TypeError, ValueError):
+                encoded = None
+            if encoded is not None and hashlib.sha256(b"\x00" + data).digest() == self.hashes[position]:
+                return {"acta": acta, **rest}, encoded
+        return self.leaf(position), None
+
+    def leaf(self, position: int) -> Mapping | None:
+        """The record of the leaf at ``position``, read again from the source; None (reported) if it is no
+        longer the leaf first read there."""
+        if position not in self.page:
+            try:
+                page = next(iter(self.source.leaf_pages(position)), [])
+            except Exception as exc:  # noqa: BLE001 - reported; the acta is then checked with what is known
+                self.report.add("source", f"log leaf {position:,}: cannot read it again ({exc})")
+                return None
+            self.page = {leaf.get("position"): leaf for leaf in page if isinstance(leaf, dict)}
+        leaf = self.page.get(position) or {}
+        data = leaf["data"].encode() if isinstance(leaf.get("data"), str) else b""
+        if hashlib.sha256(b"\x00" + data).digest() != self.hashes[position]:
+            self.report.add("source", f"log leaf {position:,}: read again, it is no longer the leaf first read "
+                                      "there (the source changed while it was being checked)")
+            return None
+        return ActaLeaf.of(json.loads(data))
+
+
 def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: object, item: dict,
-                     entry: tuple[int, dict] | None, leaves: int) -> None:
+                     entry: tuple[int, dict] | None, leaves: int, encoded: bytes | None = None) -> None:
+    """``encoded``: the canonical JSON of the logged acta, if known already."""
     _shape(report, tree, acta_id, item.get("acta"))
     if entry is None or entry[1].get("acta") != item.get("acta") or entry[1].get("digest") != item.get("digest"):
         _digest(report, acta_id, item, "published")
@@ -162,7 +367,7 @@ def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: ob
         signer.check(acta_id, item, "published", leaves)
         return
     position, leaf = entry
-    _digest(report, acta_id, leaf, "logged")
+    _digest(report, acta_id, leaf, "logged", encoded)
     differences = _differences(item, leaf)
     for text in differences:
         report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
@@ -172,18 +377,21 @@ def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: ob
         signer.check(acta_id, item, "published", position)
 
 
-def _kept(item: dict, entry: tuple[int, dict] | None, logged: dict[int, tuple[int, dict]],
+def _kept(item: dict, entry: tuple[int, dict] | None, logged: Logged | dict[int, tuple[int, dict]],
           records: list[dict | None]) -> object:
-    """What is kept of a checked acta: its published status; and its log record, cut down to SLIM."""
+    """What is kept of a checked acta: its published status; and its log record, cut down to SLIM (a SlimActa
+    is already)."""
     status = item.get("status")
     if entry is not None:
         position, leaf = entry
-        if isinstance(leaf, ActaLeaf):
-            leaf.drop(*(key for key in ActaLeaf.FIELDS if key not in SLIM))
-        elif records[position] is leaf:
+        record = records[position]
+        if isinstance(record, ActaLeaf):
+            record.drop(*(key for key in ActaLeaf.FIELDS if key not in SLIM))
+        elif type(record) is dict and record is leaf:
             slim = {key: leaf[key] for key in SLIM if key in leaf}
             records[position] = slim
-            logged[item.get("id")] = (position, slim)
+            if not isinstance(logged, Logged):
+                logged[item.get("id")] = (position, slim)
     return sys.intern(status) if type(status) is str else status
 
 
@@ -223,11 +431,11 @@ def _show(value: object) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
 
-def _digest(report: Report, acta_id: int, item: dict, side: str) -> None:
+def _digest(report: Report, acta_id: int, item: dict, side: str, encoded: bytes | None = None) -> None:
     acta = item.get("acta")
     if not isinstance(acta, dict):
         return
-    digest = sha256_hex(canonical(acta))
+    digest = sha256_hex(encoded if encoded is not None else canonical(acta))
     if digest != item.get("digest"):
         report.add("acta", f"{label(acta_id, acta)}: the {side} digest is {item.get('digest')}, but the SHA-256 "
                            f"of the {side} acta is {digest}")
@@ -238,7 +446,7 @@ def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
     if not isinstance(acta, dict):
         report.add("acta", f"acta {acta_id}: no acta content")
         return
-    where = label(acta_id, acta)
+    where = _Where(acta_id, acta)
     table, contest = tree.tables.get(acta.get("table")), acta.get("contest")
     if table is None:
         report.add("acta", f"{where}: not a table of the geography")
@@ -258,6 +466,20 @@ def _shape(report: Report, tree: Tree, acta_id: int, acta: object) -> None:
         report.add("acta", f"{where}: blank is {acta.get('blank')}, but contest {contest} counts no blank apart")
 
 
+class _Where:
+    """label(acta_id, acta), made only if a problem names it."""
+
+    __slots__ = ("acta_id", "acta")
+
+    def __init__(self, acta_id: object, acta: object):
+        self.acta_id, self.acta = acta_id, acta
+
+    def __str__(self) -> str:
+        return label(self.acta_id, self.acta)
+
+    __format__ = lambda self, spec: format(str(self), spec)  # noqa: E731
+
+
 class Signatures:
     """Ed25519 over b"escrutinio-acta-v2\\n" + canonical({"election_id", "election", "date", **acta}) (v1 and no
     election_id for an election made before identifiers) with the table's key,
@@ -267,12 +489,15 @@ class Signatures:
     a few batches ahead at most; :meth:`finish` waits for the last ones. Their findings are reported in
     the order of the actas either way."""
 
-    def __init__(self, report: Report, tree: Tree, keys: KeyLog, *, parallel: bool = False):
+    def __init__(self, report: Report, tree: Tree, keys: KeyLog, *, parallel: bool = False,
+                 pool: ProcessPoolExecutor | None = None):
+        """``pool``: workers started early (start_workers); without it they are forked when first needed."""
         self.report = report
         self.tree = tree
         self.keys = keys
         self.parallel = parallel
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: ProcessPoolExecutor | None = pool
+        self.own_pool = pool is None
         self.workers = os.cpu_count() or 1
         self.batch: list[tuple[bytes, bytes, bytes]] = []
         self.texts: list[str] = []
@@ -282,7 +507,7 @@ class Signatures:
         acta, given = item.get("acta"), item.get("signature")
         if not isinstance(acta, dict):
             return
-        where = label(acta_id, acta)
+        where = _Where(acta_id, acta)
         required = self.tree.require_signatures
         if given is None:
             if required and item.get("entry") not in UNSIGNED_ENTRIES:
@@ -300,23 +525,18 @@ class Signatures:
             return
         message = self.tree.signed(ACTA_CONTEXT, ACTA_CONTEXT_V2, acta)
         self.report.count("signatures")
-        text = (f"{where}: the signature does not match table {acta.get('table')}'s key and the {side} acta's "
-                "figures")
         if not self.parallel:
             if not ed25519_ok(key, message, raw):
-                self.report.add("signature", text)
+                self.report.add("signature", _mismatch(where, acta, side))
             return
         self.batch.append((bytes(key), message, raw))
-        self.texts.append(text)
+        self.texts.append((where, acta, side))
         if len(self.batch) >= BATCH:
             self._send()
 
     def _send(self) -> None:
         if self.pool is None:
-            # Forked, with every object read so far frozen out of the workers' garbage collection: they share
-            # this process's memory without touching it (a spawned worker would import the caller's __main__).
-            gc.freeze()
-            self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = start_workers(self.workers)
         while len(self.waiting) >= 3 * self.workers:
             self._collect()
         self.waiting.append((self.pool.submit(failing, self.batch), self.texts))
@@ -325,7 +545,7 @@ class Signatures:
     def _collect(self) -> None:
         future, texts = self.waiting.popleft()
         for index in future.result():
-            self.report.add("signature", texts[index])
+            self.report.add("signature", _mismatch(*texts[index]))
 
     def finish(self) -> None:
         """Wait for every batch still out and report what it found."""
@@ -336,10 +556,24 @@ class Signatures:
 
     def close(self) -> None:
         """Stop the workers (at once, if :meth:`finish` was not reached)."""
-        if self.pool is not None:
+        if self.pool is not None and self.own_pool:
             self.pool.shutdown(cancel_futures=True)
-            self.pool = None
-            gc.unfreeze()
+        self.pool = None
+
+
+def _mismatch(where: _Where, acta: dict, side: str) -> str:
+    return f"{where}: the signature does not match table {acta.get('table')}'s key and the {side} acta's figures"
+
+
+def start_workers(workers: int | None = None) -> ProcessPoolExecutor:
+    """Signature workers, forked now (one per core). Started before the night is read, they share almost
+    nothing with this process: a worker forked later would keep its own copy of every page of this process's
+    memory that changes afterwards (a national night's gigabytes, counted once per worker). They are forked,
+    not spawned: a spawned worker would import the caller's __main__."""
+    pool = ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1,
+                               mp_context=multiprocessing.get_context("fork"))
+    pool.submit(int).result()  # with fork, the first task starts every worker at once
+    return pool
 
 
 def failing(batch: list[tuple[bytes, bytes, bytes]]) -> list[int]:

@@ -16,14 +16,19 @@ import bisect
 
 import nacl.signing
 
-from .common import b64, canonical, sha256_hex, verify_key
+from .common import SlimActa, b64, canonical, sha256_hex, verify_key
 from .geography import Tree
 from .report import Report
 
 
-def check_election_leaf(report: Report, records: list[dict | None], geography: dict) -> None:
-    """The first leaf is the election leaf, the only one, and it names the published geography's hash."""
-    mine = sha256_hex(canonical(geography))
+def geography_digest(geography: dict) -> str:
+    """The SHA-256 of the canonical JSON of the published geography (what the election leaf names)."""
+    return sha256_hex(canonical(geography))
+
+
+def check_election_leaf(report: Report, records: list[dict | None], mine: str) -> None:
+    """The first leaf is the election leaf, the only one, and it names the published geography's hash
+    (``mine``: geography_digest of the published geography)."""
     first = records[0] if records else None
     if not records:
         report.add("log", "the log is empty: it has no election leaf at position 0")
@@ -39,7 +44,7 @@ def check_election_leaf(report: Report, records: list[dict | None], geography: d
             report.add("geography", f"the published geography does not match the one logged at position 0: its "
                                     f"SHA-256 is {mine}, the election leaf says {logged}")
     for position, record in enumerate(records):
-        if position and record and record.get("kind") == "election":
+        if position and type(record) is dict and record.get("kind") == "election":
             report.add("log", f"log leaf {position:,} is a second election leaf (only position 0 may be one)")
 
 
@@ -56,7 +61,9 @@ class KeyLog:
         self.plain: dict[str, list[bool]] = {}  # per registration of a table's key: by a plain keys leaf?
         leaves = 0
         for position, record in enumerate(records):
-            if record and record.get("kind") == "keys":
+            if type(record) is not dict:
+                continue  # acta leaves (SlimActa, ActaLeaf) or unreadable
+            if record.get("kind") == "keys":
                 leaves += 1
                 self._leaf(tree, position, record)
             elif record and record.get("kind") == "key_replacement":
@@ -117,7 +124,10 @@ class KeyLog:
         """A key changed by a plain keys leaf after the table's first acta: no replacement is on record."""
         first: dict[str, int] = {}
         for position, record in enumerate(records):
-            if record and record.get("kind") == "acta" and isinstance(record.get("acta"), dict):
+            if type(record) is SlimActa:
+                if record.table not in first:
+                    first[record.table] = position
+            elif record and record.get("kind") == "acta" and isinstance(record.get("acta"), dict):
                 table = record["acta"].get("table")
                 if isinstance(table, str):
                     first.setdefault(table, position)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import Iterable, Mapping
 from itertools import islice
 
-from .common import TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, ActaLeaf, b64, canonical, ed25519_ok, sha256_hex
+from .common import TREE_HEAD_CONTEXT, TREE_HEAD_CONTEXT_V2, ActaLeaf, SlimActa, b64, canonical, ed25519_ok, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -26,12 +26,15 @@ PAGE = 5000  # leaves parsed at once
 SHARED = ("kind", "status", "source", "operator")  # values repeated from leaf to leaf: one copy of each in memory
 
 
-def parse_leaves(report: Report, leaves: Iterable[dict]) -> tuple[list[Mapping | None], list[bytes]]:
+def parse_leaves(report: Report, leaves: Iterable[dict],
+                 tree: Tree | None = None) -> tuple[list[Mapping | None], list[bytes]]:
     """Each leaf's record (None if unreadable) and its leaf hash, in log order.
 
     ``leaves`` may be a stream: they are read PAGE at a time, and each page is parsed as one JSON array (a
     record is taken from it only if it re-encodes to its leaf's exact bytes; any other leaf is parsed alone),
-    which shares the field names between records: millions of acta leaves then fit in memory."""
+    which shares the field names between records. With ``tree``, a device's acta leaf is held as a SlimActa
+    (what the replay needs; the published acta is later held to the leaf's hash): millions of acta leaves
+    then fit in memory."""
     records: list[Mapping | None] = []
     hashes: list[bytes] = []
     stream = iter(leaves)
@@ -46,7 +49,7 @@ def parse_leaves(report: Report, leaves: Iterable[dict]) -> tuple[list[Mapping |
                 report.add("log", f"log leaf {index:,}: the site's stored leaf hash is {leaf.get('leaf_hash')}, but "
                                   f"SHA-256(0x00 || its data) is {hashes[-1].hex()}: the proofs it serves do not "
                                   "match the signed roots")
-            records.append(_record(report, index, data, parsed))
+            records.append(_record(report, index, data, parsed, tree))
     report.count("leaves", len(records))
     return records, hashes
 
@@ -60,7 +63,7 @@ def _together(datas: list[bytes]) -> list[object]:
     return values if isinstance(values, list) and len(values) == len(datas) else [None] * len(datas)
 
 
-def _record(report: Report, index: int, data: bytes, parsed: object) -> Mapping | None:
+def _record(report: Report, index: int, data: bytes, parsed: object, tree: Tree | None = None) -> Mapping | None:
     if isinstance(parsed, dict) and parsed.get("kind") in KINDS and canonical(parsed) == data:
         record = parsed  # exactly what parsing the leaf alone gives: it re-encodes to the leaf's bytes
     else:
@@ -82,7 +85,9 @@ def _record(report: Report, index: int, data: bytes, parsed: object) -> Mapping 
         value = record.get(key)
         if type(value) is str:
             record[key] = sys.intern(value)
-    return ActaLeaf.of(record) if record["kind"] == "acta" else record
+    if record["kind"] != "acta":
+        return record
+    return SlimActa.of(record, tree.tables, tree.options) if tree is not None and tree.usable else ActaLeaf.of(record)
 
 
 class Merkle:

@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import json
+import sys
 from collections.abc import Iterator, Mapping
 
 import nacl.exceptions
@@ -98,6 +99,9 @@ class ActaLeaf(Mapping):
     def __len__(self) -> int:
         return sum(1 for _ in self)
 
+    def __bool__(self) -> bool:  # a record is there (without counting its fields, as Mapping would)
+        return True
+
     def __repr__(self) -> str:
         return f"ActaLeaf({dict(self)!r})"
 
@@ -106,3 +110,79 @@ class ActaLeaf(Mapping):
         for key in keys:
             if hasattr(self, key):
                 delattr(self, key)
+
+
+# The fields of a device's acta leaf, and of its acta: a leaf with exactly these is held as a SlimActa.
+PLAIN_LEAF = frozenset(("acta", "digest", "id", "kind", "operator", "reasons", "received_at", "signature", "source",
+                        "status"))
+PLAIN_ACTA = frozenset(("ballots_cast", "blank", "contest", "null", "table", "votes"))
+LARGEST_COUNT = 2 ** 40  # a count at least this large is left in its leaf's dict (the replay reports it)
+_NO_REASONS: list = []
+
+
+class SlimActa(Mapping):
+    """A device's acta leaf as the replay needs it once its bytes are hashed: its id, table, contest, counts
+    (the votes in ballot order, then null, blank and ballots cast), status and quarantine reasons; about a
+    tenth of the parsed dict. The rest of the leaf (digest, signature, source, time received, operator) is not
+    kept: the published acta with the same id is checked against the leaf's hash instead, which proves it
+    equal to the leaf field by field (or, if it is not, the leaf is read again from the source).
+
+    It reads like the leaf's dict without those fields: "kind", "id", "status", "reasons" and "acta" (the
+    acta's dict, made again when asked)."""
+
+    FIELDS = ("acta", "id", "kind", "reasons", "status")
+    __slots__ = ("id", "table", "contest", "counts", "status", "reasons", "options")
+
+    @classmethod
+    def of(cls, record: dict, tables: Mapping, options: Mapping[str, list[str]]) -> Mapping:
+        """A SlimActa of a parsed acta leaf with exactly the fields of a device's, naming a known table and
+        contest, every option once and whole counts; else the record itself (as an ActaLeaf)."""
+        acta = record.get("acta")
+        if record.keys() != PLAIN_LEAF or type(acta) is not dict or acta.keys() != PLAIN_ACTA:
+            return ActaLeaf.of(record)
+        table, contest, votes, status = acta["table"], acta["contest"], acta["votes"], record["status"]
+        codes = options.get(contest) if type(contest) is str else None
+        if (codes is None or type(table) is not str or table not in tables or type(votes) is not dict
+                or len(votes) != len(codes) or type(record["id"]) is not int or type(status) is not str
+                or type(record["reasons"]) is not list):
+            return ActaLeaf.of(record)
+        counts = tuple([votes.get(code) for code in codes] + [acta["null"], acta["blank"], acta["ballots_cast"]])
+        if not all(type(n) is int and 0 <= n < LARGEST_COUNT for n in counts):
+            return ActaLeaf.of(record)
+        slim = cls()
+        slim.id, slim.table, slim.contest, slim.counts = record["id"], sys.intern(table), sys.intern(contest), counts
+        slim.status, slim.options = sys.intern(status), codes
+        slim.reasons = record["reasons"] or _NO_REASONS
+        return slim
+
+    def acta(self) -> dict:
+        k = len(self.options)
+        return {"ballots_cast": self.counts[k + 2], "blank": self.counts[k + 1], "contest": self.contest,
+                "null": self.counts[k], "table": self.table, "votes": dict(zip(self.options, self.counts[:k]))}
+
+    def __getitem__(self, key: str) -> object:
+        if key == "kind":
+            return "acta"
+        if key == "acta":
+            return self.acta()
+        if key in ("id", "status", "reasons"):
+            return getattr(self, key)
+        raise KeyError(key)
+
+    def get(self, key: str, default: object = None) -> object:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.FIELDS)
+
+    def __len__(self) -> int:
+        return len(self.FIELDS)
+
+    def __bool__(self) -> bool:
+        return True
+
+    def __repr__(self) -> str:
+        return f"SlimActa({dict(self)!r})"

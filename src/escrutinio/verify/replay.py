@@ -21,7 +21,7 @@ import json
 import numpy as np
 
 from .actas import label
-from .common import sha256_hex
+from .common import SlimActa, sha256_hex
 from .geography import Tree
 from .outcomes import Verdicts
 from .projection import DEFAULTS, DEFAULTS_4, KNOWN_METHOD, Projector
@@ -60,8 +60,10 @@ class Replay:
     def reset(self) -> None:
         self.position = 0
         self.status: dict[int, str] = {}
-        self.acta: dict[int, dict] = {}
-        self.slots: dict[tuple[str, str], list[int]] = {}
+        # Each acta's content: the acta's dict, or the SlimActa that holds it.
+        self.acta: dict[int, dict | SlimActa] = {}
+        # Per contest, table -> the id of its one acta, or a list of the ids of its actas (in log order).
+        self.slots: dict[str, dict[str, object]] = {c: {} for c in self.tree.contests}
         # Actas entered at the centre: how (manual, recount), the first entry's token, and whether confirmed.
         self.entry: dict[int, str] = {}
         self.first_token: dict[int, object] = {}
@@ -80,7 +82,9 @@ class Replay:
             self.reset()
         while self.position < to:
             record = self.records[self.position]
-            if record is not None:
+            if type(record) is SlimActa:
+                self._arrive_slim(record)
+            elif record is not None:
                 if record["kind"] == "acta":
                     self._arrive(record)
                 elif record["kind"] == "event":
@@ -101,7 +105,7 @@ class Replay:
         table, contest = acta.get("table"), acta.get("contest")
         if table not in self.tree.tables or contest not in self.tree.contests:
             return  # reported with the actas; it cannot be placed
-        held = self.slots.setdefault((table, contest), [])
+        held = self._held(table, contest)
         placed = [i for i in held if self._placed(i)]
         broken = self._broken(acta, bool(record.get("reasons")))
         entry = record.get("entry")
@@ -138,12 +142,53 @@ class Replay:
         if bool(record.get("reasons")) != broken:
             self._problem(f"{label(acta_id, acta)}: its quarantine reasons {record.get('reasons')} do not match "
                           f"the rules (which it {'breaks' if broken else 'passes'})")
-        held.append(acta_id)
+        self._hold(table, contest, acta_id)
         if entry is not None:
             self.entry[acta_id] = entry
         self.status[acta_id] = status
         self.acta[acta_id] = acta
         self.dirty.add((table, contest))
+
+    def _arrive_slim(self, record: SlimActa) -> None:
+        """_arrive of a device's acta held as a SlimActa (a known table and contest, whole counts)."""
+        acta_id, status, table, contest = record.id, record.status, record.table, record.contest
+        if acta_id in self.status:
+            return  # logged twice: reported with the actas
+        placed = [i for i in self._held(table, contest) if self._placed(i)]
+        counts = record.counts
+        broken = sum(counts[:-1]) != counts[-1] or counts[-1] > self.tree.tables[table][1] + self.tree.extra
+        expected = "conflicting" if placed else ("quarantined" if broken else "counted")
+        if status != expected:
+            why = (f"the log already holds acta(s) {', '.join(map(str, placed))} for it" if placed else
+                   "it breaks a rule (parts ≠ ballots cast, or more ballots than registered + allowed extra)"
+                   if broken else "it is the first for its table and contest and breaks no rule")
+            self._problem(f"{label(acta_id, record)}: arrived as {status}, but should be {expected}: {why}")
+        if bool(record.reasons) != broken:
+            self._problem(f"{label(acta_id, record)}: its quarantine reasons {record.reasons} do not match "
+                          f"the rules (which it {'breaks' if broken else 'passes'})")
+        self._hold(table, contest, acta_id)
+        self.status[acta_id] = status
+        self.acta[acta_id] = record
+        self.dirty.add((table, contest))
+
+    def _held(self, table: str, contest: str) -> list:
+        """The ids of the actas of a table and contest, in log order."""
+        found = self.slots[contest].get(table, _MISSING)
+        return [] if found is _MISSING else found if type(found) is list else [found]
+
+    def _hold(self, table: str, contest: str, acta_id: object) -> None:
+        slots = self.slots[contest]
+        found = slots.get(table, _MISSING)
+        if found is _MISSING:
+            slots[table] = acta_id
+        elif type(found) is list:
+            found.append(acta_id)
+        else:
+            slots[table] = [found, acta_id]
+
+    def _slot(self, acta_id: object) -> tuple[str, str]:
+        acta = self.acta[acta_id]
+        return (acta.table, acta.contest) if type(acta) is SlimActa else (acta["table"], acta["contest"])
 
     def _placed(self, acta_id: int) -> bool:
         """Whether an acta holds a place in its slot: all but a manual one not confirmed by a second entry."""
@@ -178,7 +223,7 @@ class Replay:
             self._problem(f"{where}: counted ({action}) without a second entry that agrees with its first by "
                           "another operator")
         self.status[acta_id] = new
-        self.dirty.add((self.acta[acta_id]["table"], self.acta[acta_id]["contest"]))
+        self.dirty.add(self._slot(acta_id))
 
     def _second_entry(self, acta_id: int, record: dict, status: str) -> str | None:
         """A manual acta's agreeing second entry: by another token, while it waits; the status it then takes
@@ -196,7 +241,7 @@ class Replay:
             self._problem(f"{where}: both entries were made with the same token ({token}); a manual acta counts "
                           "only when two operators' entries agree")
         acta = self.acta[acta_id]
-        held = self.slots.get((acta["table"], acta["contest"]), [])
+        held = self._held(*self._slot(acta_id))
         placed = [i for i in held if i != acta_id and self._placed(i)]
         expected = "conflicting" if placed else ("quarantined" if self._broken(acta, False) else "counted")
         if status != expected:
@@ -263,7 +308,7 @@ class Replay:
     def _table_row(self, where: str, table: str, contest: str) -> None:
         """Work out again the row of one table and contest from its actas and their statuses."""
         tree, extra = self.tree, self.tree.extra
-        ids = self.slots.get((table, contest), [])
+        ids = self._held(table, contest)
         _, registered, _ = tree.tables[table]
         statuses = [self.status[i] for i in ids]
         counted = [i for i in ids if self.status[i] == "counted"]
@@ -274,10 +319,13 @@ class Replay:
             self.several[(table, contest)] = counted
         if counted:
             acta = self.acta[counted[0]]
-            votes = acta.get("votes") if isinstance(acta.get("votes"), dict) else {}
-            row = [_int(votes.get(o)) for o in options] + [
-                _int(acta.get("null")), _int(acta.get("blank")), _int(acta.get("ballots_cast")), registered,
-                1, 1, 0, conflict, (registered + extra) if conflict else 0]
+            if type(acta) is SlimActa:
+                row = [*acta.counts, registered, 1, 1, 0, conflict, (registered + extra) if conflict else 0]
+            else:
+                votes = acta.get("votes") if isinstance(acta.get("votes"), dict) else {}
+                row = [_int(votes.get(o)) for o in options] + [
+                    _int(acta.get("null")), _int(acta.get("blank")), _int(acta.get("ballots_cast")), registered,
+                    1, 1, 0, conflict, (registered + extra) if conflict else 0]
             if any(abs(n) >= LARGEST for n in row):
                 self.report.add("replay", f"{where}: {label(counted[0], acta)}: a count is too large to add up "
                                           f"(at least 2**40); it is not added")

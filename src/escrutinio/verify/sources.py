@@ -8,6 +8,8 @@ and the figures the site shows for the whole country and its first level.
 
 from __future__ import annotations
 
+import base64
+import datetime as dt
 import json
 import urllib.error
 import urllib.parse
@@ -24,6 +26,7 @@ class SourceError(Exception):
 
 MAX_DOWNLOAD = 1024 * 1024 * 1024  # bytes of one response: far above a national night's largest document
 CHUNK = 1 << 20
+PAGE = 5000  # actas or log leaves read from a database at once
 
 
 class HttpSource:
@@ -89,8 +92,8 @@ class HttpSource:
     def acta_pages(self) -> Iterator[list[dict]]:
         return _each_page(lambda after: self._json(f"/api/v1/published/actas?after={after}"), "actas", 0)
 
-    def leaf_pages(self) -> Iterator[list[dict]]:
-        return _each_page(lambda start: self._json(f"/api/v1/published/log?start={start}"), "leaves", 0)
+    def leaf_pages(self, start: int = 0) -> Iterator[list[dict]]:
+        return _each_page(lambda start: self._json(f"/api/v1/published/log?start={start}"), "leaves", start)
 
     def bulletins(self) -> list[dict]:
         return self._json("/api/v1/published/bulletins")["bulletins"]
@@ -119,7 +122,8 @@ class HttpSource:
 
 
 class DatabaseSource:
-    """The results centre's own database, read through escrutinio.services.published."""
+    """The results centre's own database: the actas and the log's leaves read straight from their rows, a page
+    at a time; the rest through escrutinio.services.published."""
 
     def __init__(self, url: str):
         from ..services import open_store, published
@@ -143,10 +147,47 @@ class DatabaseSource:
         return [leaf for page in self.leaf_pages() for leaf in page]
 
     def acta_pages(self) -> Iterator[list[dict]]:
-        return _each_page(lambda after: self._published.actas(self._store, after), "actas", 0)
+        return _each_page(self._acta_page, "actas", 0)
 
-    def leaf_pages(self) -> Iterator[list[dict]]:
-        return _each_page(lambda start: self._published.log_leaves(self._store, start), "leaves", 0)
+    def _acta_page(self, after: int, limit: int = PAGE) -> dict:
+        """The stored actas with id > ``after``, as escrutinio.services.published.actas gives them (and the API
+        serves them), read straight from their rows: the acta is its stored JSON as it is, no object is made
+        per acta (a national night has millions)."""
+        with self._store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT id, content, digest, status, reasons, signature, source, received_at, entry, image_sha256 "
+                f"FROM acta WHERE id > {int(after)} ORDER BY id LIMIT {int(limit)}").fetchall()
+            history: dict[int, list[dict]] = {}
+            if rows:
+                for acta_id, at, action, operator, reason in conn.exec_driver_sql(
+                        "SELECT acta_id, at, action, operator, reason FROM acta_event "
+                        f"WHERE acta_id >= {int(rows[0][0])} AND acta_id <= {int(rows[-1][0])} ORDER BY id"):
+                    history.setdefault(acta_id, []).append({"at": _iso(at), "action": action, "operator": operator,
+                                                            "reason": reason})
+        items = []
+        for acta_id, content, digest, status, reasons, signature, source, received_at, entry, image in rows:
+            acta = json.loads(content)
+            where = acta if isinstance(acta, dict) else {}
+            items.append({"id": acta_id, "table": where.get("table"), "contest": where.get("contest"), "acta": acta,
+                          "digest": digest, "status": status, "reasons": json.loads(reasons),
+                          "signature": base64.b64encode(bytes(signature)).decode() if signature else None,
+                          "source": source, "received_at": _iso(received_at), "entry": entry,
+                          "image_sha256": image, "history": history.get(acta_id, [])})
+        return {"actas": items, "next": items[-1]["id"] if len(items) == limit else None}
+
+    def leaf_pages(self, start: int = 0) -> Iterator[list[dict]]:
+        return _each_page(self._leaf_page, "leaves", start)
+
+    def _leaf_page(self, start: int, limit: int = PAGE) -> dict:
+        """The log's leaves from position ``start``, as escrutinio.services.published.log_leaves gives them,
+        read straight from their rows."""
+        with self._store.engine.connect() as conn:
+            rows = conn.exec_driver_sql(
+                "SELECT position, data, leaf_hash FROM log_leaf "
+                f"WHERE position >= {int(start)} AND position < {int(start) + int(limit)} ORDER BY position").fetchall()
+        leaves = [{"position": position, "data": bytes(data).decode(), "leaf_hash": bytes(leaf_hash).hex()}
+                  for position, data, leaf_hash in rows]
+        return {"leaves": leaves, "next": start + limit if len(leaves) == limit else None}
 
     def bulletins(self) -> list[dict]:
         return self._published.bulletins(self._store)["bulletins"]
@@ -175,6 +216,17 @@ class DatabaseSource:
 
     def close(self) -> None:
         self._store.close()
+
+
+def _iso(value: object) -> str:
+    """A stored time as the published documents give it: ISO 8601 in UTC (SQLite keeps it as text, without a
+    zone; PostgreSQL gives a datetime)."""
+    if isinstance(value, str):
+        value = dt.datetime.fromisoformat(value)
+    if isinstance(value, dt.datetime):
+        value = value.replace(tzinfo=dt.timezone.utc) if value.tzinfo is None else value.astimezone(dt.timezone.utc)
+        return value.isoformat()
+    return str(value)
 
 
 def _pages(fetch, key: str, first: int) -> list[dict]:

@@ -99,18 +99,19 @@ def seeds(contest: str, counters_sha256: str) -> tuple[int, int]:
     return int.from_bytes(digest[:8], "big"), int.from_bytes(digest[8:16], "big")
 
 
-def splitmix(seed: int, count: int) -> np.ndarray:
-    """The first ``count`` outputs of SplitMix64 from ``seed`` (uint64)."""
+def splitmix(seed: int, count: int, start: int = 0) -> np.ndarray:
+    """Outputs ``start`` .. ``start + count - 1`` of SplitMix64 from ``seed`` (uint64)."""
     with np.errstate(over="ignore"):
-        z = np.uint64(seed) + np.arange(1, count + 1, dtype=np.uint64) * np.uint64(GAMMA)
+        z = np.uint64(seed) + np.arange(start + 1, start + count + 1, dtype=np.uint64) * np.uint64(GAMMA)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
         return z ^ (z >> np.uint64(31))
 
 
-def poisson_weights(seed: int, replicates: int, units: int) -> np.ndarray:
-    """A (replicates × units) matrix of Poisson(1) weights."""
-    u = (splitmix(seed, replicates * units) >> np.uint64(32)).reshape(replicates, units)
+def poisson_weights(seed: int, replicates: int, units: int, first: int = 0) -> np.ndarray:
+    """A (replicates × units) matrix of Poisson(1) weights: rows ``first`` .. ``first + replicates - 1`` of
+    the whole matrix (row-major draws)."""
+    u = (splitmix(seed, replicates * units, first * units) >> np.uint64(32)).reshape(replicates, units)
     w = np.zeros(u.shape, dtype=np.int64)
     for t in POISSON:
         w += u >= np.uint64(t)
@@ -145,16 +146,61 @@ def _first_of(inv: np.ndarray, groups: int) -> np.ndarray:
     return rep
 
 
+def _runs(index: np.ndarray) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+    """(order, starts, targets): ``index`` sorted (order None when it already is), where each run of equal
+    values starts, and each run's value."""
+    order = None
+    if len(index) > 1 and (index[1:] < index[:-1]).any():
+        order = np.argsort(index, kind="stable")
+        index = index[order]
+    starts = np.flatnonzero(np.r_[True, index[1:] != index[:-1]])
+    return order, starts, index[starts]
+
+
 def _sum_into(values: np.ndarray, index: np.ndarray, groups: int) -> np.ndarray:
     """Sum ``values`` (..., n, k) into ``groups`` rows by ``index`` (n), in integers."""
     out = np.zeros(values.shape[:-2] + (groups, values.shape[-1]), dtype=np.int64)
     if values.shape[-2] == 0:
         return out
-    order = np.argsort(index, kind="stable")
-    sorted_index = index[order]
-    starts = np.flatnonzero(np.r_[True, sorted_index[1:] != sorted_index[:-1]])
-    out[..., sorted_index[starts], :] = np.add.reduceat(values[..., order, :], starts, axis=-2)
+    order, starts, targets = _runs(index)
+    if order is not None:
+        values = np.take(values, order, axis=-2)
+    sums = np.add.reduceat(values, starts, axis=-2)
+    if len(targets) == groups:  # every group has a member: the runs are the groups, in order
+        return sums.astype(np.int64, copy=False)
+    out[..., targets, :] = sums
     return out
+
+
+def _replicate_sums(seed: int, replicates: int, index: np.ndarray, groups: int, arrays: list[np.ndarray],
+                    chunk: int = 8) -> list[np.ndarray]:
+    """For each (n × k) array: (replicates, groups, k) sums by ``index`` (n) of its rows times the units'
+    Poisson(1) weights (``poisson_weights(seed, replicates, n)``), made a few replicates at a time so that
+    no (replicates × n × k) array is ever held. Identical columns are summed once."""
+    n = len(index)
+    outs = [np.zeros((replicates, groups, a.shape[1]), dtype=np.int64) for a in arrays]
+    if n == 0:
+        return outs
+    order, starts, targets = _runs(index)
+    columns = []  # per array: its distinct columns (units in sorted order) and, per column, which one it is
+    for a in arrays:
+        a = a.astype(np.int64, copy=False)
+        if order is not None:
+            a = a[order]
+        if a.shape[1] > 1 and (a == a[:, :1]).all():
+            columns.append(([np.ascontiguousarray(a[:, 0])], [0] * a.shape[1]))
+        else:
+            columns.append(([np.ascontiguousarray(a[:, j]) for j in range(a.shape[1])], list(range(a.shape[1]))))
+    for b0 in range(0, replicates, chunk):
+        b1 = min(replicates, b0 + chunk)
+        w = poisson_weights(seed, b1 - b0, n, b0)
+        if order is not None:
+            w = w[:, order]
+        for out, (distinct, which) in zip(outs, columns):
+            sums = [np.add.reduceat(w * c[None], starts, axis=1) for c in distinct]  # (rows, runs) each
+            for j, c in enumerate(which):
+                out[b0:b1, targets, j] = sums[c]
+    return outs
 
 
 def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.ndarray,
@@ -192,41 +238,47 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
 
     # Replicates: a Poisson(1) weight for each counted unit (in unit order), sums per stratum.
     which = np.flatnonzero(donor)
-    w = poisson_weights(seed[0], B, len(which))  # (B, donors)
-    Vb = _sum_into(w[:, :, None] * votes[which][None], inv[-1][which], S)  # (B, S, k)
-    Xb = _sum_into(w[:, :, None] * aux_counted[which][None], inv[-1][which], S)
+    Vb, Xb = _replicate_sums(seed[0], B, inv[-1][which], S, [votes[which], aux_counted[which]])  # (B, S, k)
 
     P = np.zeros((S, k), dtype=np.int64)
     Pb = np.zeros((B, S, k), dtype=np.int64)
+    # How each stratum is predicted: nothing left, its own counted centres, or (a gap) the ratio of its
+    # nearest ancestor with enough counted centres.
+    complete = ~U.any(axis=1)
+    own_mask = ~complete & (n_don >= min_donors)
+    lender = np.full(S, -1, dtype=np.int64)  # the depth of a gap's ancestor
+    for d in range(depth - 2, -1, -1):
+        lender[~complete & ~own_mask & (lender < 0) & (ng[d][up[d]] >= min_donors)] = d
+    if (~complete & ~own_mask & (lender < 0)).any():
+        return None  # not even the whole country has enough centres counted
     how: dict = {}
     gaps: dict[tuple[int, int], list[int]] = {}
-    for s in range(S):
-        node = int(nodes[-1][s])
-        if not U[s].any():
-            how[node] = "complete"
-        elif n_don[s] >= min_donors:
-            how[node] = "own"
-        else:
-            for d in range(depth - 2, -1, -1):
-                if ng[d][up[d][s]] >= min_donors:
-                    gaps.setdefault((d + 1, int(up[d + 1][s])), []).append(s)
-                    how[node] = ("gap", int(nodes[d + 1][up[d + 1][s]]), int(nodes[d][up[d][s]]))
-                    break
-            else:
-                return None  # not even the whole country has enough centres counted
-    own = np.array([s for s in range(S) if how[int(nodes[-1][s])] == "own"], dtype=np.int64)
-    if len(own):
-        Us, Vs, Xs = U[own], V[own], X[own]
-        P[own] = Us * Vs // np.maximum(Xs, 1)
-        Vbo, Xbo = Vb[:, own], Xb[:, own]
-        pb = np.where(Xbo > 0, Us[None] * Vbo // np.maximum(Xbo, 1), P[own][None])
-        scale = np.sqrt(1.0 + Xs / np.maximum(Us, 1))
-        Pb[:, own] = P[own][None] + np.floor((pb - P[own][None]) * scale[None]).astype(np.int64)
+    stratum_nodes = nodes[-1].tolist()
+    gap_of = {}
+    for s in np.flatnonzero(lender >= 0).tolist():
+        d = int(lender[s])
+        cell = (d + 1, int(up[d + 1][s]))
+        gaps.setdefault(cell, []).append(s)
+        gap_of[s] = ("gap", int(nodes[d + 1][cell[1]]), int(nodes[d][up[d][s]]))
+    complete_list, own_list = complete.tolist(), own_mask.tolist()
+    for s, node in enumerate(stratum_nodes):
+        how[node] = "complete" if complete_list[s] else "own" if own_list[s] else gap_of[s]
+    own = np.flatnonzero(own_mask)
+    if len(own):  # computed for every stratum, kept for the own ones (no gather of the replicates' strata)
+        whole = U * V // np.maximum(X, 1)
+        P[own] = whole[own]
+        scale = np.sqrt(1.0 + X / np.maximum(U, 1))
+        keep = own_mask[None, :, None]
+        for b0 in range(0, B, 25):  # a few replicates at a time: no more than a few (25 × S × k) temporaries
+            Vr, Xr = Vb[b0:b0 + 25], Xb[b0:b0 + 25]
+            pb = np.where(Xr > 0, U[None] * Vr // np.maximum(Xr, 1), whole[None])
+            dev = np.floor((pb - whole[None]) * scale[None]).astype(np.int64)
+            Pb[b0:b0 + 25] = np.where(keep, whole[None] + dev, 0)
     cells = sorted(gaps)
     draws = splitmix(seed[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
     Vbg: dict[int, np.ndarray] = {}  # replicate sums per group of a depth, made when first needed
     Xbg: dict[int, np.ndarray] = {}
-    parent_of: dict[int, np.ndarray] = {}
+    parent_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows = np.arange(B)
     for c, (d, g) in enumerate(cells):
         strata = np.array(gaps[(d, g)], dtype=np.int64)
@@ -234,10 +286,14 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         Us = U[strata]
         A_V, A_X = Vg[d - 1][parent], Xg[d - 1][parent]
         P[strata] = Us * A_V[None] // np.maximum(A_X[None], 1)
-        if d not in parent_of:
-            parent_of[d] = np.zeros(sizes[d], dtype=np.int64)
-            parent_of[d][up[d]] = up[d - 1]
-        siblings = np.flatnonzero((parent_of[d] == parent) & (ng[d] >= min_donors))
+        if d not in parent_of:  # the groups of depth d with enough counted centres, by parent
+            parents_d = np.zeros(sizes[d], dtype=np.int64)
+            parents_d[up[d]] = up[d - 1]
+            able = np.flatnonzero(ng[d] >= min_donors)
+            by_parent = np.argsort(parents_d[able], kind="stable")
+            parent_of[d] = (able[by_parent], parents_d[able][by_parent])
+        able, able_parent = parent_of[d]
+        siblings = able[np.searchsorted(able_parent, parent, "left"):np.searchsorted(able_parent, parent, "right")]
         if len(siblings):
             depth_used, chosen = d, siblings[(draws[:, c] % np.uint64(len(siblings))).astype(np.int64)]  # (B,)
             fallback_V, fallback_X = Vg[d][chosen], Xg[d][chosen]
@@ -252,7 +308,9 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         rX = np.where(rX > 0, rX, fallback_X)
         Pb[:, strata] = Us[None] * rV[:, None, :] // np.maximum(rX[:, None, :], 1)
     point = [Vg[d] + _sum_into(P, up[d], sizes[d]) for d in range(depth)]
-    reps = [Vg[d][None] + _sum_into(Pb, up[d], sizes[d]) for d in range(depth)]
+    by_stratum = np.ascontiguousarray(Pb.transpose(1, 0, 2)).reshape(S, B * k)  # strata as rows: sums of rows
+    reps = [Vg[d][None] + _sum_into(by_stratum, up[d], sizes[d]).reshape(sizes[d], B, k).transpose(1, 0, 2)
+            for d in range(depth)]
     return Result(nodes, Vg, point, reps, how)
 
 
@@ -382,16 +440,13 @@ def frame_of(parents: list[int], kinds: list[str]) -> tuple[Frame, np.ndarray, i
     areas = [n for n, kind in enumerate(kinds) if kind == "area"]
     strata_depth = max(depth[n] for n in areas)
     units = np.array([n for n, kind in enumerate(kinds) if kind == "centre"], dtype=np.int64)
+    parent = np.array(parents, dtype=np.int64)
+    level = np.array(depth, dtype=np.int64)
     chain = np.zeros((strata_depth + 1, len(units)), dtype=np.int64)
-    for i, u in enumerate(units.tolist()):
-        line = []
-        up = parents[u]
-        while up >= 0:
-            line.append(up)
-            up = parents[up]
-        line.reverse()  # root first, down to the centre's area
-        line += [line[-1]] * (strata_depth + 1 - len(line))
-        chain[:, i] = line[:strata_depth + 1]
+    node = parent[units]  # each centre's area; above its depth, the chain repeats it
+    for d in range(strata_depth, -1, -1):  # one step up wherever the node is deeper than d
+        node = np.where(level[node] > d, parent[node], node)
+        chain[d] = node
     return Frame(chain), units, strata_depth
 
 

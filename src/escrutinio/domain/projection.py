@@ -111,11 +111,11 @@ def splitmix(seed: int, count: int, start: int = 0) -> np.ndarray:
 def poisson_weights(seed: int, replicates: int, units: int, first: int = 0) -> np.ndarray:
     """A (replicates × units) matrix of Poisson(1) weights: rows ``first`` .. ``first + replicates - 1`` of
     the whole matrix (row-major draws)."""
-    u = (splitmix(seed, replicates * units, first * units) >> np.uint64(32)).reshape(replicates, units)
-    w = np.zeros(u.shape, dtype=np.int64)
+    u = (splitmix(seed, replicates * units, first * units) >> np.uint64(32)).astype(np.uint32)
+    w = np.zeros(u.shape, dtype=np.int8)
     for t in POISSON:
-        w += u >= np.uint64(t)
-    return w
+        w += u >= np.uint32(t)
+    return w.reshape(replicates, units).astype(np.int64)
 
 
 @dataclass
@@ -232,9 +232,19 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
     X = _sum_into(aux_counted, inv[-1], S)
     U = _sum_into(aux_uncounted.astype(np.int64), inv[-1], S)
     n_don = _sum_into(donor.astype(np.int64)[:, None], inv[-1], S)[:, 0]
-    Vg = [_sum_into(V, up[d], sizes[d]) for d in range(depth)]
-    Xg = [_sum_into(X, up[d], sizes[d]) for d in range(depth)]
-    ng = [_sum_into(n_don[:, None], up[d], sizes[d])[:, 0] for d in range(depth)]
+    link = [None] * depth  # link[d]: each group of depth d + 1 -> its group at depth d
+    for d in range(depth - 1):
+        link[d] = np.zeros(sizes[d + 1], dtype=np.int64)
+        link[d][up[d + 1]] = up[d]
+
+    def by_depth(values: np.ndarray) -> list[np.ndarray]:  # (S, k) per stratum -> per group of every depth
+        out = [values] * depth
+        for d in range(depth - 2, -1, -1):  # each depth from the one below (integer sums: the same totals)
+            out[d] = _sum_into(out[d + 1], link[d], sizes[d])
+        return out
+
+    Vg, Xg = by_depth(V), by_depth(X)
+    ng = [g[:, 0] for g in by_depth(n_don[:, None])]
 
     # Replicates: a Poisson(1) weight for each counted unit (in unit order), sums per stratum.
     which = np.flatnonzero(donor)
@@ -307,10 +317,9 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         rV = np.where(rX > 0, rV, fallback_V)
         rX = np.where(rX > 0, rX, fallback_X)
         Pb[:, strata] = Us[None] * rV[:, None, :] // np.maximum(rX[:, None, :], 1)
-    point = [Vg[d] + _sum_into(P, up[d], sizes[d]) for d in range(depth)]
+    point = [Vg[d] + g for d, g in enumerate(by_depth(P))]
     by_stratum = np.ascontiguousarray(Pb.transpose(1, 0, 2)).reshape(S, B * k)  # strata as rows: sums of rows
-    reps = [Vg[d][None] + _sum_into(by_stratum, up[d], sizes[d]).reshape(sizes[d], B, k).transpose(1, 0, 2)
-            for d in range(depth)]
+    reps = [Vg[d][None] + g.reshape(sizes[d], B, k).transpose(1, 0, 2) for d, g in enumerate(by_depth(by_stratum))]
     return Result(nodes, Vg, point, reps, how)
 
 

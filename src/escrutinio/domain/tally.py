@@ -12,6 +12,7 @@ from __future__ import annotations
 import weakref
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TypeVar
 
 import numpy as np
@@ -51,6 +52,24 @@ def breadth_first(election: Election) -> list[str]:
     return order
 
 
+class _Chains:
+    """``ancestors[t]``: table t's centre and the areas above it up to the root (node indices), read from one
+    array per node depth instead of an array per table (made when first asked for)."""
+
+    def __init__(self, geography: "Geography"):
+        self._geo = geography
+        self._rows: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self._geo.centre_of_table)
+
+    def __getitem__(self, table: int) -> np.ndarray:
+        if self._rows is None:
+            self._rows = np.ascontiguousarray(self._geo._up.T)
+        centre = int(self._geo.centre_of_table[table])
+        return self._rows[centre, : int(self._geo.depth[centre]) + 1]
+
+
 class Geography:
     """The tree of areas and centres as index arrays.
 
@@ -58,30 +77,73 @@ class Geography:
     (areas, then centres) in definition order: the children of a node are
     consecutive, and so are the nodes of one depth, which lets the roll-up
     sum one level into the next with ``np.add.reduceat`` over slices.
+
+    Made with numpy, one vector step per depth: at a million tables the only
+    Python loops are one pass over the tables (their centre, registered voters
+    and contests) and one over the areas and centres.
     """
 
     def __init__(self, election: Election):
-        order = breadth_first(election)
-        centre_codes = {c.code for c in election.centres}
-        self.codes: list[str] = order
-        self.kinds: list[str] = ["centre" if code in centre_codes else "area" for code in order]
-        self.index: dict[str, int] = {code: i for i, code in enumerate(order)}
-        parents = {a.code: a.parent for a in election.areas} | {c.code: c.area for c in election.centres}
-        self.parent = np.array([self.index[parents[code]] if parents[code] else -1 for code in order],
-                               dtype=np.int64)
-        depth = [0] * len(order)
-        for node, parent in enumerate(self.parent.tolist()):
-            depth[node] = depth[parent] + 1 if parent >= 0 else 0  # parents come first
-        self.depth = np.array(depth, dtype=np.int64)
+        areas, centres, tables = election.areas, election.centres, election.tables
+        n_areas = len(areas)
+        # Definition numbering: the areas, then the centres, each in definition order.
+        defined = [a.code for a in areas] + [c.code for c in centres]
+        number = {code: i for i, code in enumerate(defined)}
+        up_defined = np.array([number[a.parent] if a.parent else -1 for a in areas]
+                              + [number[c.area] for c in centres], dtype=np.int64)
+        root = number[election.root.code]
+        # Breadth first, one depth at a time: a node's place is its parent's place, then its definition
+        # number (areas before centres, each in definition order).
+        place = np.full(len(defined) + 1, -1, dtype=np.int64)  # the last: the place of "no parent"
+        place[root] = 0
+        levels = [np.array([root], dtype=np.int64)]
+        has_parent = up_defined >= 0
+        parent_slot = np.where(has_parent, up_defined, len(defined))
+        placed = 1
+        while True:
+            above = place[parent_slot]
+            below = np.flatnonzero(has_parent & (above >= placed - len(levels[-1])) & (above >= 0))
+            if not len(below):
+                break
+            below = below[np.argsort(above[below], kind="stable")]
+            place[below] = np.arange(placed, placed + len(below))
+            placed += len(below)
+            levels.append(below)
+        order = np.concatenate(levels)
+        order_list = order.tolist()
+        self.codes: list[str] = [defined[i] for i in order_list]
+        self.kinds: list[str] = ["area" if i < n_areas else "centre" for i in order_list]
         self.size = len(self.codes)
-        self.table_index: dict[str, int] = {t.code: i for i, t in enumerate(election.tables)}
-        centre_of_table = np.array([self.index[t.centre] for t in election.tables], dtype=np.int64)
-        up = self._ancestor_rows()
-        chains = self._chains(up)
-        self.ancestors: list[np.ndarray] = [chains[c] for c in centre_of_table.tolist()]
+        self.parent = np.where(has_parent[order], place[parent_slot[order]], -1).astype(np.int64)
+        self.depth = np.repeat(np.arange(len(levels), dtype=np.int64), [len(level) for level in levels])
+        self._tables = tables
+        centre_of_table = place[np.fromiter((number[t.centre] for t in tables), dtype=np.int64, count=len(tables))]
+        self.centre_of_table = centre_of_table
+        self.registered = np.fromiter((t.registered for t in tables), dtype=np.int64, count=len(tables))
+        ballots: dict[tuple[str, ...], int] = {}
+        self._ballot_of_table = np.fromiter((ballots.setdefault(t.contests, len(ballots)) for t in tables),
+                                            dtype=np.int64, count=len(tables))
+        self._ballots = list(ballots)
+        self._up = self._ancestor_rows()
+        self.ancestors = _Chains(self)
         # ancestor_matrix[k, t]: the k-th ancestor of table t, or `size` (a scratch row) past its root.
-        self.ancestor_matrix = np.ascontiguousarray(up[:, centre_of_table])
+        self.ancestor_matrix = np.ascontiguousarray(self._up[:, centre_of_table])
         self._plan_roll_up(centre_of_table)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Node index by area or centre code."""
+        return {code: i for i, code in enumerate(self.codes)}
+
+    @cached_property
+    def table_index(self) -> dict[str, int]:
+        """Table index (definition order) by table code."""
+        return {t.code: i for i, t in enumerate(self._tables)}
+
+    def on_ballot(self, contest: str) -> np.ndarray:
+        """Per table: whether ``contest`` is on its ballot."""
+        member = np.array([contest in ballot for ballot in self._ballots], dtype=bool)
+        return member[self._ballot_of_table]
 
     def _ancestor_rows(self) -> np.ndarray:
         """up[k, node]: the k-th ancestor of every node (0: itself), or `size` past the root; one vector step
@@ -94,11 +156,6 @@ class Geography:
             for k in range(1, depth):
                 up[k] = parent[up[k - 1]]
         return up
-
-    def _chains(self, up: np.ndarray) -> list[np.ndarray]:
-        """For every node, itself and its ancestors up to the root (parents come before children)."""
-        rows = np.ascontiguousarray(up.T)
-        return [rows[node, : d + 1] for node, d in enumerate(self.depth.tolist())]
 
     def _plan_roll_up(self, centre_of_table: np.ndarray) -> None:
         # Tables grouped by centre (a permutation only if the definition does not list them so).
@@ -141,8 +198,8 @@ class ContestTally:
         self.columns: tuple[str, ...] = contest.option_codes + TAIL
         self.col = {name: i for i, name in enumerate(self.columns)}
         n_tables = len(election.tables)
-        self.on_ballot = np.array([contest.code in t.contests for t in election.tables], dtype=bool)
-        self.registered = np.array([t.registered for t in election.tables], dtype=np.int64)
+        self.on_ballot = geography.on_ballot(contest.code)
+        self.registered = geography.registered
         extra = election.extra_voters_allowed
         self._extra = extra
         # np.full writes every page now: np.zeros would leave them to be mapped on first write, one page

@@ -25,12 +25,23 @@ def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     position = None
     for code, (table_code, tables, flags, counts) in store.acta_count_columns(conn).items():
         if position is None:  # table id -> the tally's table index
-            index = tally.geography.table_index
-            ids = np.fromiter(table_code, dtype=np.int64, count=len(table_code))
-            position = np.zeros(int(ids.max()) + 1, dtype=np.int64)
-            position[ids] = [index[table] for table in table_code.values()]
+            position = _table_positions(tally, table_code)
         tally.contests[code].fill_columns(position[tables], flags, counts)
     return tally
+
+
+def _table_positions(tally: Tally, table_code: dict[int, str]) -> np.ndarray:
+    """position[table id]: the tally's index of that table. The store lists the election's tables in id order,
+    so this is their place in that list, checked against the codes (a dict look-up per table otherwise)."""
+    ids = np.fromiter(table_code, dtype=np.int64, count=len(table_code))
+    position = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
+    tables = tally.election.tables
+    if len(tables) == len(ids) and list(table_code.values()) == [t.code for t in tables]:
+        position[ids] = np.arange(len(ids))
+    else:
+        index = tally.geography.table_index
+        position[ids] = [index[table] for table in table_code.values()]
+    return position
 
 
 @dataclass

@@ -329,20 +329,25 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
             try:
                 for code, contest_id in sorted(self.ids.contest.items(), key=lambda item: item[1]):
                     width = len(contests[code].option_codes) + 3
-                    cursor.execute(f"SELECT id, table_id, status, counts FROM acta WHERE contest_id = {int(contest_id)} "
-                                   "ORDER BY id")
+                    # The status as a small integer and the id only where the packed counts are missing: no
+                    # object made per row for either (small integers and None are shared).
+                    cursor.execute(f"SELECT table_id, CASE status WHEN '{COUNTED}' THEN 1 WHEN '{QUARANTINED}' "
+                                   f"THEN 2 WHEN '{CONFLICTING}' THEN 4 ELSE 0 END, counts, "
+                                   f"CASE WHEN counts IS NULL THEN id END FROM acta WHERE contest_id = "
+                                   f"{int(contest_id)} ORDER BY id")
                     rows = cursor.fetchall()
                     if not rows:
                         continue
-                    ids, tables, statuses, packed = zip(*rows)
-                    flags = np.array([[s == COUNTED for s in statuses], [s == QUARANTINED for s in statuses],
-                                      [s == CONFLICTING for s in statuses]], dtype=bool)
-                    chosen = [bytes(p) if p is not None else None for p in itertools.compress(packed, flags[0])]
-                    if None in chosen:
-                        missing = {i for i, p, counted in zip(ids, packed, flags[0]) if counted and p is None}
+                    tables, statuses, packed, unpacked = zip(*rows)
+                    del rows
+                    status = np.fromiter(statuses, dtype=np.int8, count=len(statuses))
+                    flags = np.stack([status == 1, status == 2, status == 4])
+                    chosen = list(itertools.compress(packed, flags[0]))
+                    if unpacked.count(None) != len(unpacked):
+                        missing = {i for i, counted in zip(unpacked, flags[0]) if counted and i is not None}
                         found = dict(self._packed_from_content(c, missing, contests[code].option_codes))
                         chosen = [p if p is not None else found[i]
-                                  for i, p in zip(itertools.compress(ids, flags[0]), chosen)]
+                                  for i, p in zip(itertools.compress(unpacked, flags[0]), chosen)]
                     counts = np.frombuffer(b"".join(chosen), dtype="<i4").reshape(-1, width).astype(np.int64)
                     out[code] = (table_code, np.fromiter(tables, dtype=np.int64, count=len(tables)), flags, counts)
             finally:

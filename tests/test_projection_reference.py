@@ -197,3 +197,21 @@ def test_a_larger_night_is_the_reference():
     assert any(isinstance(h, tuple) for h in how.values()) and "own" in how.values()
     for d in range(len(nodes)):
         assert np.array_equal(got.point[d], point[d]) and np.array_equal(got.reps[d], reps[d])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.integers(1, 5), st.integers(0, 6), st.integers(1, 30), st.integers(0, 2**32 - 1))
+def test_summaries_of_many_areas_are_each_areas_summary(k, areas, B, seed):
+    from escrutinio.domain.projection import summaries, summary
+
+    rng = np.random.default_rng(seed)
+    point = rng.integers(0, 5000, (areas, k)) * rng.integers(0, 2, (areas, 1))
+    counted = point * rng.integers(0, 4, (areas, 1)) // 3
+    reps = np.maximum(point[None] + rng.integers(-400, 400, (B, areas, k)), 0)
+    allowance = rng.integers(0, 10**7, areas)
+    many = summaries(point, reps, counted, allowance)
+    assert len(many) == areas
+    for g in range(areas):
+        one = summary(point[g], reps[:, g], counted[g], allowance=int(allowance[g]))
+        for key in ("share", "w", "margins", "margin_w"):
+            assert np.array_equal(many[g][key], one[key]), key

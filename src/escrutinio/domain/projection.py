@@ -364,6 +364,27 @@ def summary(point: np.ndarray, reps: np.ndarray, counted: np.ndarray, level: int
     return {"share": share, "w": w, "margins": margins, "margin_w": margin_w}
 
 
+def summaries(point: np.ndarray, reps: np.ndarray, counted: np.ndarray, allowance: np.ndarray,
+              level: int = LEVEL_PERCENT, widen: tuple[int, int] = WIDEN) -> list[dict]:
+    """``summary`` of many areas at once: ``point`` and ``counted`` (areas × k), ``reps`` (B × areas × k),
+    ``allowance`` (areas): the same figures, each area's as its own dict."""
+    if len(point) == 0:
+        return []
+    share, rep_share = shares(point), shares(reps)
+    whole = point.sum(axis=1)
+    extra = np.where(whole > 0, -(-allowance * (point - counted).sum(axis=1) // np.maximum(whole, 1)), 0)
+    w = half_width(share, rep_share, level, widen) + extra[:, None]
+    k = point.shape[1]
+    margins = share[:, :, None] - share[:, None, :]  # (areas, k, k)
+    margin_w = np.zeros(margins.shape, dtype=np.int64)
+    for i in range(k):
+        others = [j for j in range(k) if j != i]
+        if others:
+            spread = rep_share[:, :, i, None] - rep_share[:, :, others]
+            margin_w[:, i, others] = half_width(margins[:, i, others], spread, level, widen) + 2 * extra[:, None]
+    return [{"share": share[g], "w": w[g], "margins": margins[g], "margin_w": margin_w[g]} for g in range(len(point))]
+
+
 def leader_call(point: np.ndarray, s: dict) -> int | None:
     """The index of the option whose lead over every other holds at both ends of its interval."""
     if point.sum() <= 0:
@@ -590,18 +611,29 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
         rule = contest.get("rule") or {}
         rule_level = rule.get("level")
         areas = {}
+        seen = set()
         for d in range(len(result.nodes)):
+            chosen = []  # the groups of this depth published: areas over the floor with valid votes
             for g, node in enumerate(result.nodes[d].tolist()):
-                if node in areas or kinds[node] != "area":
+                if node in seen or kinds[node] != "area":  # an area repeated deeper is published once
                     continue
                 if d > 0 and int(matrix[node][-3]) < FLOOR_TABLES:
                     continue
-                point, reps = result.point[d][g], result.reps[d][:, g]
-                if point.sum() <= 0:
+                if result.point[d][g].sum() <= 0:
                     continue
-                allowance = blended_allowance(int(split[d][0][g]), int(split[d][1][g])) if earlier is not None \
-                    else ALLOWANCE
-                s = summary(point, reps, result.counted[d][g], allowance=allowance)
+                chosen.append((g, node))
+            seen.update(node for _, node in chosen)
+            if not chosen:
+                continue
+            at = np.array([g for g, _ in chosen], dtype=np.int64)
+            if earlier is not None:
+                allowance = np.array([blended_allowance(int(split[d][0][g]), int(split[d][1][g])) for g, _ in chosen],
+                                     dtype=np.int64)
+            else:
+                allowance = np.full(len(chosen), ALLOWANCE, dtype=np.int64)
+            found = summaries(result.point[d][at], result.reps[d][:, at], result.counted[d][at], allowance)
+            for (g, node), s in zip(chosen, found):
+                point = result.point[d][g]
                 at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0
                 call = rule_call(rule, point, s) if at_rule else leader_call(point, s)
                 areas[codes[node]] = describe(options, point, s, call, decimals, rule_method)

@@ -327,36 +327,40 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         with self._reading(conn) as c:
             cursor = c.connection.dbapi_connection.cursor()
             try:
-                for code, contest_id in sorted(self.ids.contest.items(), key=lambda item: item[1]):
-                    width = len(contests[code].option_codes) + 3
-                    # The status as a small integer and the id only where the packed counts are missing: no
-                    # object made per row for either (small integers and None are shared).
-                    cursor.execute(f"SELECT table_id, CASE status WHEN '{COUNTED}' THEN 1 WHEN '{QUARANTINED}' "
-                                   f"THEN 2 WHEN '{CONFLICTING}' THEN 4 ELSE 0 END, counts, "
-                                   f"CASE WHEN counts IS NULL THEN id END FROM acta WHERE contest_id = "
-                                   f"{int(contest_id)} ORDER BY id")
-                    # A slice of rows at a time: the memory of one slice's row objects is reused by the next
-                    # (a million rows at once cost a page fault per few rows, about as much as the reading).
-                    parts: list[tuple[np.ndarray, np.ndarray, bytes]] = []
-                    while rows := cursor.fetchmany(65536):
-                        tables, statuses, packed, unpacked = zip(*rows)
-                        del rows
-                        status = np.fromiter(statuses, dtype=np.int8, count=len(statuses))
-                        chosen = list(itertools.compress(packed, status == 1))
+                # Every acta in one pass over the table (a pass per contest read the whole table each time),
+                # the status as a small integer and the id only where the packed counts are missing: no object
+                # made per row for either (small integers and None are shared).
+                cursor.execute(f"SELECT contest_id, table_id, CASE status WHEN '{COUNTED}' THEN 1 "
+                               f"WHEN '{QUARANTINED}' THEN 2 WHEN '{CONFLICTING}' THEN 4 ELSE 0 END, counts, "
+                               "CASE WHEN counts IS NULL THEN id END FROM acta ORDER BY id")
+                code_of = {contest_id: code for code, contest_id in self.ids.contest.items()}
+                parts: dict[str, list[tuple[np.ndarray, np.ndarray, bytes]]] = {}
+                # A slice of rows at a time: the memory of one slice's row objects is reused by the next
+                # (a million rows at once cost a page fault every few rows, about as much as the reading).
+                while rows := cursor.fetchmany(65536):
+                    contest_ids, tables, statuses, packed, unpacked = zip(*rows)
+                    del rows
+                    of_contest = np.fromiter(contest_ids, dtype=np.int64, count=len(contest_ids))
+                    table_ids = np.fromiter(tables, dtype=np.int64, count=len(tables))
+                    status = np.fromiter(statuses, dtype=np.int8, count=len(statuses))
+                    for contest_id in np.unique(of_contest).tolist():
+                        code = code_of[contest_id]
+                        mine = of_contest == contest_id
+                        chosen = list(itertools.compress(packed, mine & (status == 1)))
                         if unpacked.count(None) != len(unpacked):
-                            missing = {i for i, s in zip(unpacked, statuses) if s == 1 and i is not None}
-                            found = dict(self._packed_from_content(c, missing, contests[code].option_codes))
-                            chosen = [p if p is not None else found[i]
-                                      for i, p in zip(itertools.compress(unpacked, status == 1), chosen)]
-                        parts.append((np.fromiter(tables, dtype=np.int64, count=len(tables)), status,
-                                      b"".join(chosen)))
-                    if not parts:
-                        continue
-                    status = np.concatenate([part[1] for part in parts])
+                            keep = itertools.compress(unpacked, mine & (status == 1))
+                            ids = list(keep)
+                            found = dict(self._packed_from_content(c, {i for i in ids if i is not None},
+                                                                   contests[code].option_codes))
+                            chosen = [p if p is not None else found[i] for i, p in zip(ids, chosen)]
+                        parts.setdefault(code, []).append((table_ids[mine], status[mine], b"".join(chosen)))
+                for code in sorted(parts, key=lambda code: self.ids.contest[code]):
+                    width = len(contests[code].option_codes) + 3
+                    status = np.concatenate([part[1] for part in parts[code]])
                     flags = np.stack([status == 1, status == 2, status == 4])
-                    counts = np.frombuffer(b"".join(part[2] for part in parts), dtype="<i4").reshape(-1, width)
-                    counts = counts.astype(np.int64)
-                    out[code] = (table_code, np.concatenate([part[0] for part in parts]), flags, counts)
+                    counts = np.frombuffer(b"".join(part[2] for part in parts[code]), dtype="<i4")
+                    counts = counts.reshape(-1, width).astype(np.int64)
+                    out[code] = (table_code, np.concatenate([part[0] for part in parts[code]]), flags, counts)
             finally:
                 cursor.close()
         return out

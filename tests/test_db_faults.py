@@ -123,9 +123,8 @@ def throwaway_database() -> Iterator[tuple[sa.Engine, str, str]]:
     try:
         yield admin, name, sa.engine.make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as conn:
-            _terminate(conn, name)
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        with admin.connect() as conn:  # a server still running may reconnect at once: FORCE ends it too
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
 
 

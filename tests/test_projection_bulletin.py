@@ -44,7 +44,7 @@ def country(regions: int, districts: int, centres: int, tables: int, rule: Rule,
                     tables=tuple(table_list))
 
 
-def bulletin_of(election: Election, counted: np.ndarray, shares: np.ndarray):
+def bulletin_of(election: Election, counted: np.ndarray, shares: np.ndarray, previous=None):
     tally = Tally(election)
     slots = {}
     for i, table in enumerate(election.tables):
@@ -54,7 +54,8 @@ def bulletin_of(election: Election, counted: np.ndarray, shares: np.ndarray):
             b = cast * int(shares[i, 1]) // 100
             slots[(table.code, "Q")] = ([a, b, cast - a - b - 3, 3, 0, cast], True, False, False)
     tally.load_counts(slots)
-    return build_bulletin(election, tally, 1, dt.datetime(2024, 5, 5, 22, tzinfo=dt.timezone.utc), None)
+    return build_bulletin(election, tally, 1, dt.datetime(2024, 5, 5, 22, tzinfo=dt.timezone.utc), None,
+                          previous=previous)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -158,17 +159,7 @@ def previous_of(election: Election, earlier: np.ndarray, covered: np.ndarray):
 
 
 def bulletin_with_previous(election, counted, shares, earlier, covered):
-    tally = Tally(election)
-    slots = {}
-    for i, table in enumerate(election.tables):
-        if counted[i]:
-            cast = table.registered * 6 // 10
-            a = cast * int(shares[i, 0]) // 100
-            b = cast * int(shares[i, 1]) // 100
-            slots[(table.code, "Q")] = ([a, b, cast - a - b - 3, 3, 0, cast], True, False, False)
-    tally.load_counts(slots)
-    return build_bulletin(election, tally, 1, dt.datetime(2024, 5, 5, 22, tzinfo=dt.timezone.utc), None,
-                          previous=previous_of(election, earlier, covered))
+    return bulletin_of(election, counted, shares, previous=previous_of(election, earlier, covered))
 
 
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -158,8 +158,10 @@ class Projector:
             line_of.setdefault(node, lines[:, i].tolist())
         # Sums under every node of every depth (by node index): counted votes, register, centres counted.
         under_v, under_x, under_n = {}, {}, {}
+        strata_under: dict[int, list[int]] = {}  # node -> the strata beneath it, in stratum order
         for i, node in enumerate(strata):
             for a in set(line_of[node]):
+                strata_under.setdefault(a, []).append(i)
                 under_v[a] = under_v.get(a, 0) + V[i]
                 under_x[a] = under_x.get(a, 0) + X[i]
                 under_n[a] = under_n.get(a, 0) + int(n[i])
@@ -221,7 +223,7 @@ class Projector:
         for a in sorted(under_v, key=lambda a: (self.depth[a], a)):
             if a != 0 and int(matrix[a][-3]) < self.floor:
                 continue
-            mine = [i for i, node in enumerate(strata) if a in line_of[node]]
+            mine = strata_under[a]
             total = np.asarray(under_v[a]) + pred[mine].sum(axis=0)
             totals_b = under_v[a][None] + pred_b[:, mine].sum(axis=1)
             if total.sum() <= 0:

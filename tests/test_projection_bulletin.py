@@ -58,15 +58,22 @@ def bulletin_of(election: Election, counted: np.ndarray, shares: np.ndarray, pre
                           previous=previous)
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data(), rule=st.sampled_from(RULES), decimals=st.integers(0, 3))
-def test_the_verifier_recomputes_every_published_projection_to_the_last_digit(data, rule, decimals):
-    election = country(data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(2, 7)),
-                       data.draw(st.integers(1, 3)), rule, decimals)
+def draw_night(data, rule, decimals, fewest_centres):
+    """A generated country, which of its tables are counted, and each table's shares of A and B."""
+    election = country(data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3)),
+                       data.draw(st.integers(fewest_centres, 7)), data.draw(st.integers(1, 3)), rule, decimals)
     n = len(election.tables)
     counted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
     shares = np.array(data.draw(st.lists(st.tuples(st.integers(10, 50), st.integers(10, 45)), min_size=n,
                                          max_size=n)))
+    return election, counted, shares
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), rule=st.sampled_from(RULES), decimals=st.integers(0, 3))
+def test_the_verifier_recomputes_every_published_projection_to_the_last_digit(data, rule, decimals):
+    election, counted, shares = draw_night(data, rule, decimals, fewest_centres=2)
+    n = len(election.tables)
     bulletin = bulletin_of(election, counted, shares)
     published = bulletin.body["projections"]["Q"]
     report = Report("test")
@@ -165,12 +172,8 @@ def bulletin_with_previous(election, counted, shares, earlier, covered):
 @settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), rule=st.sampled_from(RULES), decimals=st.integers(0, 3))
 def test_the_verifier_recomputes_a_projection_on_the_previous_election_to_the_last_digit(data, rule, decimals):
-    election = country(data.draw(st.integers(2, 3)), data.draw(st.integers(1, 3)), data.draw(st.integers(3, 7)),
-                       data.draw(st.integers(1, 3)), rule, decimals)
+    election, counted, shares = draw_night(data, rule, decimals, fewest_centres=3)
     n = len(election.tables)
-    counted = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))
-    shares = np.array(data.draw(st.lists(st.tuples(st.integers(10, 50), st.integers(10, 45)), min_size=n,
-                                         max_size=n)))
     earlier = np.array(data.draw(st.lists(st.tuples(st.integers(150, 200), st.integers(0, 60), st.integers(0, 60),
                                                     st.integers(0, 20)), min_size=n, max_size=n)))
     covered = np.array(data.draw(st.lists(st.booleans(), min_size=n, max_size=n)))

@@ -30,8 +30,13 @@ DEFAULTS = {"replicates": 200, "min_donors": 5, "widen": "2/1", "arrival_allowan
 EARLIER_HEAD = ("registered", "ballots_cast", "null")
 
 
-def _splitmix(seed: int, count: int) -> np.ndarray:
-    state = (np.arange(1, count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) + np.uint64(seed & M64)
+CHUNK = 20  # replicates worked out at once: a national night's replicates of every stratum are never held whole
+
+
+def _splitmix(seed: int, count: int, start: int = 0) -> np.ndarray:
+    """Outputs ``start`` to ``start + count - 1`` of the SplitMix64 stream seeded with ``seed``."""
+    state = (np.arange(start + 1, start + count + 1, dtype=np.uint64) * np.uint64(0x9E3779B97F4A7C15)) + \
+        np.uint64(seed & M64)
     z = state
     z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
     z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
@@ -44,30 +49,85 @@ def _seeds(contest: str, matrix: np.ndarray) -> tuple[int, int]:
     return int.from_bytes(digest[0:8], "big"), int.from_bytes(digest[8:16], "big")
 
 
+class Geometry:
+    """What a projection needs of the tree, the same for every contest and bulletin (made once per tree):
+    the units (centres, in node order), each unit's line of ancestors from the root down to the strata's depth
+    (its own area repeated below it), the strata (the nodes at the end of a line, sorted) and each stratum's
+    line, and, per depth, the strata beneath each node of that depth."""
+
+    def __init__(self, tree):
+        order = tree.order
+        index = {code: i for i, code in enumerate(order)}
+        self.parent = np.array([index[tree.nodes[c][3]] if tree.nodes[c][3] is not None else -1 for c in order],
+                               dtype=np.int64)
+        depth = [0] * len(order)
+        for i, p in enumerate(self.parent.tolist()):
+            if p >= 0:
+                depth[i] = depth[p] + 1  # a parent comes before its children in the bulletins' order
+        self.depth = np.array(depth, dtype=np.int64)
+        centre = np.array([tree.nodes[c][1] == "centre" for c in order], dtype=bool)
+        self.bottom = int(self.depth[~centre].max())
+        self.units = np.flatnonzero(centre)
+        lines = np.zeros((self.bottom + 1, len(self.units)), dtype=np.int64)
+        up = self.parent[self.units]  # each unit's area; then, depth by depth, its ancestor there
+        for d in range(self.bottom, -1, -1):
+            up = np.where(self.depth[up] > d, self.parent[up], up)
+            lines[d] = up
+        self.strata, first, self.unit_s = np.unique(lines[-1], return_index=True, return_inverse=True)
+        self.unit_s = self.unit_s.reshape(-1)
+        self.lines = lines[:, first]  # each stratum's line
+        nodes = np.unique(self.lines)
+        self.ancestors = nodes[np.lexsort((nodes, self.depth[nodes]))]  # every node of a line, by depth then order
+        self._under: dict[int, dict[int, np.ndarray]] = {}
+        self._groups: dict[int, tuple[np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    @classmethod
+    def of(cls, tree) -> Geometry:
+        found = getattr(tree, "_projection_geometry", None)
+        if found is None:
+            found = tree._projection_geometry = cls(tree)
+        return found
+
+    def under(self, d: int, node: int) -> np.ndarray:
+        """The strata (indexes, in order) whose line holds ``node`` at place ``d``."""
+        if d not in self._under:
+            row = self.lines[d]
+            sort = np.argsort(row, kind="stable")
+            values, starts = np.unique(row[sort], return_index=True)
+            self._under[d] = dict(zip(values.tolist(), np.split(sort, starts[1:])))
+        return self._under[d].get(node, _NONE)
+
+    def groups(self, d: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The strata beneath each node of depth ``d``: (strata sorted by that node, where each node's run
+        starts, the nodes)."""
+        if d not in self._groups:
+            row = self.lines[d]
+            held = np.flatnonzero(self.depth[row] == d)  # a stratum above depth d is not beneath a node there
+            sort = held[np.argsort(row[held], kind="stable")]
+            nodes, starts = np.unique(row[sort], return_index=True)
+            self._groups[d] = (sort, starts, nodes)
+        return self._groups[d]
+
+    def sums(self, values: np.ndarray) -> np.ndarray:
+        """Per node (rows by node index), the sum of ``values`` (one row per stratum) over the strata beneath."""
+        out = np.zeros((len(self.depth), *values.shape[1:]), dtype=values.dtype)
+        for d in range(self.bottom + 1):
+            sort, starts, nodes = self.groups(d)
+            if len(sort):
+                out[nodes] = np.add.reduceat(values[sort], starts, axis=0)
+        return out
+
+
+_NONE = np.zeros(0, dtype=np.int64)
+
+
 class Projector:
     """Projections of one bulletin: ``matrix(contest)`` is our counter matrix in the bulletins' order."""
 
     def __init__(self, tree, settings: dict):
         self.tree = tree
-        order = tree.order
-        self.index = {code: i for i, code in enumerate(order)}
-        self.parent = [self.index[tree.nodes[c][3]] if tree.nodes[c][3] is not None else -1 for c in order]
-        self.depth = [0] * len(order)
-        for i, p in enumerate(self.parent):
-            if p >= 0:
-                self.depth[i] = self.depth[p] + 1
-        kinds = [tree.nodes[c][1] for c in order]
-        self.kinds = kinds
-        self.bottom = max(self.depth[i] for i in range(len(order)) if kinds[i] == "area")
-        self.units = [i for i in range(len(order)) if kinds[i] == "centre"]
-        # Each unit's ancestors from the root down to the strata's depth (its own area repeated below it).
-        self.lines = []
-        for u in self.units:
-            line, up = [], self.parent[u]
-            while up >= 0:
-                line.insert(0, up)
-                up = self.parent[up]
-            self.lines.append((line + [line[-1]] * (self.bottom + 1 - len(line)))[:self.bottom + 1])
+        self.geometry = Geometry.of(tree)
+        self.units = self.geometry.units
         self.B = int(settings["replicates"])
         self.min_donors = int(settings["min_donors"])
         num, den = str(settings["widen"]).split("/")
@@ -91,7 +151,7 @@ class Projector:
                   for o in options]
         if all(m is None for m in mapped):
             return None
-        rows = table[np.array(self.units, dtype=np.int64)]
+        rows = table[self.units]
         prev_reg = rows[:, where["registered"]]
         covered = prev_reg > 0
         if not covered.any():
@@ -117,135 +177,145 @@ class Projector:
     def contest(self, code: str, matrix: np.ndarray, rule: dict, level: float, earlier=None) -> dict | None:
         """One contest's projection as a bulletin publishes it; ``earlier``: the previous election's
         (matrix, columns, mapping) when the bulletin publishes one."""
-        tree = self.tree
+        tree, g = self.tree, self.geometry
         k = len(tree.options[code])
         B = self.B
-        units = np.array(self.units, dtype=np.int64)
-        rows = matrix[units]
+        rows = matrix[g.units]
         votes, reg_c, counted, reg_all = rows[:, :k], rows[:, k + 3], rows[:, k + 4], rows[:, -2]
         donor = (counted > 0) & (reg_c > 0)
         sized = self._sizes(code, reg_c, reg_all, earlier)
         if sized is None:
             size_c = np.tile(reg_c[:, None], (1, k))
             size_u = np.tile((reg_all - reg_c)[:, None], (1, k))
-            covered = np.zeros(len(units), dtype=bool)
+            covered = np.zeros(len(g.units), dtype=bool)
         else:
             size_c, size_u, covered = sized
-        lines = np.array(self.lines, dtype=np.int64).T if self.lines else np.zeros((self.bottom + 1, 0), np.int64)
-        strata = sorted(set(lines[-1].tolist()))
-        s_of = {node: i for i, node in enumerate(strata)}
-        S = len(strata)
-        unit_s = np.array([s_of[n] for n in lines[-1].tolist()], dtype=np.int64)
-        dv = np.where(donor[:, None], votes, 0)
-        dx = np.where(donor[:, None], size_c, 0)
-        V = np.zeros((S, k), np.int64)
-        np.add.at(V, unit_s, dv)
-        X = np.zeros((S, k), np.int64)
-        np.add.at(X, unit_s, dx)
-        U = np.zeros((S, k), np.int64)
+        strata, unit_s, S = g.strata, g.unit_s, len(g.strata)
+        V, X, U = (np.zeros((S, k), np.int64) for _ in range(3))
+        np.add.at(V, unit_s, np.where(donor[:, None], votes, 0))
+        np.add.at(X, unit_s, np.where(donor[:, None], size_c, 0))
         np.add.at(U, unit_s, size_u)
         # The uncounted register of covered and of other units per stratum (for the allowance's blend).
         left = (reg_all - reg_c).astype(np.int64)
-        left_covered = np.zeros(S, np.int64)
+        left_covered, left_other = np.zeros(S, np.int64), np.zeros(S, np.int64)
         np.add.at(left_covered, unit_s, np.where(covered, left, 0))
-        left_other = np.zeros(S, np.int64)
         np.add.at(left_other, unit_s, np.where(covered, 0, left))
-        n = np.zeros(S, np.int64)
-        np.add.at(n, unit_s, donor.astype(np.int64))
-        # Each stratum's ancestors by depth (its first unit's line).
-        line_of = {}
-        for i, node in enumerate(lines[-1].tolist()):
-            line_of.setdefault(node, lines[:, i].tolist())
-        # Sums under every node of every depth (by node index): counted votes, register, centres counted.
-        under_v, under_x, under_n = {}, {}, {}
-        strata_under: dict[int, list[int]] = {}  # node -> the strata beneath it, in stratum order
-        for i, node in enumerate(strata):
-            for a in set(line_of[node]):
-                strata_under.setdefault(a, []).append(i)
-                under_v[a] = under_v.get(a, 0) + V[i]
-                under_x[a] = under_x.get(a, 0) + X[i]
-                under_n[a] = under_n.get(a, 0) + int(n[i])
-        # Replicate weights of counted units (in unit order) and their sums per stratum.
-        which = np.flatnonzero(donor)
-        draws = (_splitmix(_seeds(code, matrix)[0], B * len(which)) >> np.uint64(32)).reshape(B, len(which))
-        weight = sum((draws >= np.uint64(t)).astype(np.int64) for t in THRESHOLDS)
-        Vb = np.zeros((B, S, k), np.int64)
-        Xb = np.zeros((B, S, k), np.int64)
-        for b in range(B):
-            np.add.at(Vb[b], unit_s[which], weight[b][:, None] * votes[which])
-            np.add.at(Xb[b], unit_s[which], weight[b][:, None] * size_c[which])
+        n = np.bincount(unit_s[donor], minlength=S).astype(np.int64)
+        # Sums under every node (by node index): counted votes, register, centres counted.
+        under_v, under_x, under_n = g.sums(V), g.sums(X), g.sums(n)
+        # Each stratum: its own (enough centres counted), complete (nothing left to count) or a gap (the ratio
+        # of the nearest ancestor with enough centres counted).
         pred = np.zeros((S, k), np.int64)
-        pred_b = np.zeros((B, S, k), np.int64)
+        left_any = U.any(axis=1)
+        own = np.flatnonzero(left_any & (n >= self.min_donors))
+        pred[own] = U[own] * V[own] // np.maximum(X[own], 1)
+        factor = np.sqrt(1.0 + X[own].astype(np.float64) / np.maximum(U[own], 1).astype(np.float64))
         gap_of: dict[int, tuple[int, int]] = {}  # stratum -> (gap node, ancestor node)
-        for i, node in enumerate(strata):
-            if not U[i].any():
-                continue
-            if n[i] >= self.min_donors:
-                pred[i] = U[i] * V[i] // np.maximum(X[i], 1)
-                boot = np.where(Xb[:, i] > 0, U[i] * Vb[:, i] // np.maximum(Xb[:, i], 1), pred[i])
-                factor = np.sqrt(1.0 + X[i].astype(np.float64) / np.maximum(U[i], 1).astype(np.float64))
-                pred_b[:, i] = pred[i] + np.floor((boot - pred[i]) * factor).astype(np.int64)
-                continue
-            line = line_of[node]
-            for d in range(self.bottom - 1, -1, -1):
-                if under_n.get(line[d], 0) >= self.min_donors:
+        for i in np.flatnonzero(left_any & (n < self.min_donors)).tolist():
+            line = g.lines[:, i].tolist()
+            for d in range(g.bottom - 1, -1, -1):
+                if under_n[line[d]] >= self.min_donors:
                     gap_of[i] = (line[d + 1], line[d])
                     break
             else:
                 return None
-        # Depth of a gap: its first place in the lines (an area above the strata may repeat).
-        cells = sorted({(self._depth_in_line(line_of[strata[i]], g), g) for i, (g, _) in gap_of.items()})
-        picks = _splitmix(_seeds(code, matrix)[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
-        for c, (d, g) in enumerate(cells):
-            members = [i for i, (gg, _) in gap_of.items() if gg == g]
-            ancestor = gap_of[members[0]][1]
-            for i in members:
-                pred[i] = U[i] * under_v[ancestor] // np.maximum(under_x[ancestor], 1)
-            siblings = sorted({line_of[node][d] for node in strata
-                               if line_of[node][d - 1] == ancestor and under_n.get(line_of[node][d], 0) >= self.min_donors})
+        # Gaps by depth and node (a node's first place in a line is its depth), and what each borrows from.
+        members: dict[tuple[int, int], list[int]] = {}
+        for i, (gap, _) in gap_of.items():
+            members.setdefault((int(g.depth[gap]), gap), []).append(i)
+        cells = []
+        for d, gap in sorted(members):
+            inside = members[(d, gap)]
+            ancestor = gap_of[inside[0]][1]
+            pred[inside] = U[inside] * under_v[ancestor] // np.maximum(under_x[ancestor], 1)
+            beside = g.under(d - 1, ancestor)
+            siblings = sorted({s for s in g.lines[d, beside].tolist() if under_n[s] >= self.min_donors})
             if siblings:
-                sib_strata = {s: [j for j, node in enumerate(strata) if line_of[node][d] == s] for s in siblings}
-                for b in range(B):
-                    s = siblings[int(picks[b, c] % np.uint64(len(siblings)))]
-                    rv, rx = Vb[b, sib_strata[s]].sum(axis=0), Xb[b, sib_strata[s]].sum(axis=0)
-                    rv, rx = np.where(rx > 0, rv, under_v[s]), np.where(rx > 0, rx, under_x[s])
-                    for i in members:
-                        pred_b[b, i] = U[i] * rv // np.maximum(rx, 1)
+                runs = [g.under(d, s) for s in siblings]
+                starts = np.cumsum([0] + [len(run) for run in runs[:-1]])
+                cells.append((inside, np.concatenate(runs), starts, np.array(siblings, dtype=np.int64)))
             else:
-                inside = [j for j, node in enumerate(strata) if line_of[node][d - 1] == ancestor]
-                for b in range(B):
-                    rv, rx = Vb[b, inside].sum(axis=0), Xb[b, inside].sum(axis=0)
-                    rv, rx = np.where(rx > 0, rv, under_v[ancestor]), np.where(rx > 0, rx, under_x[ancestor])
-                    for i in members:
-                        pred_b[b, i] = U[i] * rv // np.maximum(rx, 1)
+                cells.append((inside, beside, None, np.array([ancestor], dtype=np.int64)))
+        picks = _splitmix(_seeds(code, matrix)[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
+        # The areas published: every depth's nodes above the size floor with something projected.
+        pred_under = g.sums(pred)
+        areas = [a for a in g.ancestors.tolist() if (a == 0 or int(matrix[a][-3]) >= self.floor)
+                 and (under_v[a] + pred_under[a]).sum() > 0]
+        place = {a: j for j, a in enumerate(areas)}
+        totals_b = np.zeros((B, len(areas), k), np.int64)
+        by_depth = []
+        for d in range(g.bottom + 1):
+            sort, starts, nodes = g.groups(d)
+            mine = [(j, place[a]) for j, a in enumerate(nodes.tolist()) if a in place]
+            if mine and len(sort):
+                by_depth.append((sort, starts, np.array([j for j, _ in mine]), np.array([p for _, p in mine])))
+        # Replicates, CHUNK at a time: Poisson(1) weights of the counted units (row b of the weights is draws
+        # b * D to (b + 1) * D - 1 of the stream), their sums per stratum, each stratum's replicate prediction,
+        # and its sums per published area.
+        which = np.flatnonzero(donor)
+        by_unit = np.argsort(unit_s[which], kind="stable")
+        order, ws = which[by_unit], unit_s[which][by_unit]
+        runs = np.flatnonzero(np.r_[True, ws[1:] != ws[:-1]]) if len(ws) else _NONE
+        present, dv, dx = ws[runs], votes[order], size_c[order]
+        seed, D = _seeds(code, matrix)[0], len(which)
+        Uo, predo = U[own], pred[own]
+        for b0 in range(0, B, CHUNK):
+            c = min(CHUNK, B - b0)
+            Vb, Xb = np.zeros((c, S, k), np.int64), np.zeros((c, S, k), np.int64)
+            if D:
+                draws = (_splitmix(seed, c * D, b0 * D) >> np.uint64(32)).reshape(c, D)
+                weight = np.zeros((c, D), np.int64)
+                for t in THRESHOLDS:
+                    weight += draws >= np.uint64(t)
+                del draws
+                weight = weight[:, by_unit]
+                for j in range(k):
+                    Vb[:, present, j] = np.add.reduceat(weight * dv[:, j], runs, axis=1)
+                    Xb[:, present, j] = np.add.reduceat(weight * dx[:, j], runs, axis=1)
+                del weight
+            pred_b = np.zeros((c, S, k), np.int64)
+            Vo, Xo = Vb[:, own], Xb[:, own]
+            boot = np.where(Xo > 0, Uo * Vo // np.maximum(Xo, 1), predo)
+            pred_b[:, own] = predo + np.floor((boot - predo) * factor).astype(np.int64)
+            del Vo, Xo, boot
+            for cell, (inside, strata_of, starts, borrowed) in enumerate(cells):
+                if starts is not None:  # a sibling picked at random, per replicate
+                    pick = (picks[b0:b0 + c, cell] % np.uint64(len(borrowed))).astype(np.int64)
+                    rv = np.add.reduceat(Vb[:, strata_of], starts, axis=1)[np.arange(c), pick]
+                    rx = np.add.reduceat(Xb[:, strata_of], starts, axis=1)[np.arange(c), pick]
+                    whole_v, whole_x = under_v[borrowed[pick]], under_x[borrowed[pick]]
+                else:  # the ancestor's own strata
+                    rv, rx = Vb[:, strata_of].sum(axis=1), Xb[:, strata_of].sum(axis=1)
+                    whole_v, whole_x = under_v[borrowed[0]][None], under_x[borrowed[0]][None]
+                rv, rx = np.where(rx > 0, rv, whole_v), np.where(rx > 0, rx, whole_x)
+                pred_b[:, inside] = U[inside][None] * rv[:, None, :] // np.maximum(rx, 1)[:, None, :]
+            del Vb, Xb
+            for sort, starts, groups, places in by_depth:
+                totals_b[b0:b0 + c, places] = np.add.reduceat(pred_b[:, sort], starts, axis=1)[:, groups]
         # Totals per area: counted votes beneath it plus the predictions of its strata.
         out = {}
-        for a in sorted(under_v, key=lambda a: (self.depth[a], a)):
-            if a != 0 and int(matrix[a][-3]) < self.floor:
-                continue
-            mine = strata_under[a]
-            total = np.asarray(under_v[a]) + pred[mine].sum(axis=0)
-            totals_b = under_v[a][None] + pred_b[:, mine].sum(axis=1)
-            if total.sum() <= 0:
-                continue
+        for j, a in enumerate(areas):
+            total = under_v[a] + pred_under[a]
             at_rule = (tree.nodes[tree.order[a]][2] == rule.get("level")) if rule.get("level") else a == 0
             allowance = self.allowance
             if sized is not None:
-                mc, mo = int(left_covered[mine].sum()), int(left_other[mine].sum())
+                beneath = self._beneath(a)
+                mc, mo = int(left_covered[beneath].sum()), int(left_other[beneath].sum())
                 if mc + mo > 0:
                     allowance = -(-(self.allowance_previous * mc + self.allowance * mo) // (mc + mo))
-            out[tree.order[a]] = self._area(code, total, totals_b, np.asarray(under_v[a]), rule if at_rule else None,
-                                            level, allowance)
-        kinds = {"own": 0, "gap": len(gap_of), "complete": int((~U.any(axis=1)).sum())}
+            out[tree.order[a]] = self._area(code, total, under_v[a][None] + totals_b[:, j], under_v[a],
+                                            rule if at_rule else None, level, allowance)
+        kinds = {"own": 0, "gap": len(gap_of), "complete": int((~left_any).sum())}
         kinds["own"] = S - kinds["gap"] - kinds["complete"]
         return {"method": KNOWN_METHOD, "level": level,
                 "settings": {**self.settings, "size": "register" if sized is None else "previous"},
-                "strata_level": tree.nodes[tree.order[strata[0]]][2], "strata": kinds,
-                "gaps": dict(sorted({tree.order[g]: tree.order[a] for g, a in gap_of.values()}.items())),
+                "strata_level": tree.nodes[tree.order[int(strata[0])]][2], "strata": kinds,
+                "gaps": dict(sorted({tree.order[gap]: tree.order[a] for gap, a in gap_of.values()}.items())),
                 "areas": out}
 
-    def _depth_in_line(self, line: list[int], g: int) -> int:
-        return line.index(g)
+    def _beneath(self, a: int) -> np.ndarray:
+        """The strata beneath node ``a`` (in stratum order)."""
+        return self.geometry.under(int(self.geometry.depth[a]), a)
 
     def _area(self, code: str, total: np.ndarray, totals_b: np.ndarray, counted: np.ndarray, rule: dict | None,
               level: float, allowance: int) -> dict:

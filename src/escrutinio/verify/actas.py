@@ -15,7 +15,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import numpy as np
 
 from .anchors import KeyLog
-from .common import ACTA_CONTEXT, ACTA_CONTEXT_V2, ActaLeaf, SlimActa, b64, canonical, ed25519_ok, sha256_hex
+from .common import (ACTA_CONTEXT, ACTA_CONTEXT_V2, PLAIN_ACTA, ActaLeaf, SlimActa, b64, canonical, ed25519_ok,
+                     sha256_hex)
 from .geography import Tree
 from .report import Report
 
@@ -276,11 +277,15 @@ def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[di
             if acta_id in by_id:
                 report.add("acta", f"{label(acta_id, item.get('acta'))}: published twice")
                 continue  # checked once, as it came first
-            entry, encoded = logged.get(acta_id), None
+            entry, encoded, slim = logged.get(acta_id), None, None
             if entry is not None and type(entry[1]) is SlimActa and reader is not None:
                 leaf, encoded = reader.as_logged(item, entry[0])
+                slim = entry[1] if encoded is not None else None
                 entry = (entry[0], leaf if leaf is not None else entry[1])
-            _check_published(report, tree, signer, acta_id, item, entry, leaves, encoded)
+            if slim is not None:
+                _check_proven(report, tree, signer, acta_id, item, entry, encoded, slim)
+            else:
+                _check_published(report, tree, signer, acta_id, item, entry, leaves, encoded)
             if history is not None:
                 first = entry[1] if entry is not None and type(entry[1]) is not SlimActa else None
                 if isinstance(history, LoggedHistory):
@@ -372,9 +377,29 @@ def _check_published(report: Report, tree: Tree, signer: Signatures, acta_id: ob
     for text in differences:
         report.add("acta", f"{label(acta_id, leaf.get('acta'))}: the published acta differs from the log "
                            f"(leaf {position:,}): {text}")
-    signer.check(acta_id, leaf, "logged", position)
+    signer.check(acta_id, leaf, "logged", position, encoded)
     if differences:
         signer.check(acta_id, item, "published", position)
+
+
+def _check_proven(report: Report, tree: Tree, signer: Signatures, acta_id: object, item: dict,
+                  entry: tuple[int, dict], encoded: bytes, slim: SlimActa) -> None:
+    """_check_published of a published acta that LeafReader.as_logged proved to be its logged leaf (the leaf is
+    made of the acta's own fields and hashes to the logged leaf's hash; ``encoded`` is the acta's canonical
+    JSON): both sides are the same objects, so they cannot differ but in the table and contest named beside
+    the acta, and the leaf's shape is what SlimActa.of held it to (a table of the geography, a contest's
+    options each once, whole counts): left to check are the contest on the table's ballot and a blank count
+    where the contest counts none apart (the whole _shape says what is wrong, if anything is)."""
+    acta = item["acta"]
+    if slim.contest not in tree.tables[slim.table][2] or not tree.distinct_options[slim.contest] or (
+            not tree.contests[slim.contest].get("blank") and acta.get("blank") != 0):
+        _shape(report, tree, acta_id, acta)
+    position, leaf = entry
+    _digest(report, acta_id, leaf, "logged", encoded)
+    if item.get("table") != acta.get("table") or item.get("contest") != acta.get("contest"):
+        report.add("acta", f"{label(acta_id, acta)}: the published acta differs from the log (leaf {position:,}): "
+                           "its table and contest differ from those inside the acta")
+    signer.check(acta_id, leaf, "logged", position, encoded)
 
 
 def _kept(item: dict, entry: tuple[int, dict] | None, logged: Logged | dict[int, tuple[int, dict]],
@@ -502,8 +527,16 @@ class Signatures:
         self.batch: list[tuple[bytes, bytes, bytes]] = []
         self.texts: list[str] = []
         self.waiting: deque[tuple[Future, list[str]]] = deque()
+        # The signed bytes' context and the election's fields, as canonical() writes them amid an acta's.
+        if tree.election_id is None:
+            self.prefix, shown = ACTA_CONTEXT, {"date": tree.date, "election": tree.name}
+        else:
+            self.prefix = ACTA_CONTEXT_V2
+            shown = {"date": tree.date, "election": tree.name, "election_id": tree.election_id}
+        self.fields = canonical(shown)[1:-1]
 
-    def check(self, acta_id: int, item: dict, side: str, position: int) -> None:
+    def check(self, acta_id: int, item: dict, side: str, position: int, encoded: bytes | None = None) -> None:
+        """``encoded``: the canonical JSON of the acta, if known already (the signed bytes are made from it)."""
         acta, given = item.get("acta"), item.get("signature")
         if not isinstance(acta, dict):
             return
@@ -523,7 +556,7 @@ class Signatures:
                         f"cannot be checked: the key logged for its table at leaf {found[0]:,} is unusable")
                 self.report.add("signature", f"{where}: the {side} acta's signature {what}")
             return
-        message = self.tree.signed(ACTA_CONTEXT, ACTA_CONTEXT_V2, acta)
+        message = self._message(acta, encoded)
         self.report.count("signatures")
         if not self.parallel:
             if not ed25519_ok(key, message, raw):
@@ -533,6 +566,19 @@ class Signatures:
         self.texts.append((where, acta, side))
         if len(self.batch) >= BATCH:
             self._send()
+
+    def _message(self, acta: dict, encoded: bytes | None) -> bytes:
+        """The signed bytes of ``acta``: tree.signed(ACTA_CONTEXT, ACTA_CONTEXT_V2, acta). Of an acta with
+        exactly a device's fields, whose canonical JSON is ``encoded``, they are that JSON with the election's
+        fields put in their sorted place (after "contest", before "null"), as canonical() would."""
+        if encoded is not None and acta.keys() == PLAIN_ACTA and type(acta["ballots_cast"]) is int and \
+                type(acta["blank"]) is int and type(acta["contest"]) is str:
+            # Nothing before "null" can hold the bytes ,"null": (two numbers, and a text whose quotes are
+            # escaped), so the first is the key's.
+            cut = encoded.find(b',"null":')
+            if cut > 0:
+                return self.prefix + encoded[:cut + 1] + self.fields + encoded[cut:]
+        return self.tree.signed(ACTA_CONTEXT, ACTA_CONTEXT_V2, acta)
 
     def _send(self) -> None:
         if self.pool is None:

@@ -12,11 +12,12 @@ that changes the key of a table after its first acta is a problem; every replace
 
 from __future__ import annotations
 
+import base64
 import bisect
+import sys
+from array import array
 
-import nacl.signing
-
-from .common import SlimActa, b64, canonical, sha256_hex, verify_key
+from .common import SlimActa, b64, canonical, sha256_hex
 from .geography import Tree
 from .report import Report
 
@@ -49,16 +50,22 @@ def check_election_leaf(report: Report, records: list[dict | None], mine: str) -
 
 
 class KeyLog:
-    """Each table's public keys in the order the log registered them."""
+    """Each table's public keys in the order the log registered them.
+
+    A national night registers a million tables' keys: each registration is a slot in flat arrays (its leaf,
+    the key's 32 bytes, whether a plain keys leaf made it), a table's entry its one slot (or its slots, if it
+    has several); a key's text is kept only when it is not the standard base64 of its bytes."""
 
     def __init__(self, report: Report, tree: Tree, records: list[dict | None]):
         self.report = report
         self.replacements: list[str] = report.replacements
-        # table -> positions of its keys leaves, and the key (None if unusable) at each
-        self.positions: dict[str, list[int]] = {}
-        self.keys: dict[str, list[tuple[str, nacl.signing.VerifyKey | None]]] = {}
         self.tree = tree
-        self.plain: dict[str, list[bool]] = {}  # per registration of a table's key: by a plain keys leaf?
+        self._slots: dict[str, int | list[int]] = {}  # table -> its slot, or its slots in log order
+        self._position = array("q")  # per slot: the leaf that registered it
+        self._raw = bytearray()  # per slot: the key's 32 bytes (zeros if unusable)
+        self._plain = bytearray()  # per slot: 1 if registered by a plain keys leaf, 0 by a replacement
+        self._text: dict[int, object] = {}  # slot -> the key as logged, where it is not base64 of _raw's bytes
+        self._unusable: set[int] = set()  # slots whose key is not 32 bytes of base64
         leaves = 0
         for position, record in enumerate(records):
             if type(record) is not dict:
@@ -80,16 +87,43 @@ class KeyLog:
             if table not in tree.tables:
                 self.report.add("keys", f"table {table}: log leaf {position:,} registers a key for it, but it is not "
                                         "a table of the geography")
-            key = verify_key(text)
+            key = b64(text, 32)
             if key is None:
                 self.report.add("keys", f"table {table}: the key log leaf {position:,} registers for it is not 32 "
                                         "bytes of base64")
             self._register(table, position, text, key, plain=True)
 
-    def _register(self, table: str, position: int, text: object, key, plain: bool) -> None:
-        self.positions.setdefault(table, []).append(position)
-        self.keys.setdefault(table, []).append((text, key))
-        self.plain.setdefault(table, []).append(plain)
+    def _register(self, table: str, position: int, text: object, key: bytes | None, plain: bool) -> None:
+        slot = len(self._position)
+        self._position.append(position)
+        self._raw += key if key is not None else bytes(32)
+        self._plain.append(1 if plain else 0)
+        if key is None:
+            self._unusable.add(slot)
+            self._text[slot] = text
+        elif text != base64.b64encode(key).decode():
+            self._text[slot] = text
+        table = sys.intern(table) if type(table) is str else table
+        found = self._slots.get(table)
+        if found is None:
+            self._slots[table] = slot
+        elif type(found) is int:
+            self._slots[table] = [found, slot]
+        else:
+            found.append(slot)
+
+    def _of(self, table: object) -> list[int]:
+        found = self._slots.get(table) if isinstance(table, str) else None
+        return [] if found is None else [found] if type(found) is int else found
+
+    def _key_text(self, slot: int) -> object:
+        """The key of ``slot`` as the log wrote it."""
+        if slot in self._text:
+            return self._text[slot]
+        return base64.b64encode(self._raw[32 * slot:32 * slot + 32]).decode()
+
+    def _key(self, slot: int) -> bytes | None:
+        return None if slot in self._unusable else bytes(self._raw[32 * slot:32 * slot + 32])
 
     def _replacement(self, position: int, record: dict) -> None:
         """A key replaced by an explicit act: well formed, naming the key it replaces; listed in the report."""
@@ -106,15 +140,15 @@ class KeyLog:
             return
         if table not in self.tree.tables:
             self.report.add("keys", f"{where}: not a table of the geography")
-        key = verify_key(text)
+        key = b64(text, 32)
         if key is None:
             self.report.add("keys", f"{where}: the new key is not 32 bytes of base64")
-        before = self.keys.get(table)
+        before = self._of(table)
         if not before:
             self.report.add("keys", f"{where} replaces no key: the log registers none for it before")
-        elif _raw(before[-1][0]) != _raw(record.get("previous_key")):
+        elif _raw(self._key_text(before[-1])) != _raw(record.get("previous_key")):
             self.report.add("keys", f"{where} says it replaces key {record.get('previous_key')}, but the key the log "
-                                    f"holds for it before is {before[-1][0]}")
+                                    f"holds for it before is {self._key_text(before[-1])}")
         self.replacements.append(f"table {table}: at log leaf {position:,} ({record.get('at')}), key "
                                  f"{record.get('previous_key')} replaced by {text}, by {record.get('operator')}: "
                                  f"{record.get('reason')}")
@@ -122,56 +156,75 @@ class KeyLog:
 
     def _changes(self, records: list[dict | None]) -> None:
         """A key changed by a plain keys leaf after the table's first acta: no replacement is on record."""
+        several = {table: slots for table, slots in self._slots.items() if type(slots) is list}
+        if not several:
+            return
         first: dict[str, int] = {}
         for position, record in enumerate(records):
             if type(record) is SlimActa:
-                if record.table not in first:
-                    first[record.table] = position
+                table = record.table
             elif record and record.get("kind") == "acta" and isinstance(record.get("acta"), dict):
                 table = record["acta"].get("table")
-                if isinstance(table, str):
-                    first.setdefault(table, position)
-        for table, positions in self.positions.items():
+            else:
+                continue
+            if isinstance(table, str) and table in several and table not in first:
+                first[table] = position
+        for table, slots in several.items():
             acta = first.get(table)
-            for i in range(1, len(positions)):
-                changed = _raw(self.keys[table][i][0]) != _raw(self.keys[table][i - 1][0])
-                if changed and self.plain[table][i] and acta is not None and positions[i] > acta:
-                    self.report.add("keys", f"table {table}: its key was changed at log leaf {positions[i]:,} (from "
-                                            f"{self.keys[table][i - 1][0]} to {self.keys[table][i][0]}), after its "
+            for before, slot in zip(slots, slots[1:]):
+                changed = _raw(self._key_text(slot)) != _raw(self._key_text(before))
+                if changed and self._plain[slot] and acta is not None and self._position[slot] > acta:
+                    self.report.add("keys", f"table {table}: its key was changed at log leaf {self._position[slot]:,} "
+                                            f"(from {self._key_text(before)} to {self._key_text(slot)}), after its "
                                             f"first acta (leaf {acta:,}), without a logged replacement with its "
                                             "reason (escrutinio keys replace)")
 
-    def at(self, table: object, position: int) -> tuple[int, nacl.signing.VerifyKey | None] | None:
-        """(leaf, key) of the last key the log registered for ``table`` before ``position``; None if none."""
-        positions = self.positions.get(table) if isinstance(table, str) else None
-        if not positions:
+    def at(self, table: object, position: int) -> tuple[int, bytes | None] | None:
+        """(leaf, key's 32 bytes or None if unusable) of the last key the log registered for ``table`` before
+        ``position``; None if none."""
+        found = self._slots.get(table) if isinstance(table, str) else None
+        if found is None:
             return None
+        if type(found) is int:
+            at = self._position[found]
+            return (at, self._key(found)) if at < position else None
+        positions = [self._position[slot] for slot in found]
         index = bisect.bisect_left(positions, position) - 1
         if index < 0:
             return None
-        return positions[index], self.keys[table][index][1]
+        return positions[index], self._key(found[index])
 
     def latest(self) -> dict[str, tuple[int, str]]:
         """Table -> (leaf, key text) of the last key the log registered for it."""
-        return {table: (positions[-1], self.keys[table][-1][0]) for table, positions in self.positions.items()}
+        out = {}
+        for table in self._slots:
+            slot = self._of(table)[-1]
+            out[table] = (self._position[slot], self._key_text(slot))
+        return out
 
     def compare_published(self, published: dict[str, str]) -> None:
         """The published keys are exactly the last ones the log registered, table by table."""
-        logged = self.latest()
-        for table in sorted(set(published) | set(logged), key=str):
-            theirs = published.get(table)
-            if table not in logged:
-                self.report.add("keys", f"table {table}: key {theirs} is published, but no keys leaf of the log "
-                                        "registers it")
+        found: list[tuple[str, str]] = []
+        for table, theirs in published.items():
+            slots = self._of(table)
+            if not slots:
+                found.append((table, f"table {table}: key {theirs} is published, but no keys leaf of the log "
+                                     "registers it"))
                 continue
-            position, text = logged[table]
+            slot = slots[-1]
+            if slot not in self._text and slot not in self._unusable and b64(theirs, 32) == self._key(slot):
+                continue
+            text = self._key_text(slot)
+            if (b64(theirs, 32) or theirs) != (b64(text, 32) or text):
+                found.append((table, f"table {table}: the published key is {theirs}, but the last key the log "
+                                     f"registers for it (leaf {self._position[slot]:,}) is {text}"))
+        for table in self._slots:
             if table not in published:
-                self.report.add("keys", f"table {table}: the log registers key {text} for it (leaf {position:,}), "
-                                        "but no key is published")
-            elif (b64(theirs, 32) or theirs) != (b64(text, 32) or text):
-                self.report.add("keys", f"table {table}: the published key is {theirs}, but the last key the log "
-                                        f"registers for it (leaf {position:,}) is {text}")
-
+                slot = self._of(table)[-1]
+                found.append((table, f"table {table}: the log registers key {self._key_text(slot)} for it (leaf "
+                                     f"{self._position[slot]:,}), but no key is published"))
+        for _, text in sorted(found, key=lambda pair: str(pair[0])):
+            self.report.add("keys", text)
 
 
 def _raw(text: object) -> object:

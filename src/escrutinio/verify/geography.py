@@ -35,6 +35,7 @@ class Tree:
         self.options: dict[str, list[str]] = {c["code"]: [o["code"] for o in c["options"]]
                                               for c in geography["contests"]}
         self.contest_list = geography["contests"]
+        self.distinct_options = {code: len(set(codes)) == len(codes) for code, codes in self.options.items()}
         self.levels: list[str] = list(e.get("levels") or [])
         self.weights: dict[str, int] = {a["code"]: a["weight"] for a in geography["areas"] if "weight" in a}
         # node code -> (name, kind, level, parent code or None)

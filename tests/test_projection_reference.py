@@ -7,6 +7,7 @@ strata, groups and units are not laid out in order of their parents."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -215,3 +216,85 @@ def test_summaries_of_many_areas_are_each_areas_summary(k, areas, B, seed):
         one = summary(point[g], reps[:, g], counted[g], allowance=int(allowance[g]))
         for key in ("share", "w", "margins", "margin_w"):
             assert np.array_equal(many[g][key], one[key]), key
+
+
+def test_unit_weights_are_columns_of_the_weight_matrix():
+    """Weights drawn unit by unit for every replicate are the same draws as the row-major matrix's."""
+    from escrutinio.domain.projection import poisson_weights, unit_weights
+
+    rng = np.random.default_rng(11)
+    for seed, B, n in ((0, 1, 1), (2**64 - 1, 7, 300), (123456789, 200, 1000)):
+        which = rng.choice(n, size=min(n, 97), replace=False)
+        got = unit_weights(seed, B, n, which)
+        assert got.shape == (len(which), B)
+        assert np.array_equal(got.T, poisson_weights(seed, B, n)[:, which])
+
+
+def _night(rng, areas=30, centres=900, k=3, previous=False):
+    """A night with large strata (many centres in one area), gaps and complete strata."""
+    parents, kinds = [-1], ["area"]
+    for _ in range(areas):
+        choices = [n for n, kind in enumerate(kinds) if kind == "area"]
+        parents.append(int(rng.choice(choices)))
+        kinds.append("area")
+    choices = np.array([n for n, kind in enumerate(kinds) if kind == "area"])
+    weight = rng.pareto(1.2, len(choices)) + 0.05  # a few areas hold most centres: runs longer than SLOTS
+    for _ in range(centres):
+        parents.append(int(rng.choice(choices, p=weight / weight.sum())))
+        kinds.append("centre")
+    registered = rng.integers(100, 1500, centres)
+    counted = registered * rng.integers(0, 4, centres) // 3
+    counted[np.array(parents[-centres:]) % 4 == 1] = 0  # areas with nothing counted: gaps
+    counted[np.array(parents[-centres:]) % 4 == 2] = registered[np.array(parents[-centres:]) % 4 == 2]  # complete
+    votes = (counted[:, None] * rng.dirichlet(np.arange(k, 0, -1), centres) * 0.8).astype(np.int64)
+    if previous:
+        earlier = rng.integers(0, 600, (centres, k))
+        aux_c = earlier * counted[:, None] // registered[:, None]
+        aux_u = earlier * (registered - counted)[:, None] // registered[:, None]
+    else:
+        aux_c = np.repeat(counted[:, None], k, axis=1)
+        aux_u = np.repeat((registered - counted)[:, None], k, axis=1)
+    return parents, kinds, votes, counted > 0, aux_c, aux_u
+
+
+def _assert_reference(parents, kinds, votes, donor, aux_c, aux_u, seed, B, min_donors, scratch=None):
+    frame, _, _ = frame_of(parents, kinds)
+    got = project(frame, votes, donor, aux_c, aux_u, seed, replicates=B, min_donors=min_donors, scratch=scratch)
+    want = _reference(frame.chain, votes, donor, aux_c, aux_u, seed, B, min_donors)
+    assert (got is None) == (want is None)
+    if want is None:
+        return
+    nodes, counted, point, reps, how = want
+    assert got.strata == how
+    for d in range(len(nodes)):
+        assert np.array_equal(got.counted[d], counted[d])
+        assert np.array_equal(got.point[d], point[d])
+        assert np.array_equal(got.reps[d], reps[d])
+        some = np.arange(len(nodes[d]))[::2]
+        assert np.array_equal(got.reps.at(d, some), reps[d][:, some])
+
+
+@pytest.mark.parametrize("previous", [False, True])
+@pytest.mark.parametrize("narrow, exact, slots, chunk", [(2**31, 2**52, 32, 512), (0, 0, 3, 5), (2**31, 2**52, 1, 64)])
+def test_every_way_of_summing_is_the_reference(monkeypatch, previous, narrow, exact, slots, chunk):
+    """Long runs of one stratum's units, units drawn a few at a time, 64-bit replicate sums and integer
+    division where float64 is not exact: the same figures as the reference."""
+    from escrutinio.domain import projection
+
+    monkeypatch.setattr(projection, "NARROW", narrow)
+    monkeypatch.setattr(projection, "EXACT", exact)
+    monkeypatch.setattr(projection, "SLOTS", slots)
+    monkeypatch.setattr(projection, "CHUNK", chunk)
+    rng = np.random.default_rng(5 + previous)
+    night = _night(rng, previous=previous)
+    _assert_reference(*night, (2**63 + 5, 77), 9, 3)
+    _assert_reference(*night, (1, 2), 3, 1)
+
+
+def test_memory_kept_from_one_call_gives_the_next_its_own_figures():
+    """With scratch memory reused, each call's figures are those of a fresh call (larger, then smaller)."""
+    scratch = {}
+    for seed, centres in ((1, 900), (2, 300), (3, 600)):
+        night = _night(np.random.default_rng(seed), centres=centres, previous=seed == 2)
+        _assert_reference(*night, (seed, seed + 1), 6, 2, scratch=scratch)
+    assert scratch  # the arrays were kept

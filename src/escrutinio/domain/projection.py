@@ -69,8 +69,11 @@ the uncounted register of covered centres, ``ALLOWANCE`` for the rest
 
 from __future__ import annotations
 
+import functools
 import hashlib
-from dataclasses import dataclass
+import math
+import threading
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -127,6 +130,68 @@ class Frame:
     """
 
     chain: np.ndarray  # (depth, units) int64
+    _groups: _Groups | None = field(default=None, repr=False, compare=False)
+
+    def groups(self) -> _Groups:
+        """The groups of every depth and how they nest, made once per frame (the same for every contest)."""
+        if self._groups is None:
+            self._groups = _Groups(self.chain)
+        return self._groups
+
+
+class _Groups:
+    """Per depth: the node of each group (``nodes``), each unit's group (``inv``), each stratum's group
+    (``up``), the number of groups (``sizes``), and each group's group one depth up (``link``)."""
+
+    def __init__(self, chain: np.ndarray):
+        depth = chain.shape[0]
+        self.nodes, self.inv = [], []
+        for d in range(depth):
+            u, i = np.unique(chain[d], return_inverse=True)
+            self.nodes.append(u)
+            self.inv.append(i.reshape(-1).astype(np.int64))
+        S = len(self.nodes[-1])
+        first = _first_of(self.inv[-1], S)
+        self.up = [self.inv[d][first] for d in range(depth)]  # stratum -> its group at depth d
+        self.sizes = [len(n) for n in self.nodes]
+        self.link = [None] * depth  # link[d]: each group of depth d + 1 -> its group at depth d
+        for d in range(depth - 1):
+            self.link[d] = np.zeros(self.sizes[d + 1], dtype=np.int64)
+            self.link[d][self.up[d + 1]] = self.up[d]
+        self.stratum_nodes = self.nodes[-1].tolist()
+
+
+class _Reps:
+    """Replicate totals per depth, ``reps[d]``: (B, groups, k) int64, the valid votes counted plus the
+    strata's replicate predictions summed beneath each group -- summed when a depth is first asked for, and
+    ``at(d, groups)`` gives only some groups' (a bulletin publishes a few areas of each depth)."""
+
+    def __init__(self, counted: list[np.ndarray], predicted: np.ndarray, groups: _Groups, scratch: dict | None):
+        self._counted, self._g, self._scratch = counted, groups, scratch
+        self._sums = {len(counted) - 1: predicted}  # depth -> (groups, k, B) predicted beneath each group
+
+    def __len__(self) -> int:
+        return len(self._counted)
+
+    def __getitem__(self, d: int) -> np.ndarray:
+        d = range(len(self))[d]
+        return self.at(d, np.arange(self._g.sizes[d]))
+
+    def __iter__(self):
+        return (self[d] for d in range(len(self)))
+
+    def predicted(self, d: int) -> np.ndarray:
+        if d not in self._sums:  # from the depth below (integer sums: the same totals as from the strata)
+            below = self.predicted(d + 1)
+            self._sums[d] = _group_sums(below, self._g.link[d], self._g.sizes[d],
+                                        out=_zeros(self._scratch, f"reps{d}", (self._g.sizes[d],) + below.shape[1:],
+                                                   below.dtype))
+        return self._sums[d]
+
+    def at(self, d: int, groups: np.ndarray) -> np.ndarray:
+        """(B, len(groups), k) replicate totals of the groups ``groups`` of depth d."""
+        out = self.predicted(d)[groups].transpose(2, 0, 1) + self._counted[d][groups][None]
+        return np.ascontiguousarray(out)
 
 
 @dataclass
@@ -136,7 +201,7 @@ class Result:
     nodes: list[np.ndarray]   # per depth: the node indexes of the groups
     counted: list[np.ndarray]  # per depth: (groups, k) int64, the valid votes counted
     point: list[np.ndarray]   # per depth: (groups, k) int64
-    reps: list[np.ndarray]    # per depth: (B, groups, k) int64
+    reps: _Reps               # per depth: (B, groups, k) int64 (reps[d]; reps.at(d, groups) for some groups)
     strata: dict              # stratum node -> how it was predicted: "own", "complete" or ("gap", gap node, ancestor)
 
 
@@ -172,58 +237,163 @@ def _sum_into(values: np.ndarray, index: np.ndarray, groups: int) -> np.ndarray:
     return out
 
 
-def _replicate_sums(seed: int, replicates: int, index: np.ndarray, groups: int, arrays: list[np.ndarray],
-                    chunk: int = 8) -> list[np.ndarray]:
-    """For each (n × k) array: (replicates, groups, k) sums by ``index`` (n) of its rows times the units'
-    Poisson(1) weights (``poisson_weights(seed, replicates, n)``), made a few replicates at a time so that
-    no (replicates × n × k) array is ever held. Identical columns are summed once."""
-    n = len(index)
-    outs = [np.zeros((replicates, groups, a.shape[1]), dtype=np.int64) for a in arrays]
-    if n == 0:
-        return outs
-    order, starts, targets = _runs(index)
-    columns = []  # per array: its distinct columns (units in sorted order) and, per column, which one it is
-    for a in arrays:
-        a = a.astype(np.int64, copy=False)
-        if order is not None:
-            a = a[order]
-        if a.shape[1] > 1 and (a == a[:, :1]).all():
-            columns.append(([np.ascontiguousarray(a[:, 0])], [0] * a.shape[1]))
-        else:
-            columns.append(([np.ascontiguousarray(a[:, j]) for j in range(a.shape[1])], list(range(a.shape[1]))))
-    for b0 in range(0, replicates, chunk):
-        b1 = min(replicates, b0 + chunk)
-        w = poisson_weights(seed, b1 - b0, n, b0)
-        if order is not None:
-            w = w[:, order]
-        for out, (distinct, which) in zip(outs, columns):
-            sums = [np.add.reduceat(w * c[None], starts, axis=1) for c in distinct]  # (rows, runs) each
-            for j, c in enumerate(which):
-                out[b0:b1, targets, j] = sums[c]
-    return outs
+SLOTS = 32  # runs of rows up to this long are summed slot by slot over all runs at once, longer ones one by one
+CHUNK = 512  # units whose weights are drawn at once (a few hundred kilobytes of draws)
+NARROW = 2**31  # replicate sums are made in 32 bits when every one stays below this
+
+
+def _run_sums(values: np.ndarray, rows: np.ndarray | None, starts: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Sums of runs of rows of ``values`` (n, ...): run r is rows ``rows[starts[r]:starts[r] + sizes[r]]``
+    (``rows`` None: those rows themselves); every size at least 1. Rows are whole rows of values: the sums
+    go slot by slot (every run's first row, then every run's second, ...), each a gather of contiguous rows,
+    not one short sum per run and per column."""
+    out = np.empty((len(starts),) + values.shape[1:], dtype=values.dtype)
+    big = sizes > SLOTS
+    for r in np.flatnonzero(big).tolist():
+        a, b = int(starts[r]), int(starts[r] + sizes[r])
+        out[r] = (values[a:b] if rows is None else values[rows[a:b]]).sum(axis=0)
+    small = np.flatnonzero(~big)
+    if len(small):
+        by = small[np.argsort(-sizes[small], kind="stable")]  # the longest first: runs still going are a prefix
+        first, longest = starts[by], -sizes[by]
+        acc = values[first if rows is None else rows[first]]
+        for p in range(1, -int(longest[0])):
+            m = int(np.searchsorted(longest, -p, side="left"))  # runs longer than p
+            at = first[:m] + p
+            acc[:m] += values[at if rows is None else rows[at]]
+        out[by] = acc
+    return out
+
+
+def _group_sums(values: np.ndarray, index: np.ndarray, groups: int, subset: np.ndarray | None = None,
+                out: np.ndarray | None = None) -> np.ndarray:
+    """Rows of ``values`` (n, ...) summed into ``groups`` rows by ``index`` (n), only the rows ``subset`` when
+    given, into ``out`` (zeros) when given; a group with no row is zero. Integer sums: any order gives the
+    same totals."""
+    if out is None:
+        out = np.zeros((groups,) + values.shape[1:], dtype=values.dtype)
+    rows = np.arange(len(index)) if subset is None else subset
+    if len(rows) == 0:
+        return out
+    order = rows[np.argsort(index[rows], kind="stable")]
+    keys = index[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    out[keys[starts]] = _run_sums(values, order, starts, np.diff(np.r_[starts, len(order)]))
+    return out
+
+
+def _zeros(scratch: dict | None, key: str, shape: tuple, dtype) -> np.ndarray:
+    """``np.zeros(shape, dtype)``, made in the memory ``scratch[key]`` kept from an earlier call when there
+    is enough of it (``scratch`` None: new memory). New memory costs a page fault per page when first
+    written, which at a million tables costs more than the arithmetic done in it (hundreds of megabytes a
+    contest); an array so made is only good until the next call with the same scratch and key."""
+    if scratch is None:
+        return np.zeros(shape, dtype=dtype)
+    size = math.prod(shape)
+    kept = scratch.get(key)
+    if kept is None or kept.dtype != np.dtype(dtype) or kept.size < size:
+        kept = scratch[key] = np.zeros(size, dtype=dtype)
+        return kept.reshape(shape)
+    out = kept[:size].reshape(shape)
+    out.fill(0)
+    return out
+
+
+_MIX = (np.uint64(0xBF58476D1CE4E5B9), np.uint64(0x94D049BB133111EB))
+
+
+def unit_weights(seed: int, replicates: int, units: int, which: np.ndarray) -> np.ndarray:
+    """The columns ``which`` of ``poisson_weights(seed, replicates, units)``, one row per unit:
+    (len(which), replicates) int8, entry [i, b] the weight of draw b × units + which[i]."""
+    with np.errstate(over="ignore"):
+        z = (np.uint64(seed) + (which.astype(np.uint64) + np.uint64(1)) * np.uint64(GAMMA))[:, None] \
+            + np.arange(replicates, dtype=np.uint64)[None, :] * np.uint64(units * GAMMA % 2**64)
+        t = np.right_shift(z, np.uint64(30))
+        z ^= t
+        z *= _MIX[0]
+        np.right_shift(z, np.uint64(27), out=t)
+        z ^= t
+        z *= _MIX[1]
+        np.right_shift(z, np.uint64(31), out=t)
+        z ^= t
+        np.right_shift(z, np.uint64(32), out=t)
+    u = t.astype(np.uint32)
+    w = np.zeros(u.shape, dtype=np.int8)
+    for threshold in POISSON:
+        w += u >= np.uint32(threshold)
+    return w
+
+
+def _replicate_sums(seed: int, replicates: int, n: int, units: np.ndarray, keys: np.ndarray, columns: np.ndarray,
+                    out: np.ndarray, chunk: int | None = None) -> np.ndarray:
+    """(groups, c, replicates) sums by ``keys`` (sorted) of the rows of ``columns`` (m × c) times the
+    Poisson(1) weights of ``units`` (their columns among the n of ``poisson_weights(seed, replicates, n)``),
+    into ``out`` (zeros, in ``columns``' dtype). A few hundred units at a time, their weights drawn unit by
+    unit for every replicate and laid out slot by slot (every run's first unit, then every run's second,
+    ...), so that each slot is added to the runs still going as one slice; no (replicates × n) array is
+    held, and no short sum is made per run and per column."""
+    B, chunk = replicates, chunk or CHUNK
+    if len(units) == 0:
+        return out
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    sizes = np.diff(np.r_[starts, len(keys)])
+    targets = keys[starts]
+
+    def weighted(rows: np.ndarray) -> np.ndarray:  # (len(rows), c, B): each row's values times its weights
+        return unit_weights(seed, B, n, units[rows])[:, None, :] * columns[rows][:, :, None]
+
+    for r in np.flatnonzero(sizes > SLOTS).tolist():  # long runs, a chunk of units at a time
+        for a in range(int(starts[r]), int(starts[r] + sizes[r]), chunk):
+            out[targets[r]] += weighted(np.arange(a, min(a + chunk, int(starts[r] + sizes[r])))).sum(
+                axis=0, dtype=out.dtype)
+    short = np.flatnonzero(sizes <= SLOTS)
+    by = short[np.argsort(-sizes[short], kind="stable")]  # the longest first: the runs still going are a prefix
+    ends = np.cumsum(sizes[by])
+    r0 = 0
+    while r0 < len(by):
+        r1 = max(int(np.searchsorted(ends, (ends[r0 - 1] if r0 else 0) + chunk, "right")), r0 + 1)
+        first, longer = starts[by[r0:r1]], -sizes[by[r0:r1]]
+        going = np.searchsorted(longer, -np.arange(-int(longer[0])), "left").tolist()  # runs longer than p
+        part = weighted(np.concatenate([first[:m] + p for p, m in enumerate(going)]))
+        acc = part[:going[0]].copy()
+        at = going[0]
+        for m in going[1:]:
+            acc[:m] += part[at:at + m]
+            at += m
+        out[targets[by[r0:r1]]] = acc
+        r0 = r1
+    return out
+
+
+EXACT = 2**52  # integer quotients of numbers whose sum stays below this are floored exactly in float64
+
+
+def _floor_div(a: np.ndarray, b: np.ndarray, exact: bool) -> np.ndarray:
+    """``a // b`` for non-negative integers a and positive b (int64): in float64 when ``exact`` (a + b below
+    2**53: the correctly rounded quotient is never rounded up to the next integer, so its floor is the
+    quotient), as a float64 array of integers; else in integers."""
+    if exact:
+        return np.floor(a / b)
+    return a // b
 
 
 def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.ndarray,
             aux_uncounted: np.ndarray, seed: tuple[int, int], replicates: int = REPLICATES,
-            min_donors: int = MIN_DONORS) -> Result | None:
+            min_donors: int = MIN_DONORS, scratch: dict | None = None) -> Result | None:
     """Project the valid votes of every option at every area; None if too little is counted.
 
     ``votes`` (units × options): counted valid votes; ``donor`` (units): the unit has tables counted;
     ``aux_counted``/``aux_uncounted`` (units × options): the size of its counted and uncounted parts
-    (the register, or a previous election's votes for each option).
+    (the register, or a previous election's votes for each option). ``scratch``: a dict whose memory the
+    large arrays reuse from one call to the next (see ``_zeros``): the result is then good only until the
+    next call with it.
     """
-    chain = frame.chain
-    depth = chain.shape[0]
+    grouping = frame.groups()
+    nodes, inv, up, sizes, link = grouping.nodes, grouping.inv, grouping.up, grouping.sizes, grouping.link
+    depth = len(nodes)
     k = votes.shape[1]
     B = replicates
-    nodes, inv = [], []
-    for d in range(depth):
-        u, i = np.unique(chain[d], return_inverse=True)
-        nodes.append(u)
-        inv.append(i.reshape(-1).astype(np.int64))
-    S = len(nodes[-1])
-    up = [inv[d][_first_of(inv[-1], S)] for d in range(depth)]  # stratum -> its group at depth d
-    sizes = [len(n) for n in nodes]
+    S = sizes[-1]
 
     donor = donor.astype(bool)
     votes = votes.astype(np.int64) * donor[:, None]
@@ -232,10 +402,6 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
     X = _sum_into(aux_counted, inv[-1], S)
     U = _sum_into(aux_uncounted.astype(np.int64), inv[-1], S)
     n_don = _sum_into(donor.astype(np.int64)[:, None], inv[-1], S)[:, 0]
-    link = [None] * depth  # link[d]: each group of depth d + 1 -> its group at depth d
-    for d in range(depth - 1):
-        link[d] = np.zeros(sizes[d + 1], dtype=np.int64)
-        link[d][up[d + 1]] = up[d]
 
     def by_depth(values: np.ndarray) -> list[np.ndarray]:  # (S, k) per stratum -> per group of every depth
         out = [values] * depth
@@ -246,12 +412,7 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
     Vg, Xg = by_depth(V), by_depth(X)
     ng = [g[:, 0] for g in by_depth(n_don[:, None])]
 
-    # Replicates: a Poisson(1) weight for each counted unit (in unit order), sums per stratum.
-    which = np.flatnonzero(donor)
-    Vb, Xb = _replicate_sums(seed[0], B, inv[-1][which], S, [votes[which], aux_counted[which]])  # (B, S, k)
-
     P = np.zeros((S, k), dtype=np.int64)
-    Pb = np.zeros((B, S, k), dtype=np.int64)
     # How each stratum is predicted: nothing left, its own counted centres, or (a gap) the ratio of its
     # nearest ancestor with enough counted centres.
     complete = ~U.any(axis=1)
@@ -263,7 +424,6 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         return None  # not even the whole country has enough centres counted
     how: dict = {}
     gaps: dict[tuple[int, int], list[int]] = {}
-    stratum_nodes = nodes[-1].tolist()
     gap_of = {}
     for s in np.flatnonzero(lender >= 0).tolist():
         d = int(lender[s])
@@ -271,56 +431,112 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
         gaps.setdefault(cell, []).append(s)
         gap_of[s] = ("gap", int(nodes[d + 1][cell[1]]), int(nodes[d][up[d][s]]))
     complete_list, own_list = complete.tolist(), own_mask.tolist()
-    for s, node in enumerate(stratum_nodes):
+    for s, node in enumerate(grouping.stratum_nodes):
         how[node] = "complete" if complete_list[s] else "own" if own_list[s] else gap_of[s]
+
+    # Gaps, by cell (a gap area at depth d): the parent whose ratio gives the point estimate, and in each
+    # replicate the group whose replicate ratio it takes: a sibling with enough counted centres picked at
+    # random (depth d), or the parent itself when there is none (depth d - 1).
+    cells = sorted(gaps)
+    draws = splitmix(seed[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
+    cell_d = np.array([d for d, _ in cells], dtype=np.int64)
+    members = [gaps[c] for c in cells]
+    gap_strata = np.array([s for m in members for s in m], dtype=np.int64)
+    gap_cell = np.repeat(np.arange(len(cells)), [len(m) for m in members])
+    cell_parent = np.zeros(len(cells), dtype=np.int64)
+    chosen = np.zeros((len(cells), B), dtype=np.int64)
+    used = np.zeros(len(cells), dtype=np.int64)  # the depth of the groups chosen
+    first = gap_strata[np.searchsorted(gap_cell, np.arange(len(cells)))] if len(cells) else gap_strata
+    for d in np.unique(cell_d).tolist():
+        cs = np.flatnonzero(cell_d == d)
+        parent = up[d - 1][first[cs]]
+        cell_parent[cs] = parent
+        parents_d = np.zeros(sizes[d], dtype=np.int64)
+        parents_d[up[d]] = up[d - 1]
+        able = np.flatnonzero(ng[d] >= min_donors)  # the groups of depth d with enough counted centres, by parent
+        able = able[np.argsort(parents_d[able], kind="stable")]
+        lo = np.searchsorted(parents_d[able], parent, "left")
+        count = np.searchsorted(parents_d[able], parent, "right") - lo
+        has = count > 0
+        pick = (draws[:, cs[has]] % count[has].astype(np.uint64)).astype(np.int64)  # (B, cells)
+        chosen[cs[has]] = able[lo[has][None, :] + pick].T
+        used[cs[has]] = d
+        chosen[cs[~has]] = parent[~has][:, None]
+        used[cs[~has]] = d - 1
+    # The strata whose replicate sums are read: the own ones and every one beneath a group chosen for a gap.
+    needed = own_mask.copy()
+    picked = {}
+    for d in np.unique(used).tolist():
+        picked[d] = np.unique(chosen[used == d])
+        inside = np.zeros(sizes[d], dtype=bool)
+        inside[picked[d]] = True
+        needed |= inside[up[d]]
+
+    # Replicates: a Poisson(1) weight for each counted unit (in unit order), sums per stratum of the votes
+    # and of the size (one column when the size is the same for every option, as the register is).
+    which = np.flatnonzero(donor)
+    stratum = inv[-1][which]
+    take = np.flatnonzero(needed[stratum])
+    take = take[np.argsort(stratum[take], kind="stable")]
+    size_c = aux_counted[which[take]]
+    if k > 1 and (size_c == size_c[:, :1]).all():
+        size_c = size_c[:, :1]
+    wmax = len(POISSON)  # the largest weight: a replicate sum is at most this times the sum
+    # In 32 bits when no replicate sum can reach 2**31 (every one is at most wmax times the country's sum).
+    narrow = np.int32 if wmax * max(int(Vg[0].max(initial=0)), int(Xg[0].max(initial=0))) < NARROW else np.int64
+    columns = np.concatenate([votes[which[take]], size_c], axis=1).astype(narrow)
+    R = _replicate_sums(seed[0], B, len(which), take, stratum[take], columns,
+                        _zeros(scratch, "R", (S, columns.shape[1], B), narrow))  # (S, k + 1 or 2k, B)
+    Vb, Xb = R[:, :k], R[:, k:]
+
+    Pb = _zeros(scratch, "Pb", (S, k, B), np.int64)  # each stratum's replicate predictions
     own = np.flatnonzero(own_mask)
-    if len(own):  # computed for every stratum, kept for the own ones (no gather of the replicates' strata)
+    if len(own):
         whole = U * V // np.maximum(X, 1)
         P[own] = whole[own]
         scale = np.sqrt(1.0 + X / np.maximum(U, 1))
-        keep = own_mask[None, :, None]
-        for b0 in range(0, B, 25):  # a few replicates at a time: no more than a few (25 × S × k) temporaries
-            Vr, Xr = Vb[b0:b0 + 25], Xb[b0:b0 + 25]
-            pb = np.where(Xr > 0, U[None] * Vr // np.maximum(Xr, 1), whole[None])
-            dev = np.floor((pb - whole[None]) * scale[None]).astype(np.int64)
-            Pb[b0:b0 + 25] = np.where(keep, whole[None] + dev, 0)
-    cells = sorted(gaps)
-    draws = splitmix(seed[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
-    Vbg: dict[int, np.ndarray] = {}  # replicate sums per group of a depth, made when first needed
-    Xbg: dict[int, np.ndarray] = {}
-    parent_of: dict[int, tuple[np.ndarray, np.ndarray]] = {}
-    rows = np.arange(B)
-    for c, (d, g) in enumerate(cells):
-        strata = np.array(gaps[(d, g)], dtype=np.int64)
-        parent = up[d - 1][strata[0]]
-        Us = U[strata]
-        A_V, A_X = Vg[d - 1][parent], Xg[d - 1][parent]
-        P[strata] = Us * A_V[None] // np.maximum(A_X[None], 1)
-        if d not in parent_of:  # the groups of depth d with enough counted centres, by parent
-            parents_d = np.zeros(sizes[d], dtype=np.int64)
-            parents_d[up[d]] = up[d - 1]
-            able = np.flatnonzero(ng[d] >= min_donors)
-            by_parent = np.argsort(parents_d[able], kind="stable")
-            parent_of[d] = (able[by_parent], parents_d[able][by_parent])
-        able, able_parent = parent_of[d]
-        siblings = able[np.searchsorted(able_parent, parent, "left"):np.searchsorted(able_parent, parent, "right")]
-        if len(siblings):
-            depth_used, chosen = d, siblings[(draws[:, c] % np.uint64(len(siblings))).astype(np.int64)]  # (B,)
-            fallback_V, fallback_X = Vg[d][chosen], Xg[d][chosen]
-        else:
-            depth_used, chosen = d - 1, np.full(B, parent, dtype=np.int64)
-            fallback_V, fallback_X = A_V[None], A_X[None]
-        if depth_used not in Vbg:
-            Vbg[depth_used] = _sum_into(Vb, up[depth_used], sizes[depth_used])
-            Xbg[depth_used] = _sum_into(Xb, up[depth_used], sizes[depth_used])
-        rV, rX = Vbg[depth_used][rows, chosen], Xbg[depth_used][rows, chosen]  # (B, k)
-        rV = np.where(rX > 0, rV, fallback_V)
-        rX = np.where(rX > 0, rX, fallback_X)
-        Pb[:, strata] = Us[None] * rV[:, None, :] // np.maximum(rX[:, None, :], 1)
+        exact = bool(wmax * (U[own] * 1.0 * V[own]).max() + wmax * X[own].max() + 1 < EXACT)
+        for a in range(0, len(own), 256):  # a few hundred strata at a time
+            rows = own[a:a + 256]
+            Vr, Xr = Vb[rows], Xb[rows]
+            w_, U_, scale_ = whole[rows][:, :, None], U[rows][:, :, None], scale[rows][:, :, None]
+            if exact:  # the same integers in float64 (every one below 2**52), the same float product
+                w_ = w_.astype(np.float64)
+                pb = np.where(Xr > 0, _floor_div(U_ * Vr, np.maximum(Xr, 1), True), w_)
+                pb -= w_
+                pb *= scale_
+                np.floor(pb, out=pb)
+                pb += w_
+                Pb[rows] = pb
+            else:
+                pb = np.where(Xr > 0, U_ * Vr // np.maximum(Xr, 1), w_)
+                Pb[rows] = w_ + np.floor((pb - w_) * scale_).astype(np.int64)
+    if len(cells):
+        sums = {}  # per depth chosen from: the replicate sums of its groups (those chosen)
+        for d in np.unique(used).tolist():
+            sums[d] = R if d == depth - 1 else _group_sums(
+                R, up[d], sizes[d], np.flatnonzero(np.isin(up[d], picked[d])),
+                out=_zeros(scratch, f"sums{d}", (sizes[d],) + R.shape[1:], R.dtype))
+        for d in np.unique(cell_d).tolist():
+            inside = np.flatnonzero(cell_d[gap_cell] == d)
+            s, parent = gap_strata[inside], cell_parent[gap_cell[inside]]
+            P[s] = U[s] * Vg[d - 1][parent] // np.maximum(Xg[d - 1][parent], 1)
+        exact = bool(wmax * (U.max() * 1.0) * Vg[0].max() + wmax * Xg[0].max() + 1 < EXACT)
+        replicate = np.arange(B)
+        for a in range(0, len(gap_strata), 256):  # a few hundred gap strata at a time
+            s, c = gap_strata[a:a + 256], gap_cell[a:a + 256]
+            got = np.empty((len(s), B, R.shape[1]), dtype=R.dtype)  # the chosen group's replicate sums
+            fV, fX = np.empty((len(s), B, k), dtype=np.int64), np.empty((len(s), B, k), dtype=np.int64)
+            for d in np.unique(used[c]).tolist():
+                i = np.flatnonzero(used[c] == d)
+                ch = chosen[c[i]]  # (strata, B)
+                got[i] = sums[d][ch, :, replicate]
+                fV[i], fX[i] = Vg[d][ch], Xg[d][ch]
+            gV, gX = got[:, :, :k], got[:, :, k:]
+            rV, rX = np.where(gX > 0, gV, fV), np.where(gX > 0, gX, fX)
+            Pb[s] = _floor_div(U[s][:, None, :] * rV, np.maximum(rX, 1), exact).transpose(0, 2, 1)
     point = [Vg[d] + g for d, g in enumerate(by_depth(P))]
-    by_stratum = np.ascontiguousarray(Pb.transpose(1, 0, 2)).reshape(S, B * k)  # strata as rows: sums of rows
-    reps = [Vg[d][None] + g.reshape(sizes[d], B, k).transpose(1, 0, 2) for d, g in enumerate(by_depth(by_stratum))]
-    return Result(nodes, Vg, point, reps, how)
+    return Result(nodes, Vg, point, _Reps(Vg, Pb, grouping, scratch), how)
 
 
 # -- intervals and calls ------------------------------------------------------------------------------
@@ -336,7 +552,7 @@ def half_width(point: np.ndarray, reps: np.ndarray, level: int = LEVEL_PERCENT,
     """WIDEN × the largest distance from ``point`` to the replicates' lower or upper percentile."""
     B = reps.shape[0]
     tail = B * (100 - level) // 200
-    dev = np.sort(reps - point[None], axis=0)
+    dev = np.partition(reps - point[None], (tail, B - 1 - tail), axis=0)  # the two order statistics, as sorted
     reach = np.maximum(np.maximum(-dev[tail], dev[B - 1 - tail]), 0)
     num, den = widen
     return (num * reach + den - 1) // den
@@ -546,28 +762,35 @@ def previous_inputs(previous: np.ndarray, columns: list[str], mapping: dict[str,
 
 def describe(codes: list[str], point: np.ndarray, s: dict, call: int | None, decimals: int, method: str) -> dict:
     """One area's projection as published: each option's estimate and interval, the margin, the call."""
-    from .percent import PercentRule
-
-    rule = PercentRule(method, decimals)
-    whole = int(point.sum())
+    rule = _percent_rule(method, decimals)
+    point = point.tolist()
+    whole = sum(point)
+    share, width = s["share"].tolist(), s["w"].tolist()
     options = {}
     for j, code in enumerate(codes):
-        estimate = rule.format(int(point[j]), whole)
-        w = int(s["w"][j])
-        low = estimate if w == 0 else micro_text(int(s["share"][j]) - w, decimals, up=False)
-        high = estimate if w == 0 else micro_text(int(s["share"][j]) + w, decimals, up=True)
+        estimate = rule.format(point[j], whole)
+        w = width[j]
+        low = estimate if w == 0 else micro_text(share[j] - w, decimals, up=False)
+        high = estimate if w == 0 else micro_text(share[j] + w, decimals, up=True)
         options[code] = {"estimate": estimate, "low": low, "high": high}
-    ranked = sorted(range(len(codes)), key=lambda j: (-int(point[j]), j))
+    ranked = sorted(range(len(codes)), key=lambda j: (-point[j], j))
     margin = None
     if len(codes) > 1:
         a, b = ranked[0], ranked[1]
         w = int(s["margin_w"][a, b])
         m = int(s["margins"][a, b])
-        estimate = rule.format(int(point[a] - point[b]), whole)
+        estimate = rule.format(point[a] - point[b], whole)
         margin = {"leader": codes[a], "runner_up": codes[b], "estimate": estimate,
                   "low": estimate if w == 0 else _signed_text(m - w, decimals, up=False),
                   "high": estimate if w == 0 else _signed_text(m + w, decimals, up=True)}
     return {"options": options, "margin": margin, "call": None if call is None else codes[call]}
+
+
+@functools.lru_cache(maxsize=None)
+def _percent_rule(method: str, decimals: int):
+    from .percent import PercentRule
+
+    return PercentRule(method, decimals)
 
 
 def _signed_text(value: int, decimals: int, up: bool) -> str:
@@ -576,15 +799,28 @@ def _signed_text(value: int, decimals: int, up: bool) -> str:
     return "-" + micro_text(-value, decimals, not up)
 
 
+_kept = threading.local()
+
+
+def _frame_kept(parents: list[int], kinds: list[str]) -> tuple[Frame, np.ndarray, int]:
+    """``frame_of`` kept in this thread for the next bulletin of the same nodes (its groups are made once)."""
+    key = (tuple(parents), tuple(kinds))
+    if getattr(_kept, "frame_key", None) != key:
+        _kept.frame_key, _kept.frame = key, frame_of(parents, kinds)
+    return _kept.frame
+
+
 def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: list[str],
                          codes: list[str], node_levels: list[str], previous: np.ndarray | None = None) -> dict:
     """Every contest's projection as a bulletin's head publishes it (None where too little is counted).
 
     ``previous``: the previous election's matrix the head names (``head["previous"]``), one row per node."""
-    frame, units, strata_depth = frame_of(parents, kinds)
+    frame, units, strata_depth = _frame_kept(parents, kinds)
+    scratch = _kept.__dict__.setdefault("scratch", {})  # this thread's arrays, reused contest after contest
     out = {}
     rule_method, decimals = head["percent_rule"]["method"], head["percent_rule"]["decimals"]
-    groups = [np.unique(frame.chain[d], return_inverse=True)[1].reshape(-1) for d in range(frame.chain.shape[0])]
+    groups = frame.groups().inv if len(units) else []
+    is_area = np.array([kind == "area" for kind in kinds], dtype=bool)
     for contest in head["contests"]:
         code = contest["code"]
         options = [o["code"] for o in contest["options"]]
@@ -600,7 +836,7 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
         covered = np.zeros(len(units), dtype=bool)
         if earlier is not None:
             aux_c, aux_u, covered = previous_sizes(matrix[units, k + 3], matrix[units, -2], *earlier)
-        result = project(frame, votes, donor, aux_c, aux_u, seed) if len(units) else None
+        result = project(frame, votes, donor, aux_c, aux_u, seed, scratch=scratch) if len(units) else None
         if result is None:
             out[code] = None
             continue
@@ -611,27 +847,25 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
         rule = contest.get("rule") or {}
         rule_level = rule.get("level")
         areas = {}
-        seen = set()
+        seen = np.zeros(len(kinds), dtype=bool)
         for d in range(len(result.nodes)):
-            chosen = []  # the groups of this depth published: areas over the floor with valid votes
-            for g, node in enumerate(result.nodes[d].tolist()):
-                if node in seen or kinds[node] != "area":  # an area repeated deeper is published once
-                    continue
-                if d > 0 and int(matrix[node][-3]) < FLOOR_TABLES:
-                    continue
-                if result.point[d][g].sum() <= 0:
-                    continue
-                chosen.append((g, node))
-            seen.update(node for _, node in chosen)
+            # The groups of this depth published: areas (an area repeated deeper is published once) over the
+            # floor with valid votes.
+            nodes_d = result.nodes[d]
+            keep = is_area[nodes_d] & ~seen[nodes_d] & (result.point[d].sum(axis=1) > 0)
+            if d > 0:
+                keep &= matrix[nodes_d, -3] >= FLOOR_TABLES
+            at = np.flatnonzero(keep)
+            chosen = list(zip(at.tolist(), nodes_d[at].tolist()))
+            seen[nodes_d[at]] = True
             if not chosen:
                 continue
-            at = np.array([g for g, _ in chosen], dtype=np.int64)
             if earlier is not None:
                 allowance = np.array([blended_allowance(int(split[d][0][g]), int(split[d][1][g])) for g, _ in chosen],
                                      dtype=np.int64)
             else:
                 allowance = np.full(len(chosen), ALLOWANCE, dtype=np.int64)
-            found = summaries(result.point[d][at], result.reps[d][:, at], result.counted[d][at], allowance)
+            found = summaries(result.point[d][at], result.reps.at(d, at), result.counted[d][at], allowance)
             for (g, node), s in zip(chosen, found):
                 point = result.point[d][g]
                 at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0

@@ -59,9 +59,9 @@ class Replay:
 
     def reset(self) -> None:
         self.position = 0
-        self.status: dict[int, str] = {}
-        # Each acta's content: the acta's dict, or the SlimActa that holds it.
-        self.acta: dict[int, dict | SlimActa] = {}
+        self.status = ByActa()  # acta id -> its status
+        # Each acta's content: the acta's dict, or the SlimActa that holds it (found from its leaf's position).
+        self.acta = Contents(self.records)
         # Per contest, table -> the id of its one acta, or a list of the ids of its actas (in log order).
         self.slots: dict[str, dict[str, object]] = {c: {} for c in self.tree.contests}
         # Actas entered at the centre: how (manual, recount), the first entry's token, and whether confirmed.
@@ -71,7 +71,7 @@ class Replay:
         # Per contest, every table's row as the log stood at the last sums; the slots changed since.
         self.rows = {c: np.zeros((len(self.tree.tables), len(self.tree.options[c]) + 9), dtype=np.int64)
                      for c in self.tree.contests}
-        self.dirty: set[tuple[str, str]] = set()
+        self.dirty: dict[str, set[str]] = {c: set() for c in self.tree.contests}  # per contest, tables changed
         self.several: dict[tuple[str, str], list[int]] = {}  # slots with more than one counted acta
 
     # -- walking the log ----------------------------------------------------------------------------
@@ -146,8 +146,8 @@ class Replay:
         if entry is not None:
             self.entry[acta_id] = entry
         self.status[acta_id] = status
-        self.acta[acta_id] = acta
-        self.dirty.add((table, contest))
+        self.acta[acta_id] = self.position
+        self.dirty[contest].add(table)
 
     def _arrive_slim(self, record: SlimActa) -> None:
         """_arrive of a device's acta held as a SlimActa (a known table and contest, whole counts)."""
@@ -168,8 +168,8 @@ class Replay:
                           f"the rules (which it {'breaks' if broken else 'passes'})")
         self._hold(table, contest, acta_id)
         self.status[acta_id] = status
-        self.acta[acta_id] = record
-        self.dirty.add((table, contest))
+        self.acta[acta_id] = self.position
+        self.dirty[contest].add(table)
 
     def _held(self, table: str, contest: str) -> list:
         """The ids of the actas of a table and contest, in log order."""
@@ -223,7 +223,8 @@ class Replay:
             self._problem(f"{where}: counted ({action}) without a second entry that agrees with its first by "
                           "another operator")
         self.status[acta_id] = new
-        self.dirty.add(self._slot(acta_id))
+        table, contest = self._slot(acta_id)
+        self.dirty[contest].add(table)
 
     def _second_entry(self, acta_id: int, record: dict, status: str) -> str | None:
         """A manual acta's agreeing second entry: by another token, while it waits; the status it then takes
@@ -292,9 +293,10 @@ class Replay:
     def sums(self, where: str) -> dict[str, np.ndarray]:
         """Per contest, per node in the bulletins' order: the counters of every table beneath it, as the log
         stands now."""
-        for slot in self.dirty:
-            self._table_row(where, *slot)
-        self.dirty.clear()
+        for contest, tables in self.dirty.items():
+            for table in tables:
+                self._table_row(where, table, contest)
+            tables.clear()
         for (table, contest), counted in self.several.items():
             self.report.add("replay", f"{where}: table {table}, contest {contest} has {len(counted)} counted "
                                       f"actas at once ({', '.join(map(str, counted))})")
@@ -615,6 +617,99 @@ class Replay:
 
 
 _MISSING = object()
+DENSE_SLACK = 65_536  # an id this far past 4 × the ids held still goes in the array (ids a store gives are dense)
+
+
+def _hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+class ByActa:
+    """Acta id -> a value, for millions of actas without a dict entry apiece: a whole-number id's value is a
+    code in an array by id (grown as ids come, while they stay dense, as a store gives them), the codes' values
+    in a list; any other id, or a value that cannot be coded, in a dict."""
+
+    def __init__(self, dtype=np.int16):
+        self.codes = np.full(1024, -1, dtype=dtype)
+        self.limit = np.iinfo(dtype).max
+        self.values: list[object] = []
+        self.code_of: dict[object, int] = {}
+        self.other: dict[object, object] = {}
+        self.held = 0
+
+    def _index(self, key: object, grow: bool = False) -> int | None:
+        if type(key) is not int or key < 0:
+            return None
+        if key >= len(self.codes):
+            if not grow or key >= 4 * self.held + DENSE_SLACK:
+                return None
+            codes = np.full(max(key + 1, 2 * len(self.codes)), -1, dtype=self.codes.dtype)
+            codes[:len(self.codes)] = self.codes
+            self.codes = codes
+        return key
+
+    def _code(self, value: object) -> int | None:
+        """The code of ``value`` (given one if new); None if it cannot have one."""
+        code = self.code_of.get(value) if _hashable(value) else None
+        if code is None and _hashable(value) and len(self.values) < self.limit:
+            code = self.code_of[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+    def __setitem__(self, key: object, value: object) -> None:
+        index, code = self._index(key, grow=True), self._code(value)
+        if index is not None and code is not None:
+            self.held += self.codes[index] < 0
+            self.codes[index] = code
+            self.other.pop(key, None)
+            return
+        if index is not None and self.codes[index] >= 0:
+            self.codes[index] = -1
+            self.held -= 1
+        self.other[key] = value
+
+    def get(self, key: object, default: object = None) -> object:
+        index = self._index(key)
+        if index is not None:
+            code = int(self.codes[index])
+            if code >= 0:
+                return self.values[code]
+        return self.other.get(key, default) if _hashable(key) else default
+
+    def __getitem__(self, key: object) -> object:
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+
+class Contents(ByActa):
+    """Acta id -> its content (the SlimActa, or the acta's dict in its leaf's record), held as its leaf's
+    position in the log."""
+
+    def __init__(self, records: list):
+        super().__init__(np.int64)
+        self.records = records
+
+    def _code(self, value: object) -> int:
+        return value  # the position itself
+
+    def get(self, key: object, default: object = None) -> object:
+        index = self._index(key)
+        position = int(self.codes[index]) if index is not None else -1
+        if position < 0:
+            position = self.other.get(key, -1) if _hashable(key) else -1
+            if position < 0:
+                return default
+        record = self.records[position]
+        return record if type(record) is SlimActa else record.get("acta")
 
 
 def _flatten(value: object, prefix: str = "") -> dict[str, object]:

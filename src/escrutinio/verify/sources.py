@@ -132,6 +132,7 @@ class DatabaseSource:
             raise SourceError(f"no database file at {url.removeprefix('sqlite:///')}")
         self._published = published
         self._store = open_store(url, migrate=False)
+        self._current: int | None = None  # the bulletin read last
         self.name = f"database {_without_password(url)}"
 
     def geography(self) -> dict:
@@ -192,20 +193,29 @@ class DatabaseSource:
     def bulletins(self) -> list[dict]:
         return self._published.bulletins(self._store)["bulletins"]
 
+    def _bulletin(self, number: int):
+        """The store's bulletin ``number``; the store is made to forget the one read before (it keeps the last
+        few it read, with their counters: at national size hundreds of megabytes each, and the verifier reads
+        each bulletin once, in turn)."""
+        if number != self._current:
+            self._store.forget_night()
+            self._current = number
+        return self._store.bulletin(number)
+
     def bulletin_body(self, number: int) -> bytes:
-        return canonical(self._store.bulletin(number).body)
+        return canonical(self._bulletin(number).body)
 
     def bulletin_counters(self, number: int, contest: str) -> bytes:
-        return self._store.bulletin(number).counter_bytes(contest)
+        return self._bulletin(number).counter_bytes(contest)
 
     def bulletin_previous(self, number: int) -> bytes:
-        data = self._store.bulletin(number).previous_bytes()
+        data = self._bulletin(number).previous_bytes()
         if data is None:
             raise SourceError(f"bulletin {number} keeps no previous election's figures")
         return data
 
     def bulletin_shown(self, number: int) -> dict:
-        found = self._store.bulletin(number)
+        found = self._bulletin(number)
         return {"area": found.root, "children": found.children(found.root["code"])}
 
     def timeline_bulletins(self) -> list[dict]:

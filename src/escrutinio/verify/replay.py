@@ -20,7 +20,7 @@ import json
 
 import numpy as np
 
-from .actas import label
+from .actas import _hashable, label
 from .common import SlimActa, sha256_hex
 from .geography import Tree
 from .outcomes import Verdicts
@@ -618,14 +618,6 @@ class Replay:
 
 _MISSING = object()
 DENSE_SLACK = 65_536  # an id this far past 4 × the ids held still goes in the array (ids a store gives are dense)
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
 
 
 class ByActa:

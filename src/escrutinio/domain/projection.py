@@ -190,8 +190,11 @@ class _Reps:
 
     def at(self, d: int, groups: np.ndarray) -> np.ndarray:
         """(B, len(groups), k) replicate totals of the groups ``groups`` of depth d."""
-        out = self.predicted(d)[groups].transpose(2, 0, 1) + self._counted[d][groups][None]
-        return np.ascontiguousarray(out)
+        return np.ascontiguousarray(self.by_area(d, groups).transpose(2, 0, 1))
+
+    def by_area(self, d: int, groups: np.ndarray) -> np.ndarray:
+        """The same laid out (len(groups), k, B)."""
+        return self.predicted(d)[groups] + self._counted[d][groups][:, :, None]
 
 
 @dataclass
@@ -584,21 +587,43 @@ def summaries(point: np.ndarray, reps: np.ndarray, counted: np.ndarray, allowanc
               level: int = LEVEL_PERCENT, widen: tuple[int, int] = WIDEN) -> list[dict]:
     """``summary`` of many areas at once: ``point`` and ``counted`` (areas × k), ``reps`` (B × areas × k),
     ``allowance`` (areas): the same figures, each area's as its own dict."""
-    if len(point) == 0:
-        return []
-    share, rep_share = shares(point), shares(reps)
+    found = _summaries(point, np.moveaxis(reps, 0, -1), counted, allowance, level, widen)
+    return [{"share": found[0][g], "w": found[1][g], "margins": found[2][g], "margin_w": found[3][g]}
+            for g in range(len(point))]
+
+
+def _reach(dev: np.ndarray, level: int, widen: tuple[int, int]) -> np.ndarray:
+    """``half_width`` of deviations from the point laid out with the replicates last (..., B)."""
+    B = dev.shape[-1]
+    tail = B * (100 - level) // 200
+    dev = np.partition(dev, (tail, B - 1 - tail), axis=-1)  # the two order statistics, as sorted
+    reach = np.maximum(np.maximum(-dev[..., tail], dev[..., B - 1 - tail]), 0)
+    num, den = widen
+    return (num * reach + den - 1) // den
+
+
+def _summaries(point: np.ndarray, reps: np.ndarray, counted: np.ndarray, allowance: np.ndarray,
+               level: int = LEVEL_PERCENT, widen: tuple[int, int] = WIDEN, chunk: int = 256) -> tuple:
+    """(share, w, margins, margin_w) of many areas, as ``summaries`` gives them area by area, from replicate
+    totals laid out (areas × k × B): each replicate's shares and every pair's spread with the replicates
+    contiguous, a few hundred areas at a time."""
+    k = point.shape[1]
+    share = shares(point)
     whole = point.sum(axis=1)
     extra = np.where(whole > 0, -(-allowance * (point - counted).sum(axis=1) // np.maximum(whole, 1)), 0)
-    w = half_width(share, rep_share, level, widen) + extra[:, None]
-    k = point.shape[1]
     margins = share[:, :, None] - share[:, None, :]  # (areas, k, k)
+    w = np.zeros(point.shape, dtype=np.int64)
     margin_w = np.zeros(margins.shape, dtype=np.int64)
-    for i in range(k):
-        others = [j for j in range(k) if j != i]
-        if others:
-            spread = rep_share[:, :, i, None] - rep_share[:, :, others]
-            margin_w[:, i, others] = half_width(margins[:, i, others], spread, level, widen) + 2 * extra[:, None]
-    return [{"share": share[g], "w": w[g], "margins": margins[g], "margin_w": margin_w[g]} for g in range(len(point))]
+    for a in range(0, len(point), chunk):
+        r = reps[a:a + chunk]
+        rep_share = r * MICRO // np.maximum(r.sum(axis=1, keepdims=True), 1)  # (areas, k, B)
+        w[a:a + chunk] = _reach(rep_share - share[a:a + chunk, :, None], level, widen)
+        spread = rep_share[:, :, None, :] - rep_share[:, None, :, :]  # (areas, k, k, B)
+        margin_w[a:a + chunk] = _reach(spread - margins[a:a + chunk, :, :, None], level, widen)
+    w += extra[:, None]
+    margin_w += 2 * extra[:, None, None]
+    margin_w[:, np.arange(k), np.arange(k)] = 0
+    return share, w, margins, margin_w
 
 
 def leader_call(point: np.ndarray, s: dict) -> int | None:
@@ -865,11 +890,19 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
                                      dtype=np.int64)
             else:
                 allowance = np.full(len(chosen), ALLOWANCE, dtype=np.int64)
-            found = summaries(result.point[d][at], result.reps.at(d, at), result.counted[d][at], allowance)
-            for (g, node), s in zip(chosen, found):
-                point = result.point[d][g]
+            points = result.point[d][at]
+            share, w, margins, margin_w = _summaries(points, result.reps.by_area(d, at), result.counted[d][at],
+                                                     allowance)
+            # leader_call of every area: the leader's margin over each other option holds at both ends
+            leader = np.argmax(points, axis=1)  # the first of equals, in ballot order
+            ahead = margins[np.arange(len(at)), leader] - margin_w[np.arange(len(at)), leader]
+            ahead[np.arange(len(at)), leader] = 1
+            holds = (ahead > 0).all(axis=1).tolist()
+            for i, ((g, node), leads) in enumerate(zip(chosen, leader.tolist())):
+                point = points[i]
+                s = {"share": share[i], "w": w[i], "margins": margins[i], "margin_w": margin_w[i]}
                 at_rule = node_levels[node] == rule_level if rule_level is not None else node == 0
-                call = rule_call(rule, point, s) if at_rule else leader_call(point, s)
+                call = rule_call(rule, point, s) if at_rule else leads if holds[i] else None
                 areas[codes[node]] = describe(options, point, s, call, decimals, rule_method)
         gaps = {codes[how[1]]: codes[how[2]] for how in result.strata.values() if isinstance(how, tuple)}
         kinds_count = {"own": 0, "gap": 0, "complete": 0}

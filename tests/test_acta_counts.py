@@ -7,6 +7,8 @@ counted, quarantined and conflicting actas, recounts and annulments, and actas w
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import struct
 from pathlib import Path
 
@@ -14,15 +16,18 @@ import numpy as np
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from escrutinio.domain.model import CONFLICTING, QUARANTINED
+from escrutinio.domain.model import ANNULLED, AWAITING, COUNTED, CONFLICTING, QUARANTINED, SET_ASIDE, Acta
 from escrutinio.domain.tally import Tally
 from escrutinio.intake.actas import Record
-from escrutinio.services import annul_acta, current_tally, ingest_records, resolve_conflict
+from escrutinio.services import annul_acta, current_tally, ingest_records, init_election, resolve_conflict
 from escrutinio.store import schema
-from escrutinio.store.store import pack_counts
+from escrutinio.store import store as store_module
+from escrutinio.store.store import content_json, pack_counts
 
-from .factory import acta
+from .factory import acta, small_election
 
 
 def _ingest(store, *records: dict) -> None:
@@ -98,3 +103,100 @@ def test_migration_0012_fills_the_column_of_actas_stored_before_it(small_store):
         after = dict(conn.execute(sa.select(schema.acta.c.id, schema.acta.c.counts)).all())
     assert after == before and None not in after.values()
     _assert_same(current_tally(small_store), expected)
+
+
+# -- the tally read from the store's groups against the actas' JSON, on random stores -----------------------
+
+STATUS_MIX = (COUNTED, QUARANTINED, CONFLICTING, SET_ASIDE, ANNULLED, AWAITING)
+
+
+@st.composite
+def stored_nights(draw, election) -> list[tuple[Acta, str, bool]]:
+    """Actas as a store may hold them, in the order stored: (acta, status, whether its counts are packed).
+    A slot holds up to four actas of any status, at most one counted (as intake and resolution keep it)."""
+    figure = st.integers(0, 10**6) | st.sampled_from([0, 2**31 - 1, 2**31])  # 2**31: not packable (read from JSON)
+    held = []
+    for table in election.tables:
+        for code in table.contests:
+            contest = election.contest_by_code[code]
+            statuses = draw(st.lists(st.sampled_from(STATUS_MIX[1:]), max_size=3)) + \
+                [COUNTED] * draw(st.sampled_from([0, 1, 1]))
+            for status in statuses:
+                votes = tuple(zip(contest.option_codes, draw(st.lists(figure, min_size=len(contest.options),
+                                                                      max_size=len(contest.options)))))
+                acta_ = Acta(table.code, code, votes, draw(figure), draw(figure) if contest.blank else 0, draw(figure))
+                held.append((acta_, status, draw(st.booleans())))
+    # Stored in a drawn order, or against the tables' order (both aggregates must still pair up).
+    return draw(st.permutations(held) | st.just(held[::-1]))
+
+
+def _expected_rows(store) -> dict[str, dict[str, list[int]]]:
+    """Per contest, per table with an acta, the counter row (the tally's columns), worked out here from each
+    acta's stored JSON and status, with plain dicts."""
+    election = store.election()
+    slots: dict[tuple[str, str], list[tuple[str, dict]]] = {}
+    with store.engine.connect() as conn:
+        a, t, k = schema.acta.c, schema.polling_table.c, schema.contest.c
+        query = sa.select(t.code, k.code, a.status, a.content).join_from(schema.acta, schema.polling_table) \
+            .join(schema.contest).order_by(a.id)
+        for table, contest, status, content in conn.execute(query):
+            slots.setdefault((table, contest), []).append((status, json.loads(content)))
+    rows: dict[str, dict[str, list[int]]] = {}
+    for (table, contest), held in slots.items():
+        registered = election.table_by_code[table].registered
+        counted = [data for status, data in held if status == COUNTED]
+        statuses = {status for status, _ in held}
+        conflict = CONFLICTING in statuses
+        if counted:
+            data = counted[0]
+            figures = [data["votes"].get(o, 0) for o in election.contest_by_code[contest].option_codes] + \
+                [data["null"], data["blank"], data["ballots_cast"]]
+        else:
+            figures = [0] * (len(election.contest_by_code[contest].option_codes) + 3)
+        ok = bool(counted)
+        rows.setdefault(contest, {})[table] = figures + [
+            registered if ok else 0, int(ok), 1, int(QUARANTINED in statuses and not ok), int(conflict),
+            registered + election.extra_voters_allowed if ok and conflict else 0]
+    return rows
+
+
+def test_the_tally_read_by_groups_equals_one_worked_out_from_every_actas_json(store, monkeypatch):
+    election = small_election(extra=3)
+    init_election(store, election)
+    parents = {a.code: a.parent for a in election.areas} | {c.code: c.area for c in election.centres}
+
+    @given(held=stored_nights(election), group_bytes=st.sampled_from([1 << 28, 24, 40, 200]))
+    @settings(max_examples=30, deadline=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    def check(held, group_bytes):
+        # Small group sizes make the store read its tables a range of ids at a time (one range up to 256 MB).
+        monkeypatch.setattr(store_module, "_GROUP_BYTES", group_bytes)
+        with store.transaction() as conn:
+            conn.execute(schema.acta.delete())
+            contests = election.contest_by_code
+            store.insert_actas(conn, [
+                (a.table, a.contest, f"{i:064x}", content_json(contests[a.contest]).text(a), status, "[]",
+                 "test", dt.datetime(2024, 5, 5, 20, tzinfo=dt.timezone.utc), None,
+                 pack_counts(a, contests[a.contest].option_codes) if packed else None)
+                for i, (a, status, packed) in enumerate(held)])
+        expected = _expected_rows(store)
+        tally = current_tally(store)
+        for contest in election.contests:
+            ct = tally.contests[contest.code]
+            index = {t.code: i for i, t in enumerate(election.tables)}
+            want = np.zeros_like(ct.table_rows)
+            for table, row in expected.get(contest.code, {}).items():
+                want[index[table]] = row
+            assert np.array_equal(ct.table_rows, want), contest.code
+            # Every area and centre: the sum of the rows of the tables beneath it.
+            nodes: dict[str, np.ndarray] = {}
+            for table in election.tables:
+                node = table.centre
+                while node is not None:
+                    nodes[node] = nodes.get(node, 0) + want[index[table.code]]
+                    node = parents[node]
+            for i, node in enumerate(tally.geography.codes):
+                assert np.array_equal(ct.node_rows[i], nodes.get(node, np.zeros_like(want[0]))), (contest.code, node)
+
+    check()
+

@@ -21,8 +21,15 @@ HEAD = max(p.name.split("_")[0] for p in (Path(schema.__file__).parent / "migrat
 
 
 def _differences(store: Store) -> list:
+    dialect = store.engine.dialect.name
+
+    def declared_here(obj, name, type_, reflected, compare_to) -> bool:
+        # An index declared for some dialects only (schema: info["dialects"], made there alone by ddl_if).
+        return reflected or dialect in obj.info.get("dialects", (dialect,))
+
     with store.engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True})
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "compare_server_default": True,
+                                                         "include_object": declared_here})
         return compare_metadata(context, metadata)
 
 
@@ -90,8 +97,8 @@ def test_the_comparison_notices_a_missing_index(db_url):
     try:
         store.migrate()
         with store.engine.begin() as conn:
-            conn.execute(sa.text("DROP INDEX ix_acta_slot"))
-        assert any(diff[0] == "add_index" and diff[1].name == "ix_acta_slot"
+            conn.execute(sa.text("DROP INDEX ix_acta_event_acta_id"))
+        assert any(diff[0] == "add_index" and diff[1].name == "ix_acta_event_acta_id"
                    for diff in _flatten(_differences(store)))
     finally:
         store.close()

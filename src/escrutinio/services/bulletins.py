@@ -7,7 +7,6 @@ import json
 import weakref
 from dataclasses import dataclass
 
-import numpy as np
 
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.errors import PublicationHeld
@@ -22,26 +21,9 @@ def current_tally(store: Store, conn: Connection | None = None) -> Tally:
     """A tally of every acta in the store, as it stands (read whole): the packed counts of every acta, a column
     per contest (Store.acta_count_columns), set into the tally at once."""
     tally = Tally(store.election())
-    position = None
-    for code, (table_code, tables, flags, counts) in store.acta_count_columns(conn).items():
-        if position is None:  # table id -> the tally's table index
-            position = _table_positions(tally, table_code)
-        tally.contests[code].fill_columns(position[tables], flags, counts)
+    for code, (tables, flags, counts) in store.acta_count_columns(conn).items():
+        tally.contests[code].fill_columns(tables, flags, counts)
     return tally
-
-
-def _table_positions(tally: Tally, table_code: dict[int, str]) -> np.ndarray:
-    """position[table id]: the tally's index of that table. The store lists the election's tables in id order,
-    so this is their place in that list, checked against the codes (a dict look-up per table otherwise)."""
-    ids = np.fromiter(table_code, dtype=np.int64, count=len(table_code))
-    position = np.zeros(int(ids.max()) + 1 if len(ids) else 0, dtype=np.int64)
-    tables = tally.election.tables
-    if len(tables) == len(ids) and list(table_code.values()) == [t.code for t in tables]:
-        position[ids] = np.arange(len(ids))
-    else:
-        index = tally.geography.table_index
-        position[ids] = [index[table] for table in table_code.values()]
-    return position
 
 
 @dataclass

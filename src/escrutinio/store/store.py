@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import functools
-import itertools
 import json
 import struct
 import zlib
@@ -314,63 +313,79 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
                                                                                    data["ballots_cast"]]
                 yield table_code[table_id], contest_code[contest_id], status, counts
 
-    def acta_count_columns(self, conn: Connection | None = None) -> dict[str, tuple[dict, np.ndarray, np.ndarray,
+    def acta_count_columns(self, conn: Connection | None = None) -> dict[str, tuple[np.ndarray, np.ndarray,
                                                                                     np.ndarray]]:
-        """Per contest code, its stored actas as columns: (the table code of each table id, the table id of each
-        acta in id order, whether it is counted / quarantined / conflicting (three boolean rows stacked), and
-        the counts of the counted ones (``acta_counts``'s order), a row each). The counts come from the packed
-        column (an acta without it, written by an older version and not migrated, from its JSON); the rows are
-        read through the driver's own cursor (SQLAlchemy's rows cost more than the reading at 1M tables)."""
-        table_code = self._table_code()
-        contests = self.election().contest_by_code
-        out = {}
+        """Per contest code, its stored actas as columns: the index in ``election().tables`` of each one's table,
+        whether it is counted / quarantined / conflicting (three boolean rows stacked), and the counts of the
+        counted ones (``acta_counts``'s order), a row each, in the order the first column lists them.
+
+        Read as one value per (contest, status) group, not a row per acta: the table ids of the group's actas
+        as one text (``group_concat`` on SQLite, ``string_agg`` on PostgreSQL) and their packed counts as one
+        blob, both aggregates over the same rows in the same order. On SQLite this reads the covering index
+        ix_acta_tally alone, group after group in index order. An acta without packed counts (written by an
+        older version and not migrated, or a count beyond int32) is left out of both and read from its JSON.
+        At most one acta of a (table, contest) slot is counted, so the order within a group does not matter."""
+        election = self.election()
+        contests = election.contest_by_code
+        code_of = {contest_id: code for code, contest_id in self.ids.contest.items()}
+        position = self._table_positions()
+        # A group's blob holds up to one counted acta per table: tables taken a range of ids at a time when the
+        # widest contest would pack more than _GROUP_BYTES (SQLite's and PostgreSQL's values end at 1 GB).
+        span = max(1, _GROUP_BYTES // (4 * max((len(c.option_codes) + 3 for c in election.contests), default=3)))
+        ranges = [None] if span >= len(position) else [(lo, lo + span) for lo in range(0, len(position), span)]
+        parts: dict[str, list[tuple[int, np.ndarray, np.ndarray | None]]] = {}
         with self._reading(conn) as c:
             cursor = c.connection.dbapi_connection.cursor()
             try:
-                # Every acta in one pass over the table (a pass per contest read the whole table each time),
-                # the status as a small integer and the id only where the packed counts are missing: no object
-                # made per row for either (small integers and None are shared).
-                cursor.execute(f"SELECT contest_id, table_id, CASE status WHEN '{COUNTED}' THEN 1 "
-                               f"WHEN '{QUARANTINED}' THEN 2 WHEN '{CONFLICTING}' THEN 4 ELSE 0 END, counts, "
-                               "CASE WHEN counts IS NULL THEN id END FROM acta ORDER BY id")
-                code_of = {contest_id: code for code, contest_id in self.ids.contest.items()}
-                parts: dict[str, list[tuple[np.ndarray, np.ndarray, bytes]]] = {}
-                # A slice of rows at a time: the memory of one slice's row objects is reused by the next
-                # (a million rows at once cost a page fault every few rows, about as much as the reading).
-                while rows := cursor.fetchmany(65536):
-                    contest_ids, tables, statuses, packed, unpacked = zip(*rows)
-                    del rows
-                    of_contest = np.fromiter(contest_ids, dtype=np.int64, count=len(contest_ids))
-                    table_ids = np.fromiter(tables, dtype=np.int64, count=len(tables))
-                    status = np.fromiter(statuses, dtype=np.int8, count=len(statuses))
-                    for contest_id in np.unique(of_contest).tolist():
+                for bounds in ranges:
+                    cursor.execute(*_tally_query(c.dialect.name, bounds))
+                    for contest_id, status, tables, packed, missing in cursor.fetchall():
                         code = code_of[contest_id]
-                        mine = of_contest == contest_id
-                        chosen = list(itertools.compress(packed, mine & (status == 1)))
-                        if unpacked.count(None) != len(unpacked):
-                            keep = itertools.compress(unpacked, mine & (status == 1))
-                            ids = list(keep)
-                            found = dict(self._packed_from_content(c, {i for i in ids if i is not None},
-                                                                   contests[code].option_codes))
-                            chosen = [p if p is not None else found[i] for i, p in zip(ids, chosen)]
-                        parts.setdefault(code, []).append((table_ids[mine], status[mine], b"".join(chosen)))
-                for code in sorted(parts, key=lambda code: self.ids.contest[code]):
-                    width = len(contests[code].option_codes) + 3
-                    status = np.concatenate([part[1] for part in parts[code]])
-                    flags = np.stack([status == 1, status == 2, status == 4])
-                    counts = np.frombuffer(b"".join(part[2] for part in parts[code]), dtype="<i4")
-                    counts = counts.reshape(-1, width).astype(np.int64)
-                    out[code] = (table_code, np.concatenate([part[0] for part in parts[code]]), flags, counts)
+                        kind = _KIND.get(status, 0)
+                        width = len(contests[code].option_codes) + 3
+                        ids = np.fromstring(tables, dtype=np.int64, sep=",") if tables else np.zeros(0, np.int64)
+                        counts = np.frombuffer(packed or b"", dtype="<i4").reshape(-1, width) if kind == 1 else None
+                        if missing:
+                            more_ids, more_counts = self._unpacked_actas(c, [int(i) for i in missing.split(",")],
+                                                                         contests[code].option_codes)
+                            ids = np.concatenate([ids, more_ids])
+                            if counts is not None:
+                                counts = np.concatenate([counts, more_counts])
+                        parts.setdefault(code, []).append((kind, position[ids], counts))
             finally:
                 cursor.close()
+        out = {}
+        for code in sorted(parts, key=lambda code: self.ids.contest[code]):
+            tables = np.concatenate([p[1] for p in parts[code]])
+            kinds = np.repeat(np.array([p[0] for p in parts[code]], dtype=np.int8), [len(p[1]) for p in parts[code]])
+            flags = np.stack([kinds == 1, kinds == 2, kinds == 4])
+            width = len(contests[code].option_codes) + 3
+            counts = np.concatenate([np.zeros((0, width), dtype="<i4")]
+                                    + [p[2] for p in parts[code] if p[2] is not None]).astype(np.int64)
+            out[code] = (tables, flags, counts)
         return out
 
-    def _packed_from_content(self, c: Connection, ids: set[int], order: tuple[str, ...]) -> Iterator[tuple[int, bytes]]:
-        for acta_id in sorted(ids):
-            data = json.loads(c.execute(sa.select(schema.acta.c.content).where(schema.acta.c.id == acta_id)).scalar_one())
-            votes = data["votes"]
-            values = [votes.get(code, 0) for code in order] + [data["null"], data["blank"], data["ballots_cast"]]
-            yield acta_id, struct.pack(f"<{len(values)}i", *values)
+    def _unpacked_actas(self, c: Connection, ids: list[int], order: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+        """The table ids of the actas ``ids`` and their counts read from their JSON, in that order."""
+        tables, counts = [], []
+        a = schema.acta.c
+        for chunk in _chunks(sorted(ids), 500):
+            for table_id, content in c.execute(sa.select(a.table_id, a.content).where(a.id.in_(chunk)).order_by(a.id)):
+                data = json.loads(content)
+                votes = data["votes"]
+                tables.append(table_id)
+                counts.append([votes.get(code, 0) for code in order] + [data["null"], data["blank"], data["ballots_cast"]])
+        return (np.array(tables, dtype=np.int64),
+                np.array(counts, dtype=np.int64).reshape(-1, len(order) + 3))
+
+    def _table_positions(self) -> np.ndarray:
+        """position[table id]: that table's index in ``election().tables`` (-1: no such table). The election
+        lists its tables in id order, as ``ids.table`` holds them: no look-up by code (a million at 1M tables)."""
+        table = self.ids.table
+        ids = np.fromiter(table.values(), dtype=np.int64, count=len(table))
+        position = np.full(int(ids.max()) + 1 if len(ids) else 0, -1, dtype=np.int64)
+        position[ids] = np.arange(len(ids))
+        return position
 
     def _acta(self, content: str) -> Acta:
         data = json.loads(content)
@@ -631,6 +646,26 @@ def _previous(head: dict, data: bytes, rows: int) -> np.ndarray:
         data = stream.unused_data
     raw = zlib.decompress(data)
     return np.frombuffer(raw, dtype="<i8").reshape(rows, len(head["previous"]["columns"]))
+
+
+_GROUP_BYTES = 1 << 28
+_KIND = {COUNTED: 1, QUARANTINED: 2, CONFLICTING: 4}  # the flags acta_count_columns gives; any other status: 0
+
+
+def _tally_query(dialect: str, bounds: tuple[int, int] | None) -> tuple[str, tuple]:
+    """acta_count_columns's query: per (contest, status), the table ids of the actas with packed counts (text,
+    comma-separated), their packed counts (one blob, in the same order) and the ids of those without."""
+    if dialect == "postgresql":
+        fields = ("string_agg(table_id::text, ',' ORDER BY id) FILTER (WHERE counts IS NOT NULL), "
+                  "string_agg(counts, ''::bytea ORDER BY id), "
+                  "string_agg(id::text, ',' ORDER BY id) FILTER (WHERE counts IS NULL)")
+        where, mark = "table_id >= %s AND table_id < %s", "%s"
+    else:  # one scan of ix_acta_tally, a group after another in its order (no sort); unary + keeps it so
+        fields = ("group_concat(table_id) FILTER (WHERE counts IS NOT NULL), CAST(group_concat(counts, '') AS BLOB), "
+                  "group_concat(id) FILTER (WHERE counts IS NULL)")
+        where = "+table_id >= ? AND +table_id < ?"
+    return (f"SELECT contest_id, status, {fields} FROM acta {'WHERE ' + where if bounds else ''} "
+            "GROUP BY contest_id, status", bounds or ())
 
 
 def content_json(contest: Contest) -> ActaJson:

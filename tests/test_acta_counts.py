@@ -200,3 +200,53 @@ def test_the_tally_read_by_groups_equals_one_worked_out_from_every_actas_json(st
 
     check()
 
+
+
+def test_fill_columns_takes_the_last_counted_acta_of_a_table_named_twice():
+    """fill_columns's slow branch (a table with two counted actas, which the store does not keep): the last one
+    stored counts; a table named only by an uncounted acta is received and nothing more."""
+    election = small_election()
+    q = Tally(election).contests["Q"]
+    index = {t.code: i for i, t in enumerate(election.tables)}
+    tables = np.array([index["T2"], index["T1"], index["T2"], index["T3"]])
+    flags = np.array([[True, True, True, False], [False] * 4, [False, False, False, True]])
+    q.fill_columns(tables, flags, np.array([[1, 2, 0, 0, 3], [5, 5, 0, 0, 10], [7, 8, 1, 0, 16]], dtype="<i4"))
+    c, rows = q.col, q.table_rows
+    assert rows[index["T2"], :5].tolist() == [7, 8, 1, 0, 16]
+    assert rows[index["T1"], :5].tolist() == [5, 5, 0, 0, 10]
+    assert rows[index["T3"], :5].tolist() == [0] * 5 and rows[index["T3"], c["received"]] == 1
+    assert rows[index["T3"], c["conflict"]] == 1 and rows[index["T3"], c["counted"]] == 0
+    assert not rows[index["T4"]].any()
+    assert q.node_rows[0, c["counted"]] == 2 and q.node_rows[0, q.col["YES"]] == 12
+
+
+def _indexes(store) -> dict[str, list[str]]:
+    with store.engine.connect() as conn:
+        return {ix["name"]: ix["column_names"] for ix in sa.inspect(conn).get_indexes("acta")}
+
+
+def test_migration_0013_trades_the_slot_index_for_the_tally_index_and_back(small_store):
+    _night(small_store)
+    expected = _tally_from_json(small_store)
+    sqlite = small_store.engine.dialect.name == "sqlite"
+    tally_index = {"ix_acta_tally": ["contest_id", "status", "table_id", "counts"]} if sqlite else {}
+    assert "ix_acta_slot" not in _indexes(small_store)
+    assert {k: v for k, v in _indexes(small_store).items() if k == "ix_acta_tally"} == tally_index
+    config = Config()
+    config.set_main_option("script_location", str(Path(schema.__file__).with_name("migrations")))
+    with small_store.engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0012")
+    held = _indexes(small_store)
+    assert held.get("ix_acta_slot") == ["table_id", "contest_id"] and "ix_acta_tally" not in held
+    _assert_same(current_tally(small_store), expected)  # read without the index (a plain scan on SQLite)
+    small_store.migrate()
+    held = _indexes(small_store)
+    assert "ix_acta_slot" not in held and {k: v for k, v in held.items() if k == "ix_acta_tally"} == tally_index
+    _assert_same(current_tally(small_store), expected)
+    if sqlite:  # the tally's query reads the covering index alone, in its order (whole, or a range of tables)
+        for bounds in (None, (0, 10)):
+            with small_store.engine.connect() as conn:
+                sql, params = store_module._tally_query("sqlite", bounds)
+                plan = " ".join(str(row) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, params))
+            assert "COVERING INDEX ix_acta_tally" in plan and "TEMP B-TREE" not in plan, plan

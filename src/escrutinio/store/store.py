@@ -360,8 +360,9 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
             kinds = np.repeat(np.array([p[0] for p in parts[code]], dtype=np.int8), [len(p[1]) for p in parts[code]])
             flags = np.stack([kinds == 1, kinds == 2, kinds == 4])
             width = len(contests[code].option_codes) + 3
-            counts = np.concatenate([np.zeros((0, width), dtype="<i4")]
-                                    + [p[2] for p in parts[code] if p[2] is not None]).astype(np.int64)
+            counted = [p[2] for p in parts[code] if p[2] is not None]
+            # int32 as packed (int64 where some were read from JSON): no copy of the whole contest made here.
+            counts = counted[0] if len(counted) == 1 else np.concatenate([np.zeros((0, width), dtype="<i4")] + counted)
             out[code] = (tables, flags, counts)
         return out
 

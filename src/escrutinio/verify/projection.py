@@ -210,32 +210,47 @@ class Projector:
         own = np.flatnonzero(left_any & (n >= self.min_donors))
         pred[own] = U[own] * V[own] // np.maximum(X[own], 1)
         factor = np.sqrt(1.0 + X[own].astype(np.float64) / np.maximum(U[own], 1).astype(np.float64))
-        gap_of: dict[int, tuple[int, int]] = {}  # stratum -> (gap node, ancestor node)
+        # A node at place d of a line (d: the depth of the line's nodes) stands for the strata beneath it when d is
+        # its own depth; repeated deeper (an area with centres of its own above the strata's depth), it stands
+        # for its own centres only: the stratum that is the node itself.
+        stratum_of = {int(node): i for i, node in enumerate(strata.tolist())}
+
+        def held(d: int, node: int) -> tuple[np.ndarray, np.ndarray, int]:
+            """Counted votes, size and centres counted of the strata node ``node`` stands for at place d."""
+            if int(g.depth[node]) == d:
+                return under_v[node], under_x[node], int(under_n[node])
+            i = stratum_of[node]
+            return V[i], X[i], int(n[i])
+
+        gap_of: dict[int, tuple[int, int, int]] = {}  # stratum -> (gap node, ancestor node, the gap's place)
         for i in np.flatnonzero(left_any & (n < self.min_donors)).tolist():
             line = g.lines[:, i].tolist()
             for d in range(g.bottom - 1, -1, -1):
-                if under_n[line[d]] >= self.min_donors:
-                    gap_of[i] = (line[d + 1], line[d])
+                if held(d, line[d])[2] >= self.min_donors:
+                    gap_of[i] = (line[d + 1], line[d], d + 1)
                     break
             else:
                 return None
-        # Gaps by depth and node (a node's first place in a line is its depth), and what each borrows from.
+        # Gaps by place and node (the gap of a stratum that is an area's own centres can be that area itself, one
+        # place below the area's depth), and what each borrows from.
         members: dict[tuple[int, int], list[int]] = {}
-        for i, (gap, _) in gap_of.items():
-            members.setdefault((int(g.depth[gap]), gap), []).append(i)
+        for i, (gap, _, d) in gap_of.items():
+            members.setdefault((d, gap), []).append(i)
         cells = []
         for d, gap in sorted(members):
             inside = members[(d, gap)]
-            ancestor = gap_of[inside[0]][1]
+            ancestor = gap_of[inside[0]][1]  # at place d - 1, its own depth
             pred[inside] = U[inside] * under_v[ancestor] // np.maximum(under_x[ancestor], 1)
             beside = g.under(d - 1, ancestor)
-            siblings = sorted({s for s in g.lines[d, beside].tolist() if under_n[s] >= self.min_donors})
+            siblings = sorted({s for s in g.lines[d, beside].tolist() if held(d, s)[2] >= self.min_donors})
             if siblings:
                 runs = [g.under(d, s) for s in siblings]
                 starts = np.cumsum([0] + [len(run) for run in runs[:-1]])
-                cells.append((inside, np.concatenate(runs), starts, np.array(siblings, dtype=np.int64)))
+                whole = [held(d, s)[:2] for s in siblings]
+                cells.append((inside, np.concatenate(runs), starts,
+                              (np.array([v for v, _ in whole]), np.array([x for _, x in whole]))))
             else:
-                cells.append((inside, beside, None, np.array([ancestor], dtype=np.int64)))
+                cells.append((inside, beside, None, (under_v[ancestor][None], under_x[ancestor][None])))
         picks = _splitmix(_seeds(code, matrix)[1], B * max(len(cells), 1)).reshape(B, max(len(cells), 1))
         # The areas published: every depth's nodes above the size floor with something projected.
         pred_under = g.sums(pred)
@@ -278,15 +293,15 @@ class Projector:
             boot = np.where(Xo > 0, Uo * Vo // np.maximum(Xo, 1), predo)
             pred_b[:, own] = predo + np.floor((boot - predo) * factor).astype(np.int64)
             del Vo, Xo, boot
-            for cell, (inside, strata_of, starts, borrowed) in enumerate(cells):
+            for cell, (inside, strata_of, starts, (lent_v, lent_x)) in enumerate(cells):
                 if starts is not None:  # a sibling picked at random, per replicate
-                    pick = (picks[b0:b0 + c, cell] % np.uint64(len(borrowed))).astype(np.int64)
+                    pick = (picks[b0:b0 + c, cell] % np.uint64(len(lent_v))).astype(np.int64)
                     rv = np.add.reduceat(Vb[:, strata_of], starts, axis=1)[np.arange(c), pick]
                     rx = np.add.reduceat(Xb[:, strata_of], starts, axis=1)[np.arange(c), pick]
-                    whole_v, whole_x = under_v[borrowed[pick]], under_x[borrowed[pick]]
+                    whole_v, whole_x = lent_v[pick], lent_x[pick]
                 else:  # the ancestor's own strata
                     rv, rx = Vb[:, strata_of].sum(axis=1), Xb[:, strata_of].sum(axis=1)
-                    whole_v, whole_x = under_v[borrowed[0]][None], under_x[borrowed[0]][None]
+                    whole_v, whole_x = lent_v, lent_x
                 rv, rx = np.where(rx > 0, rv, whole_v), np.where(rx > 0, rx, whole_x)
                 pred_b[:, inside] = U[inside][None] * rv[:, None, :] // np.maximum(rx, 1)[:, None, :]
             del Vb, Xb
@@ -310,7 +325,7 @@ class Projector:
         return {"method": KNOWN_METHOD, "level": level,
                 "settings": {**self.settings, "size": "register" if sized is None else "previous"},
                 "strata_level": tree.nodes[tree.order[int(strata[0])]][2], "strata": kinds,
-                "gaps": dict(sorted({tree.order[gap]: tree.order[a] for gap, a in gap_of.values()}.items())),
+                "gaps": dict(sorted({tree.order[gap]: tree.order[a] for gap, a, _ in gap_of.values()}.items())),
                 "areas": out}
 
     def _beneath(self, a: int) -> np.ndarray:

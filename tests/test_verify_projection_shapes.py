@@ -84,6 +84,22 @@ def test_the_verifier_recomputes_the_projection_of_an_uneven_tree(data):
     assert recompute(election, bulletin) == bulletin.body["projections"]["Q"]
 
 
+def _night(rows) -> tuple[Election, object]:
+    """Areas X > R > (RD0, RD1) and, per area, centres of one table of 1,000 registered: (area, centres,
+    counted, (A %, B %) of the 600 ballots) as ``bulletin_of`` fills them."""
+    areas = [Area("X", "Country", 0, None), Area("R", "Region", 1, "X"), Area("RD0", "District 0", 2, "R"),
+             Area("RD1", "District 1", 2, "R")]
+    centres, tables, counted, shares = [], [], [], []
+    for area, count, done, share in rows:
+        for c in range(count):
+            centres.append(Centre(f"{area}C{c}", f"Centre {c}", area))
+            tables.append(Table(f"{area}C{c}T0", f"{area}C{c}", 1000, ("Q",)))
+            counted.append(c < done)
+            shares.append(share)
+    election = _election(areas, centres, tables)
+    return election, bulletin_of(election, np.array(counted), np.array(shares))
+
+
 def test_a_region_counted_too_little_borrows_the_spread_of_its_districts():
     """Worked by hand from docs/verdicts.md. One region R with two centres of its own, not counted (1,000
     registered each), and two districts of five centres each, all counted (one table of 1,000 registered,
@@ -101,18 +117,7 @@ def test_a_region_counted_too_little_borrows_the_spread_of_its_districts():
     (low rounded down, high up). C is 1,404 in every replicate: only the allowance, 18.59 to 20.60. The margin
     B - A is 10,050,251 against 5,025,125 or 15,075,377 in the replicates: 2 x 5,025,126 + 2 points,
     -2.01 to 22.11, so no call."""
-    areas = [Area("X", "Country", 0, None), Area("R", "Region", 1, "X"), Area("RD0", "District 0", 2, "R"),
-             Area("RD1", "District 1", 2, "R")]
-    centres, tables, counted, shares = [], [], [], []
-    for area, count, done, share in (("R", 2, False, (0, 0)), ("RD0", 5, True, (50, 30)),
-                                     ("RD1", 5, True, (20, 60))):
-        for c in range(count):
-            centres.append(Centre(f"{area}C{c}", f"Centre {c}", area))
-            tables.append(Table(f"{area}C{c}T0", f"{area}C{c}", 1000, ("Q",)))
-            counted.append(done)
-            shares.append(share)
-    election = _election(areas, centres, tables)
-    bulletin = bulletin_of(election, np.array(counted), np.array(shares))
+    election, bulletin = _night((("R", 2, 0, (0, 0)), ("RD0", 5, 5, (50, 30)), ("RD1", 5, 5, (20, 60))))
     published = bulletin.body["projections"]["Q"]
     assert published["gaps"] == {"R": "R"}
     assert published["strata"] == {"own": 0, "gap": 1, "complete": 2}
@@ -124,4 +129,32 @@ def test_a_region_counted_too_little_borrows_the_spread_of_its_districts():
                                  "high": "22.11"}
     assert country["call"] is None
     assert set(published["areas"]) == {"X"}  # R and its districts are under the size floor
+    assert recompute(election, bulletin) == published
+
+
+def test_a_regions_own_centres_are_a_sibling_by_their_own_count():
+    """Worked by hand from docs/verdicts.md. R has three centres of its own, all counted (A 60, B 420, C 117
+    each); D0 five centres, two counted (300, 180, 117); D1 five, all counted (120, 360, 117).
+
+    D0 is a gap (two counted) beneath R (ten counted). Estimate: 3,000 registered times R's ratio (1,380,
+    3,420, 1,170) / 10,000 -> (414, 1,026, 351); the country (1,794, 4,446, 1,521) of 7,761. Its siblings
+    beneath R: R's own centres have three counted, too few to lend; D1 has five. So every replicate takes
+    D1's ratio, the same whatever the weights: (360, 1,080, 351), the country (1,740, 4,500, 1,521). A's
+    share 23,115,577 millionths of a percent, 22,419,791 in every replicate: 2 x 695,786 plus the allowance,
+    ceil(6 points x 1,791 / 7,761) = 1,384,616: 20.33 to 25.90. B 57,286,432 against 57,982,218: 54.51 to
+    60.07. C only the allowance: 18.21 to 20.99. Margin B - A 34,170,855 against 35,562,427: 2 x 1,391,572
+    + 2 x 1,384,616, 28.61 to 39.73, so B is called. (Were R's own centres judged by all R's ten counted,
+    about half the replicates would take their ratio, (180, 1,260, 351), A 20.10 % of the country, and the
+    interval would be wider.)"""
+    election, bulletin = _night((("R", 3, 3, (10, 70)), ("RD0", 5, 2, (50, 30)), ("RD1", 5, 5, (20, 60))))
+    published = bulletin.body["projections"]["Q"]
+    assert published["gaps"] == {"RD0": "R"}
+    assert published["strata"] == {"own": 0, "gap": 1, "complete": 2}
+    country = published["areas"]["X"]
+    assert country["options"] == {"A": {"estimate": "23.11", "low": "20.33", "high": "25.90"},
+                                  "B": {"estimate": "57.28", "low": "54.51", "high": "60.07"},
+                                  "C": {"estimate": "19.59", "low": "18.21", "high": "20.99"}}
+    assert country["margin"] == {"leader": "B", "runner_up": "A", "estimate": "34.17", "low": "28.61",
+                                 "high": "39.73"}
+    assert country["call"] == "B"
     assert recompute(election, bulletin) == published

@@ -36,12 +36,13 @@ def _ingest(store, *records: dict) -> None:
 
 
 def _tally_from_json(store) -> Tally:
-    """The tally as it was read before the packed column: every acta's JSON parsed."""
+    """The tally as it was read before the packed column: every stored acta, its JSON parsed (Store.actas)."""
     slots: dict = {}
-    for table, contest, status, counts in store.acta_counts():
-        slot = slots.setdefault((table, contest), [None, True, False, False])
-        if counts is not None:
-            slot[0] = counts
+    for record in store.actas():
+        a, status = record.acta, record.status
+        slot = slots.setdefault((a.table, a.contest), [None, True, False, False])
+        if status == COUNTED:
+            slot[0] = [n for _, n in a.votes] + [a.null, a.blank, a.ballots_cast]
         slot[2] |= status == QUARANTINED
         slot[3] |= status == CONFLICTING
     tally = Tally(store.election())

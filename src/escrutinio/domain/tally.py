@@ -235,7 +235,7 @@ class ContestTally:
     def fill(self, items: list[tuple[int, list[int] | None, bool, bool, bool]]) -> None:
         """Set many tables' rows at once, then roll up every node again. Items are (table, counts if
         counted, received, quarantined, conflict): counts are the votes in ballot order, then null,
-        blank and ballots cast (as Store.acta_counts reads them)."""
+        blank and ballots cast (as the store packs them, store.pack_counts)."""
         if items:
             tables, counts, received, quarantined, conflict = (list(column) for column in zip(*items))
             tables = np.array(tables, dtype=np.int64)

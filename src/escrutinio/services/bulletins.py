@@ -7,7 +7,6 @@ import json
 import weakref
 from dataclasses import dataclass
 
-
 from ..domain.bulletin import Bulletin, build_bulletin, diff_bulletins
 from ..domain.errors import PublicationHeld
 from ..domain.tally import Tally, slot_state

@@ -296,28 +296,11 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
                 found.setdefault(r.acta_id, []).append(ActaEvent(r.acta_id, utc(r.at), r.action, r.operator, r.reason))
         return found
 
-    def acta_counts(self, conn: Connection | None = None) -> Iterator[tuple[str, str, str, list[int] | None]]:
-        """(table, contest, status, counts if counted) for every stored acta, oldest first: the votes in
-        ballot order, then null, blank and ballots cast. No object per acta (a national night holds
-        millions of them)."""
-        table_code, contest_code = self._table_code(), {v: k for k, v in self.ids.contest.items()}
-        order = {i: self.election().contest_by_code[code].option_codes for i, code in contest_code.items()}
-        with self._reading(conn) as c:
-            for table_id, contest_id, status, content in c.exec_driver_sql(
-                    "SELECT table_id, contest_id, status, content FROM acta ORDER BY id"):
-                counts = None
-                if status == COUNTED:
-                    data = json.loads(content)
-                    votes = data["votes"]
-                    counts = [votes.get(code, 0) for code in order[contest_id]] + [data["null"], data["blank"],
-                                                                                   data["ballots_cast"]]
-                yield table_code[table_id], contest_code[contest_id], status, counts
-
     def acta_count_columns(self, conn: Connection | None = None) -> dict[str, tuple[np.ndarray, np.ndarray,
                                                                                     np.ndarray]]:
         """Per contest code, its stored actas as columns: the index in ``election().tables`` of each one's table,
         whether it is counted / quarantined / conflicting (three boolean rows stacked), and the counts of the
-        counted ones (``acta_counts``'s order), a row each, in the order the first column lists them.
+        counted ones (``pack_counts``'s order), a row each, in the order the first column lists them.
 
         Read as one value per (contest, status) group, not a row per acta: the table ids of the group's actas
         as one text (``group_concat`` on SQLite, ``string_agg`` on PostgreSQL) and their packed counts as one
@@ -372,10 +355,8 @@ class Store(TimelineTables, ObserverTables, ReportTables, CountTables, PreviousT
         a = schema.acta.c
         for chunk in _chunks(sorted(ids), 500):
             for table_id, content in c.execute(sa.select(a.table_id, a.content).where(a.id.in_(chunk)).order_by(a.id)):
-                data = json.loads(content)
-                votes = data["votes"]
                 tables.append(table_id)
-                counts.append([votes.get(code, 0) for code in order] + [data["null"], data["blank"], data["ballots_cast"]])
+                counts.append(_content_counts(content, order))
         return (np.array(tables, dtype=np.int64),
                 np.array(counts, dtype=np.int64).reshape(-1, len(order) + 3))
 
@@ -660,7 +641,7 @@ def _tally_query(dialect: str, bounds: tuple[int, int] | None) -> tuple[str, tup
         fields = ("string_agg(table_id::text, ',' ORDER BY id) FILTER (WHERE counts IS NOT NULL), "
                   "string_agg(counts, ''::bytea ORDER BY id), "
                   "string_agg(id::text, ',' ORDER BY id) FILTER (WHERE counts IS NULL)")
-        where, mark = "table_id >= %s AND table_id < %s", "%s"
+        where = "table_id >= %s AND table_id < %s"
     else:  # one scan of ix_acta_tally, a group after another in its order (no sort); unary + keeps it so
         fields = ("group_concat(table_id) FILTER (WHERE counts IS NOT NULL), CAST(group_concat(counts, '') AS BLOB), "
                   "group_concat(id) FILTER (WHERE counts IS NULL)")
@@ -672,6 +653,14 @@ def _tally_query(dialect: str, bounds: tuple[int, int] | None) -> tuple[str, tup
 def content_json(contest: Contest) -> ActaJson:
     """The stored content of ``contest``'s actas: ``json.dumps(acta.as_dict(), sort_keys=True)``."""
     return ActaJson(contest, ascii=True, separators=(", ", ": "))
+
+
+def _content_counts(content: str, order: tuple[str, ...]) -> list[int]:
+    """The counts of an acta's stored JSON in acta.counts's order: the votes in ballot order (``order``), then
+    null, blank and ballots cast."""
+    data = json.loads(content)
+    votes = data["votes"]
+    return [votes.get(code, 0) for code in order] + [data["null"], data["blank"], data["ballots_cast"]]
 
 
 def pack_counts(acta: Acta, order: tuple[str, ...]) -> bytes | None:

@@ -15,8 +15,8 @@ from concurrent.futures import Future, ProcessPoolExecutor
 import numpy as np
 
 from .anchors import KeyLog
-from .common import (ACTA_CONTEXT, ACTA_CONTEXT_V2, PLAIN_ACTA, ActaLeaf, SlimActa, b64, canonical, ed25519_ok,
-                     sha256_hex)
+from .common import (ACTA_CONTEXT, ACTA_CONTEXT_V2, PLAIN_ACTA, ActaLeaf, ByActa, SlimActa, b64, canonical,
+                     ed25519_ok, hashable, sha256_hex)
 from .geography import Tree
 from .report import Report
 
@@ -101,7 +101,7 @@ class Logged:
         if type(acta_id) is int and self.dense is not None and 0 <= acta_id < len(self.dense):
             found = int(self.dense[acta_id])
             return found if found >= 0 else None
-        return self.other.get(acta_id) if _hashable(acta_id) else None
+        return self.other.get(acta_id) if hashable(acta_id) else None
 
     def get(self, acta_id: object, default: object = None) -> tuple[int, Mapping] | None:
         position = self.position(acta_id)
@@ -121,56 +121,6 @@ class Logged:
             pairs += zip(ids.tolist(), self.dense[ids].tolist())
         for acta_id, position in sorted(pairs, key=lambda pair: pair[1]):
             yield acta_id, (position, self.records[position])
-
-
-def _hashable(value: object) -> bool:
-    try:
-        hash(value)
-    except TypeError:
-        return False
-    return True
-
-
-class Published:
-    """Acta id -> the status published now, of every published acta: a code in an array by id for the ids the
-    log holds in its dense index (see Logged), a dict for any others."""
-
-    def __init__(self, logged: Logged):
-        self.logged = logged
-        self.names: list[object] = []
-        self.code: dict[object, int] = {}
-        size = len(logged.dense) if logged.dense is not None else 0
-        self.dense = np.full(size, -1, dtype=np.int16) if size < 2 ** 31 else np.full(0, -1, dtype=np.int16)
-        self.other: dict[object, object] = {}
-        self.count = 0
-
-    def _dense(self, acta_id: object) -> bool:
-        return type(acta_id) is int and 0 <= acta_id < len(self.dense)
-
-    def __contains__(self, acta_id: object) -> bool:
-        if self._dense(acta_id):
-            return self.dense[acta_id] >= 0
-        return _hashable(acta_id) and acta_id in self.other
-
-    def __setitem__(self, acta_id: object, status: object) -> None:
-        if self._dense(acta_id) and _hashable(status) and len(self.names) < 2 ** 15 - 1:
-            if status not in self.code:
-                self.code[status] = len(self.names)
-                self.names.append(status)
-            self.count += self.dense[acta_id] < 0
-            self.dense[acta_id] = self.code[status]
-        else:
-            self.count += acta_id not in self.other
-            self.other[acta_id] = status
-
-    def __len__(self) -> int:
-        return self.count
-
-    def items(self) -> Iterator[tuple[object, object]]:
-        ids = np.flatnonzero(self.dense >= 0)
-        for acta_id, code in zip(ids.tolist(), self.dense[ids].tolist()):
-            yield acta_id, self.names[code]
-        yield from self.other.items()
 
 
 def logged_history(records: list[dict | None]) -> dict[object, list[dict]]:
@@ -258,7 +208,7 @@ def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[di
                 logged: Logged | dict[int, tuple[int, dict]], records: list[dict | None], leaves: int,
                 history: dict[object, list[dict]] | LoggedHistory | None = None,
                 reader: LeafReader | None = None,
-                pool: ProcessPoolExecutor | None = None) -> Published | dict[int, object]:
+                pool: ProcessPoolExecutor | None = None) -> ByActa | dict[int, object]:
     """Compare both sides, acta by acta; returns each published acta's status by id.
 
     ``published`` may be a stream: each acta is checked as it comes and only its status is kept, and its log
@@ -269,7 +219,7 @@ def check_actas(report: Report, tree: Tree, keys: KeyLog, published: Iterable[di
     Signatures are checked with the key the log registered for the table before the acta's leaf (for an acta
     missing from the log: the last key of all ``leaves``). ``pool``: signature workers started already (see
     start_workers)."""
-    by_id: Published | dict[int, object] = Published(logged) if isinstance(logged, Logged) else {}
+    by_id: ByActa | dict[int, object] = ByActa() if isinstance(logged, Logged) else {}
     signer = Signatures(report, tree, keys, parallel=len(logged) >= PARALLEL_FROM, pool=pool)
     try:
         for item in published:

@@ -14,6 +14,7 @@ from collections.abc import Iterator, Mapping
 
 import nacl.exceptions
 import nacl.signing
+import numpy as np
 
 ACTA_CONTEXT = b"escrutinio-acta-v1\n"
 TREE_HEAD_CONTEXT = b"escrutinio-tree-head-v1\n"
@@ -191,3 +192,87 @@ class SlimActa(Mapping):
 
     def __repr__(self) -> str:
         return f"SlimActa({dict(self)!r})"
+
+
+def hashable(value: object) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+_MISSING = object()
+DENSE_SLACK = 65_536  # an id this far past 4 × the ids held still goes in the array (ids a store gives are dense)
+
+
+class ByActa:
+    """Acta id -> a value, for millions of actas without a dict entry apiece: a whole-number id's value is a
+    code in an array by id (grown as ids come, while they stay dense, as a store gives them), the codes' values
+    in a list; any other id, or a value that cannot be coded, in a dict."""
+
+    def __init__(self, dtype=np.int16):
+        self.codes = np.full(1024, -1, dtype=dtype)
+        self.limit = np.iinfo(dtype).max
+        self.values: list[object] = []
+        self.code_of: dict[object, int] = {}
+        self.other: dict[object, object] = {}
+        self.held = 0
+
+    def _index(self, key: object, grow: bool = False) -> int | None:
+        if type(key) is not int or key < 0:
+            return None
+        if key >= len(self.codes):
+            if not grow or key >= 4 * self.held + DENSE_SLACK:
+                return None
+            codes = np.full(max(key + 1, 2 * len(self.codes)), -1, dtype=self.codes.dtype)
+            codes[:len(self.codes)] = self.codes
+            self.codes = codes
+        return key
+
+    def _code(self, value: object) -> int | None:
+        """The code of ``value`` (given one if new); None if it cannot have one."""
+        code = self.code_of.get(value) if hashable(value) else None
+        if code is None and hashable(value) and len(self.values) < self.limit:
+            code = self.code_of[value] = len(self.values)
+            self.values.append(value)
+        return code
+
+    def __setitem__(self, key: object, value: object) -> None:
+        index, code = self._index(key, grow=True), self._code(value)
+        if index is not None and code is not None:
+            self.held += self.codes[index] < 0
+            self.codes[index] = code
+            self.other.pop(key, None)
+            return
+        if index is not None and self.codes[index] >= 0:
+            self.codes[index] = -1
+            self.held -= 1
+        self.other[key] = value
+
+    def get(self, key: object, default: object = None) -> object:
+        index = self._index(key)
+        if index is not None:
+            code = int(self.codes[index])
+            if code >= 0:
+                return self.values[code]
+        return self.other.get(key, default) if hashable(key) else default
+
+    def __getitem__(self, key: object) -> object:
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key: object) -> bool:
+        return self.get(key, _MISSING) is not _MISSING
+
+    def __len__(self) -> int:
+        return self.held + len(self.other)
+
+    def items(self) -> Iterator[tuple[object, object]]:
+        """(id, value) of every id held: the whole-number ids in order, then the others."""
+        ids = np.flatnonzero(self.codes >= 0)
+        for acta_id, code in zip(ids.tolist(), self.codes[ids].tolist()):
+            yield acta_id, self.values[code]
+        yield from self.other.items()

@@ -20,8 +20,8 @@ import json
 
 import numpy as np
 
-from .actas import _hashable, label
-from .common import SlimActa, sha256_hex
+from .actas import label
+from .common import ByActa, SlimActa, hashable, sha256_hex
 from .geography import Tree
 from .outcomes import Verdicts
 from .projection import DEFAULTS, DEFAULTS_4, KNOWN_METHOD, Projector
@@ -617,71 +617,6 @@ class Replay:
 
 
 _MISSING = object()
-DENSE_SLACK = 65_536  # an id this far past 4 × the ids held still goes in the array (ids a store gives are dense)
-
-
-class ByActa:
-    """Acta id -> a value, for millions of actas without a dict entry apiece: a whole-number id's value is a
-    code in an array by id (grown as ids come, while they stay dense, as a store gives them), the codes' values
-    in a list; any other id, or a value that cannot be coded, in a dict."""
-
-    def __init__(self, dtype=np.int16):
-        self.codes = np.full(1024, -1, dtype=dtype)
-        self.limit = np.iinfo(dtype).max
-        self.values: list[object] = []
-        self.code_of: dict[object, int] = {}
-        self.other: dict[object, object] = {}
-        self.held = 0
-
-    def _index(self, key: object, grow: bool = False) -> int | None:
-        if type(key) is not int or key < 0:
-            return None
-        if key >= len(self.codes):
-            if not grow or key >= 4 * self.held + DENSE_SLACK:
-                return None
-            codes = np.full(max(key + 1, 2 * len(self.codes)), -1, dtype=self.codes.dtype)
-            codes[:len(self.codes)] = self.codes
-            self.codes = codes
-        return key
-
-    def _code(self, value: object) -> int | None:
-        """The code of ``value`` (given one if new); None if it cannot have one."""
-        code = self.code_of.get(value) if _hashable(value) else None
-        if code is None and _hashable(value) and len(self.values) < self.limit:
-            code = self.code_of[value] = len(self.values)
-            self.values.append(value)
-        return code
-
-    def __setitem__(self, key: object, value: object) -> None:
-        index, code = self._index(key, grow=True), self._code(value)
-        if index is not None and code is not None:
-            self.held += self.codes[index] < 0
-            self.codes[index] = code
-            self.other.pop(key, None)
-            return
-        if index is not None and self.codes[index] >= 0:
-            self.codes[index] = -1
-            self.held -= 1
-        self.other[key] = value
-
-    def get(self, key: object, default: object = None) -> object:
-        index = self._index(key)
-        if index is not None:
-            code = int(self.codes[index])
-            if code >= 0:
-                return self.values[code]
-        return self.other.get(key, default) if _hashable(key) else default
-
-    def __getitem__(self, key: object) -> object:
-        found = self.get(key, _MISSING)
-        if found is _MISSING:
-            raise KeyError(key)
-        return found
-
-    def __contains__(self, key: object) -> bool:
-        return self.get(key, _MISSING) is not _MISSING
-
-
 class Contents(ByActa):
     """Acta id -> its content (the SlimActa, or the acta's dict in its leaf's record), held as its leaf's
     position in the log."""
@@ -697,7 +632,7 @@ class Contents(ByActa):
         index = self._index(key)
         position = int(self.codes[index]) if index is not None else -1
         if position < 0:
-            position = self.other.get(key, -1) if _hashable(key) else -1
+            position = self.other.get(key, -1) if hashable(key) else -1
             if position < 0:
                 return default
         record = self.records[position]

@@ -388,8 +388,8 @@ def project(frame: Frame, votes: np.ndarray, donor: np.ndarray, aux_counted: np.
     ``votes`` (units × options): counted valid votes; ``donor`` (units): the unit has tables counted;
     ``aux_counted``/``aux_uncounted`` (units × options): the size of its counted and uncounted parts
     (the register, or a previous election's votes for each option). ``scratch``: a dict whose memory the
-    large arrays reuse from one call to the next (see ``_zeros``): the result is then good only until the
-    next call with it.
+    large arrays reuse from one call to the next (see ``_zeros``): the result must then not be read at all
+    after the next call with it (its replicate totals are summed when first asked for, into the same memory).
     """
     grouping = frame.groups()
     nodes, inv, up, sizes, link = grouping.nodes, grouping.inv, grouping.up, grouping.sizes, grouping.link
@@ -824,15 +824,24 @@ def _signed_text(value: int, decimals: int, up: bool) -> str:
     return "-" + micro_text(-value, decimals, not up)
 
 
-_kept = threading.local()
+class _Kept:
+    """What one bulletin's projections leave for the next in this process: the frame of its nodes (its groups
+    are made once) and the memory of its large arrays (hundreds of MB at 1M tables). One per process, used
+    under its lock by one bulletin at a time (publication is one at a time anyway): a copy per thread would
+    keep that memory once for every thread that ever published."""
+
+    lock = threading.Lock()
+    frame_key: tuple | None = None
+    frame: tuple | None = None
+    scratch: dict = {}
 
 
 def _frame_kept(parents: list[int], kinds: list[str]) -> tuple[Frame, np.ndarray, int]:
-    """``frame_of`` kept in this thread for the next bulletin of the same nodes (its groups are made once)."""
+    """``frame_of`` kept for the next bulletin of the same nodes (call it holding ``_Kept.lock``)."""
     key = (tuple(parents), tuple(kinds))
-    if getattr(_kept, "frame_key", None) != key:
-        _kept.frame_key, _kept.frame = key, frame_of(parents, kinds)
-    return _kept.frame
+    if _Kept.frame_key != key:
+        _Kept.frame_key, _Kept.frame = key, frame_of(parents, kinds)
+    return _Kept.frame
 
 
 def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: list[str],
@@ -840,8 +849,14 @@ def bulletin_projections(head: dict, counters: dict, parents: list[int], kinds: 
     """Every contest's projection as a bulletin's head publishes it (None where too little is counted).
 
     ``previous``: the previous election's matrix the head names (``head["previous"]``), one row per node."""
+    with _Kept.lock:
+        return _projections(head, counters, parents, kinds, codes, node_levels, previous)
+
+
+def _projections(head: dict, counters: dict, parents: list[int], kinds: list[str], codes: list[str],
+                 node_levels: list[str], previous: np.ndarray | None) -> dict:
     frame, units, strata_depth = _frame_kept(parents, kinds)
-    scratch = _kept.__dict__.setdefault("scratch", {})  # this thread's arrays, reused contest after contest
+    scratch = _Kept.scratch  # the large arrays' memory, reused contest after contest and bulletin after bulletin
     out = {}
     rule_method, decimals = head["percent_rule"]["method"], head["percent_rule"]["decimals"]
     groups = frame.groups().inv if len(units) else []
